@@ -1,0 +1,54 @@
+/*
+ * NAME
+ *	conf - the process settings of outguard.conf
+ * SYNOPSIS
+ *	#include "conf.h"
+ * DESCRIPTION
+ *	outguard.conf holds "Key value" lines and # comments, in the style
+ *	of opendkim.conf.  Only process settings live here; policy lives in
+ *	the database.  The keys are declared in one table in conf.c.
+ * DIAGNOSTICS
+ *	conf_load() reports the first problem as "FILE:LINE: message" in
+ *	err and returns -1; the struct then holds defaults and the keys
+ *	read before the problem.
+ */
+#ifndef OUTGUARD_CONF_H
+#define OUTGUARD_CONF_H
+
+#include <stddef.h>
+
+#define CONF_DEFAULT_PATH "/etc/outguard/outguard.conf"
+
+enum conf_store_error { CONF_STORE_TEMPFAIL, CONF_STORE_ACCEPT };
+enum conf_mta { CONF_MTA_POSTFIX, CONF_MTA_SENDMAIL };
+
+struct conf {
+	char *socket;	      /* libmilter socket spec */
+	char *database;	      /* SQLite file */
+	char *user_id;	      /* user[:group] to run as, or NULL */
+	char *pid_file;	      /* or NULL */
+	int syslog;	      /* 1: log to syslog */
+	int syslog_facility;  /* LOG_MAIL, ... */
+	int log_level;	      /* LOG_INFO, ... (syslog priorities) */
+	enum conf_store_error on_store_error;
+	enum conf_mta mta;
+	char *notify_command; /* or NULL */
+};
+
+/* conf_init - fill in the defaults; conf_free() releases the strings */
+void conf_init(struct conf *c);
+
+/* conf_free - release what conf_init()/conf_load() allocated */
+void conf_free(struct conf *c);
+
+/*
+ * conf_load - read a config file over the current values.
+ * Returns 0, or -1 with "path:line: problem" (or "path: problem") in err.
+ */
+int conf_load(struct conf *c, const char *path, char *err, size_t errlen);
+
+/* conf_set - set one key by name, as a config line would; for -p etc. */
+int conf_set(struct conf *c, const char *key, const char *value, char *err,
+	     size_t errlen);
+
+#endif

@@ -1,0 +1,108 @@
+/*
+ * NAME
+ *	engine - the limits decision
+ * DESCRIPTION
+ *	See engine.h.  engine_decide() walks the class's limits once; for
+ *	each row it takes the count the row's metric has with the current
+ *	message included, and when that goes above the (possibly halved)
+ *	threshold the row's action is a candidate.  The most severe
+ *	candidate wins; among equals the first row in the class wins, so
+ *	the reason names a stable row.
+ */
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+#include "engine.h"
+
+/* metric_count - the count of a limit's metric, current message included */
+static long metric_count(const struct engine_input *in,
+			 const struct policy_limit *l)
+{
+	const struct window_counts *w = NULL;
+	int i;
+
+	if (l->metric == METRIC_RCPT_PER_MSG)
+		return in->msg_rcpts;
+	for (i = 0; i < in->cls->nwindows; i++)
+		if (in->counts[i].window_s == l->window_s)
+			w = &in->counts[i];
+	if (w == NULL)
+		return -1;
+	switch (l->metric) {
+	case METRIC_RCPT:
+		return w->rcpts + in->msg_rcpts;
+	case METRIC_MSG:
+		return w->msgs + 1;
+	case METRIC_SESSION:
+		return w->sessions;
+	default:
+		return -1;	/* networks: a later issue */
+	}
+}
+
+/* engine_decide - the verdict for one more recipient */
+void engine_decide(const struct engine_input *in, struct verdict *v)
+{
+	const struct policy_limit *l;
+	long count, threshold;
+	int i;
+
+	memset(v, 0, sizeof(*v));
+	if (in->status == USER_BLOCKED) {
+		v->action = ACTION_BLOCK;
+		v->kind = VERDICT_BLOCKED;
+		snprintf(v->reason, sizeof(v->reason), "login is blocked");
+		return;
+	}
+	if (in->cls == NULL)
+		return;
+	for (i = 0; i < in->cls->nlimits; i++) {
+		l = &in->cls->limits[i];
+		threshold = l->threshold;
+		if (in->status == USER_WATCH)
+			threshold /= 2;
+		count = metric_count(in, l);
+		if (count < 0 || count <= threshold)
+			continue;
+		if (v->kind != VERDICT_NONE && l->action <= v->action)
+			continue;
+		v->action = l->action;
+		v->kind = l->metric == METRIC_RCPT_PER_MSG ? VERDICT_RCPT_CAP
+							   : VERDICT_LIMIT;
+		v->limit_id = l->id;
+		if (l->metric == METRIC_RCPT_PER_MSG)
+			snprintf(v->reason, sizeof(v->reason),
+				 "rcpt_per_msg %ld>%ld class=%s%s", count,
+				 threshold, in->cls->name,
+				 in->status == USER_WATCH ? " watch" : "");
+		else
+			snprintf(v->reason, sizeof(v->reason),
+				 "%s %ld>%ld/%lds class=%s%s",
+				 policy_metric_name(l->metric), count,
+				 threshold, l->window_s, in->cls->name,
+				 in->status == USER_WATCH ? " watch" : "");
+	}
+}
+
+static const char *const status_names[] = { "active", "watch", "blocked" };
+
+/* engine_user_status_parse - SQL spelling to status */
+int engine_user_status_parse(const char *s, enum user_status *out)
+{
+	int i;
+
+	for (i = 0; s != NULL && i < 3; i++) {
+		if (strcasecmp(s, status_names[i]) == 0) {
+			*out = (enum user_status)i;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+/* engine_user_status_name - the SQL spelling */
+const char *engine_user_status_name(enum user_status s)
+{
+	return (unsigned)s < 3 ? status_names[s] : "unknown";
+}

@@ -1,0 +1,68 @@
+/*
+ * NAME
+ *	engine - decide what a message or recipient gets from the limits
+ * SYNOPSIS
+ *	#include "engine.h"
+ * DESCRIPTION
+ *	The engine is a pure function of a policy snapshot, the user's
+ *	class and status, and the counts the store returned: it does no
+ *	I/O and knows nothing of libmilter, so it is tested and
+ *	benchmarked on its own.
+ *
+ *	A user exceeds a limit when the count including the current
+ *	message goes above its threshold within the last window_s seconds.
+ *	Every limit row of the class is a stage; the most severe action
+ *	reached wins.  A user with status watch has every threshold
+ *	halved; a blocked user gets ACTION_BLOCK's reply at once.
+ */
+#ifndef OUTGUARD_ENGINE_H
+#define OUTGUARD_ENGINE_H
+
+#include <stddef.h>
+
+#include "action.h"
+#include "policy.h"
+
+enum user_status { USER_ACTIVE = 0, USER_WATCH, USER_BLOCKED };
+
+/* Counts in one window, from the store, before the current message. */
+struct window_counts {
+	long window_s;
+	long msgs;	/* accepted or held messages */
+	long rcpts;	/* their recipients */
+	long sessions;	/* authenticated sessions, including this one */
+};
+
+/* What the current message adds, as far as it has got. */
+struct engine_input {
+	const struct policy_class *cls;	/* NULL: no limits apply */
+	enum user_status status;
+	const struct window_counts *counts; /* one per cls->windows[] */
+	long msg_rcpts;	/* recipients of this message, with this one */
+};
+
+enum verdict_kind {
+	VERDICT_NONE = 0,	/* nothing tripped */
+	VERDICT_LIMIT,		/* a limits row */
+	VERDICT_RCPT_CAP,	/* rcpt_per_msg: 452 4.5.3 */
+	VERDICT_BLOCKED,	/* the login is blocked */
+	VERDICT_STORE,		/* the store failed: OnStoreError */
+};
+
+struct verdict {
+	enum action action;
+	enum verdict_kind kind;
+	long limit_id;		/* the deciding limits row, or 0 */
+	char reason[160];	/* e.g. "rcpt 501>500/3600s class=default" */
+};
+
+/* engine_decide - the verdict for one more recipient of a message */
+void engine_decide(const struct engine_input *in, struct verdict *v);
+
+/* engine_user_status_parse - "active"/"watch"/"blocked"; 0 or -1 */
+int engine_user_status_parse(const char *s, enum user_status *out);
+
+/* engine_user_status_name - the SQL spelling */
+const char *engine_user_status_name(enum user_status s);
+
+#endif

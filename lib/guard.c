@@ -1,0 +1,366 @@
+/*
+ * NAME
+ *	guard - one connection's messages through the policy engine
+ * DESCRIPTION
+ *	See guard.h.  A message's life: guard_mail() looks up the user and
+ *	its counts once (the session is counted first, so it is included);
+ *	each guard_rcpt() asks the engine with one more recipient and
+ *	reserves what it accepts, so concurrent messages of the login see
+ *	it; guard_eom() re-reads the login's status (a block during DATA
+ *	still applies), applies the header or quarantine stage, and turns
+ *	the reservation into a stored count.  Refused and aborted messages
+ *	release their reservation: only mail accepted or held counts.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "addr.h"
+#include "guard_int.h"
+#include "log.h"
+
+/* guard_new - open the store, load the policy, start the threads */
+struct guard *guard_new(const struct conf *conf, char *err, size_t errlen)
+{
+	struct guard *g = calloc(1, sizeof(*g));
+
+	if (g == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	pthread_mutex_init(&g->stop_lock, NULL);
+	pthread_cond_init(&g->stop_cond, NULL);
+	pthread_mutex_init(&g->alert_lock, NULL);
+	g->conf = *conf;
+	g->conf.socket = g->conf.database = g->conf.user_id = NULL;
+	g->conf.pid_file = NULL;
+	g->conf.notify_command = NULL;
+	g->store = store_open(conf->database, STORE_CREATE, err, errlen);
+	if (g->store == NULL)
+		goto fail;
+	if (guard_watch_start(g, err, errlen) < 0)
+		goto fail;
+	if (store_start_writer(g->store) < 0) {
+		snprintf(err, errlen, "cannot start the store writer");
+		goto fail;
+	}
+	if ((g->notify = notify_new(conf->notify_command)) == NULL) {
+		snprintf(err, errlen, "cannot start the notifier");
+		goto fail;
+	}
+	return g;
+fail:
+	guard_free(g);
+	return NULL;
+}
+
+/* guard_store - the store */
+struct store *guard_store(struct guard *g)
+{
+	return g->store;
+}
+
+/* guard_free - stop everything */
+void guard_free(struct guard *g)
+{
+	if (g == NULL)
+		return;
+	guard_watch_stop(g);
+	notify_free(g->notify);
+	store_close(g->store);
+	policy_swap(NULL);
+	free(g);
+}
+
+/* guard_conn_new - a connection */
+struct guard_conn *guard_conn_new(struct guard *g, const char *client_addr,
+				  const char *client_name)
+{
+	struct guard_conn *c = calloc(1, sizeof(*c));
+
+	if (c == NULL)
+		return NULL;
+	c->g = g;
+	snprintf(c->client_addr, sizeof(c->client_addr), "%s",
+		 client_addr ? client_addr : "");
+	snprintf(c->client_name, sizeof(c->client_name), "%s",
+		 client_name ? client_name : "");
+	return c;
+}
+
+/* guard_conn_helo - the HELO name */
+void guard_conn_helo(struct guard_conn *c, const char *helo)
+{
+	snprintf(c->helo, sizeof(c->helo), "%s", helo ? helo : "");
+}
+
+/* store_error - note a store failure for this message */
+static void store_error(struct guard_conn *c)
+{
+	c->store_failed = 1;
+}
+
+/* msg_end - close the current message: report refusals, release */
+static void msg_end(struct guard_conn *c)
+{
+	char detail[96];
+
+	if (!c->in_msg)
+		return;
+	if (c->rcpts_refused > 0) {
+		snprintf(detail, sizeof(detail), "refused %ld of %ld "
+			 "recipients%s", c->rcpts_refused,
+			 c->rcpts_refused + c->rcpts_ok,
+			 c->refusal.action == ACTION_BLOCK &&
+					 c->refusal.kind == VERDICT_LIMIT
+				 ? "; login blocked"
+				 : "");
+		guard_report(c, &c->refusal, c->refusal.action, detail);
+	}
+	if (c->reserved && !c->done)
+		store_release(c->g->store, c->login, 1, (int)c->rcpts_ok);
+	policy_put(c->pol);
+	c->pol = NULL;
+	c->in_msg = 0;
+}
+
+/* msg_reset - clear the per-message fields */
+static void msg_reset(struct guard_conn *c)
+{
+	size_t off = offsetof(struct guard_conn, in_msg);
+
+	memset((char *)c + off, 0, sizeof(*c) - off);
+}
+
+/* guard_mail - a new message */
+void guard_mail(struct guard_conn *c, const char *login,
+		const char *mail_from, const char *queue_id)
+{
+	struct store *s = c->g->store;
+	time_t now = time(NULL);
+	int i;
+
+	msg_end(c);
+	msg_reset(c);
+	c->in_msg = 1;
+	c->pol = policy_current();
+	addr_envelope(mail_from, c->mail_from, sizeof(c->mail_from));
+	snprintf(c->queue_id, sizeof(c->queue_id), "%s",
+		 queue_id ? queue_id : "");
+	if (addr_login(login, c->login, sizeof(c->login)) < 0)
+		return;		/* unauthenticated: never counted */
+	if (strcmp(c->session_login, c->login) != 0) {
+		snprintf(c->session_login, sizeof(c->session_login), "%s",
+			 c->login);
+		store_add_session(s, c->login, now, c->client_addr);
+	}
+	if (store_user_get(s, c->login, &c->user) < 0) {
+		store_error(c);
+		return;
+	}
+	c->cls = policy_class_find(c->pol, c->user.class_name);
+	if (c->cls == NULL) {
+		log_ratelimited(c->user.class_name, 300, LOG_WARNING,
+				"login %s: class \"%s\" does not exist; using "
+				"default", c->login, c->user.class_name);
+		c->cls = policy_class_find(c->pol, "default");
+	}
+	if (c->cls == NULL)
+		return;
+	for (i = 0; i < c->cls->nwindows; i++)
+		c->counts[i].window_s = c->cls->windows[i];
+	if (store_counts_get(s, c->login, now, c->counts, c->cls->nwindows) < 0)
+		store_error(c);
+}
+
+/* store_verdict - the verdict when the store failed */
+static int store_verdict(struct guard_conn *c, struct verdict *v)
+{
+	char why[200];
+
+	if (!c->store_failed && store_healthy(c->g->store, why, sizeof(why)))
+		return 0;
+	if (!c->store_failed)
+		c->store_failed = 1;
+	else
+		snprintf(why, sizeof(why), "lookup failed");
+	memset(v, 0, sizeof(*v));
+	v->kind = VERDICT_STORE;
+	v->action = c->g->conf.on_store_error == CONF_STORE_ACCEPT
+			    ? ACTION_ACCEPT
+			    : ACTION_TEMPFAIL;
+	snprintf(v->reason, sizeof(v->reason), "store error (%s): %.100s",
+		 v->action == ACTION_ACCEPT ? "accepting" : "tempfailing",
+		 why);
+	return 1;
+}
+
+/* refuse - a recipient is refused with v */
+static enum action refuse(struct guard_conn *c, const struct verdict *v,
+			  struct guard_reply *r)
+{
+	enum action a = v->action;
+
+	if (a == ACTION_BLOCK && v->kind == VERDICT_LIMIT &&
+	    c->user.status != USER_BLOCKED) {
+		c->user.status = USER_BLOCKED;
+		store_set_status(c->g->store, c->login, USER_BLOCKED,
+				 v->reason);
+	}
+	c->rcpts_refused++;
+	if (c->rcpts_refused == 1 || a > c->refusal.action)
+		c->refusal = *v;
+	guard_reply_for(c->pol, v, a, r);
+	if (a == ACTION_DISCARD)
+		return ACTION_DISCARD;
+	return a == ACTION_REJECT ? ACTION_REJECT : ACTION_TEMPFAIL;
+}
+
+/* note_rcpt - keep the first recipients for the quarantine row */
+static void note_rcpt(struct guard_conn *c, const char *rcpt)
+{
+	size_t len = strlen(c->rcpts);
+
+	if (len + strlen(rcpt) + 2 < sizeof(c->rcpts))
+		snprintf(c->rcpts + len, sizeof(c->rcpts) - len, "%s%s",
+			 len ? " " : "", rcpt);
+}
+
+/* guard_rcpt - one recipient */
+enum action guard_rcpt(struct guard_conn *c, const char *rcpt,
+		       const char *queue_id, struct guard_reply *r)
+{
+	struct engine_input in;
+	struct verdict v;
+	char addr[512];
+
+	if (!c->in_msg)
+		return ACTION_ACCEPT;
+	if (queue_id && *queue_id)
+		snprintf(c->queue_id, sizeof(c->queue_id), "%s", queue_id);
+	addr_envelope(rcpt, addr, sizeof(addr));
+	if (c->login[0] == '\0') {
+		note_rcpt(c, addr);
+		return ACTION_ACCEPT;
+	}
+	if (!store_verdict(c, &v)) {
+		in.cls = c->cls;
+		in.status = c->user.status;
+		in.counts = c->counts;
+		in.msg_rcpts = c->rcpts_ok + 1;
+		engine_decide(&in, &v);
+	}
+	if (action_refuses(v.action))
+		return refuse(c, &v, r);
+	if (v.kind == VERDICT_STORE && c->refusal.kind == VERDICT_NONE) {
+		c->refusal = v;	/* accepted despite the store: report once */
+		guard_report(c, &v, ACTION_ACCEPT, NULL);
+	}
+	if (v.action > c->stage.action)
+		c->stage = v;
+	store_reserve(c->g->store, c->login, c->reserved ? 0 : 1, 1);
+	c->reserved = 1;
+	c->rcpts_ok++;
+	note_rcpt(c, addr);
+	return ACTION_ACCEPT;
+}
+
+/* guard_header - keep what later decisions need */
+void guard_header(struct guard_conn *c, const char *name, const char *value)
+{
+	if (!c->in_msg || name == NULL || value == NULL)
+		return;
+	if (strcasecmp(name, "Subject") == 0)
+		snprintf(c->subject, sizeof(c->subject), "%s", value);
+}
+
+/* eom_refuse - the whole message is refused at end-of-message */
+static void eom_refuse(struct guard_conn *c, const struct verdict *v,
+		       struct guard_eom *out)
+{
+	out->action = v->action == ACTION_REJECT ? ACTION_REJECT
+						  : ACTION_TEMPFAIL;
+	guard_reply_for(c->pol, v, v->action, &out->reply);
+	guard_report(c, v, v->action, "message refused at end-of-data");
+}
+
+/* eom_stage - apply the header or quarantine stage */
+static void eom_stage(struct guard_conn *c, struct guard_eom *out)
+{
+	const char *name;
+	struct store_quarantine q;
+
+	out->action = c->stage.action;
+	if (c->stage.action == ACTION_HEADER) {
+		name = policy_setting(c->pol, "header_name", "X-Outguard");
+		out->add_header = 1;
+		snprintf(out->header_name, sizeof(out->header_name), "%s",
+			 name);
+		snprintf(out->header_value, sizeof(out->header_value),
+			 "%.120s login=%.60s", c->stage.reason, c->login);
+	} else if (c->stage.action == ACTION_QUARANTINE) {
+		out->quarantine = 1;
+		snprintf(out->quarantine_reason,
+			 sizeof(out->quarantine_reason), "outguard: %s",
+			 c->stage.reason);
+		q.ts = time(NULL);
+		q.queue_id = c->queue_id;
+		q.login = c->login;
+		q.mail_from = c->mail_from;
+		q.rcpts = c->rcpts;
+		q.subject = c->subject;
+		q.reason = c->stage.reason;
+		store_add_quarantine(c->g->store, &q);
+	}
+	if (c->stage.action != ACTION_ACCEPT)
+		guard_report(c, &c->stage, c->stage.action, NULL);
+}
+
+/* guard_eom - the message's final decision */
+void guard_eom(struct guard_conn *c, const char *queue_id,
+	       struct guard_eom *out)
+{
+	struct store_user now_user;
+	struct verdict v;
+
+	memset(out, 0, sizeof(*out));
+	if (!c->in_msg)
+		return;
+	if (queue_id && *queue_id)
+		snprintf(c->queue_id, sizeof(c->queue_id), "%s", queue_id);
+	if (c->login[0] && c->rcpts_ok > 0) {
+		/* a block made while the message was in DATA still applies */
+		if (store_user_get(c->g->store, c->login, &now_user) == 0 &&
+		    now_user.status == USER_BLOCKED) {
+			memset(&v, 0, sizeof(v));
+			v.action = ACTION_BLOCK;
+			v.kind = VERDICT_BLOCKED;
+			snprintf(v.reason, sizeof(v.reason), "login is blocked");
+			eom_refuse(c, &v, out);
+			msg_end(c);
+			return;
+		}
+		eom_stage(c, out);
+		store_add_message(c->g->store, c->login, time(NULL),
+				  (int)c->rcpts_ok, c->client_addr, c->queue_id,
+				  1, (int)c->rcpts_ok);
+		c->done = 1;
+	}
+	msg_end(c);
+}
+
+/* guard_abort - the MTA dropped the message */
+void guard_abort(struct guard_conn *c)
+{
+	msg_end(c);
+}
+
+/* guard_conn_free - end of connection */
+void guard_conn_free(struct guard_conn *c)
+{
+	if (c == NULL)
+		return;
+	msg_end(c);
+	free(c);
+}

@@ -1,0 +1,178 @@
+/*
+ * NAME
+ *	policy - policy snapshots and the holder of the current one
+ * DESCRIPTION
+ *	See policy.h.  The holder is a pointer and a mutex: taking a
+ *	reference is a counter increment, so the mail path never waits for
+ *	a reload, and an old snapshot is freed by whoever drops the last
+ *	reference to it.
+ */
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "policy.h"
+
+static const char *const metric_names[METRIC_COUNT] = {
+	[METRIC_RCPT_PER_MSG] = "rcpt_per_msg", [METRIC_RCPT] = "rcpt",
+	[METRIC_MSG] = "msg", [METRIC_SESSION] = "session",
+	[METRIC_NETWORKS] = "networks",
+};
+
+/* policy_metric_name - SQL spelling of a metric */
+const char *policy_metric_name(enum metric m)
+{
+	return (unsigned)m < METRIC_COUNT ? metric_names[m] : "unknown";
+}
+
+/* policy_metric_parse - SQL spelling to metric */
+int policy_metric_parse(const char *s, enum metric *out)
+{
+	int i;
+
+	for (i = 0; s != NULL && i < METRIC_COUNT; i++) {
+		if (strcasecmp(s, metric_names[i]) == 0) {
+			*out = (enum metric)i;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+/* policy_class_find - class by name */
+const struct policy_class *policy_class_find(const struct policy *p,
+					     const char *name)
+{
+	int i;
+
+	for (i = 0; p != NULL && name != NULL && i < p->nclasses; i++)
+		if (strcasecmp(p->classes[i].name, name) == 0)
+			return &p->classes[i];
+	return NULL;
+}
+
+/* policy_class_window - index of a window in the class */
+int policy_class_window(const struct policy_class *c, long window_s)
+{
+	int i;
+
+	for (i = 0; i < c->nwindows; i++)
+		if (c->windows[i] == window_s)
+			return i;
+	return -1;
+}
+
+/* policy_setting - a setting or dflt */
+const char *policy_setting(const struct policy *p, const char *key,
+			   const char *dflt)
+{
+	int i;
+
+	for (i = 0; p != NULL && i < p->nsettings; i++)
+		if (strcmp(p->settings[i].key, key) == 0)
+			return p->settings[i].value ? p->settings[i].value
+						    : dflt;
+	return dflt;
+}
+
+/* policy_setting_long - a numeric setting or dflt */
+long policy_setting_long(const struct policy *p, const char *key, long dflt)
+{
+	const char *v = policy_setting(p, key, NULL);
+	char *end;
+	long n;
+
+	if (v == NULL)
+		return dflt;
+	n = strtol(v, &end, 10);
+	if (end == v || *end != '\0')
+		return dflt;
+	return n;
+}
+
+/* policy_problem - record a skipped row */
+void policy_problem(struct policy *p, const char *fmt, ...)
+{
+	char buf[300], **grown, *dup;
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	grown = realloc(p->problems, (p->nproblems + 1) * sizeof(char *));
+	if (grown == NULL)
+		return;
+	p->problems = grown;
+	if ((dup = strdup(buf)) != NULL)
+		p->problems[p->nproblems++] = dup;
+}
+
+/* policy_free - release a snapshot */
+void policy_free(struct policy *p)
+{
+	int i;
+
+	if (p == NULL)
+		return;
+	for (i = 0; i < p->nclasses; i++) {
+		free(p->classes[i].name);
+		free(p->classes[i].limits);
+	}
+	free(p->classes);
+	for (i = 0; i < p->nsettings; i++) {
+		free(p->settings[i].key);
+		free(p->settings[i].value);
+	}
+	free(p->settings);
+	for (i = 0; i < p->nproblems; i++)
+		free(p->problems[i]);
+	free(p->problems);
+	free(p);
+}
+
+static pthread_mutex_t holder_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct policy *holder_current;
+
+/* policy_current - the current snapshot with a reference taken */
+struct policy *policy_current(void)
+{
+	struct policy *p;
+
+	pthread_mutex_lock(&holder_lock);
+	if ((p = holder_current) != NULL)
+		p->refs++;
+	pthread_mutex_unlock(&holder_lock);
+	return p;
+}
+
+/* policy_put - drop a reference */
+void policy_put(struct policy *p)
+{
+	int last;
+
+	if (p == NULL)
+		return;
+	pthread_mutex_lock(&holder_lock);
+	last = --p->refs == 0 && p != holder_current;
+	pthread_mutex_unlock(&holder_lock);
+	if (last)
+		policy_free(p);
+}
+
+/* policy_swap - install a new snapshot; NULL empties the holder */
+void policy_swap(struct policy *p)
+{
+	struct policy *old;
+	int last;
+
+	pthread_mutex_lock(&holder_lock);
+	old = holder_current;
+	holder_current = p;
+	last = old != NULL && old->refs == 0;
+	pthread_mutex_unlock(&holder_lock);
+	if (last)
+		policy_free(old);
+}

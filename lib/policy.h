@@ -1,0 +1,101 @@
+/*
+ * NAME
+ *	policy - one loaded, immutable snapshot of the policy tables
+ * SYNOPSIS
+ *	#include "policy.h"
+ * DESCRIPTION
+ *	A snapshot holds classes with their limits, and the settings.  The
+ *	store fills it (store_policy_load); the engine reads it.  Snapshots
+ *	are reference counted: a message holds the snapshot it started with
+ *	while the daemon swaps in a new one when the tables change.  The
+ *	users table is not part of it: it is looked up per message, so it
+ *	can hold millions of logins.
+ */
+#ifndef OUTGUARD_POLICY_H
+#define OUTGUARD_POLICY_H
+
+#include "action.h"
+
+enum metric {
+	METRIC_RCPT_PER_MSG = 0,
+	METRIC_RCPT,
+	METRIC_MSG,
+	METRIC_SESSION,
+	METRIC_NETWORKS,
+	METRIC_COUNT
+};
+
+/* A class has at most this many distinct windows; more rows are skipped. */
+#define POLICY_MAX_WINDOWS 8
+
+struct policy_limit {
+	long id;		/* limits.id, for messages */
+	enum metric metric;
+	long window_s;		/* 0 for rcpt_per_msg */
+	long threshold;		/* exceeded when the count goes above it */
+	enum action action;
+};
+
+struct policy_class {
+	char *name;
+	struct policy_limit *limits;
+	int nlimits;
+	long windows[POLICY_MAX_WINDOWS]; /* distinct window_s > 0 */
+	int nwindows;
+};
+
+struct policy_setting {
+	char *key;
+	char *value;
+};
+
+struct policy {
+	long long version;	/* policy_version.version when loaded */
+	struct policy_class *classes;
+	int nclasses;
+	struct policy_setting *settings;
+	int nsettings;
+	long max_window;	/* the longest window_s of any limit */
+	char **problems;	/* rows skipped while loading, for logs and -n */
+	int nproblems;
+	int refs;		/* guarded by the holder, see policy_hold() */
+};
+
+/* policy_metric_name - SQL spelling of a metric */
+const char *policy_metric_name(enum metric m);
+
+/* policy_metric_parse - SQL spelling to metric; 0, or -1 if unknown */
+int policy_metric_parse(const char *s, enum metric *out);
+
+/* policy_class_find - class by name (case-insensitive), or NULL */
+const struct policy_class *policy_class_find(const struct policy *p,
+					     const char *name);
+
+/* policy_class_window - index of window_s in the class's windows, or -1 */
+int policy_class_window(const struct policy_class *c, long window_s);
+
+/* policy_setting - a setting's value, or dflt when it is not set */
+const char *policy_setting(const struct policy *p, const char *key,
+			   const char *dflt);
+
+/* policy_setting_long - a numeric setting, or dflt when unset or bad */
+long policy_setting_long(const struct policy *p, const char *key, long dflt);
+
+/* policy_problem - record a skipped row (printf format); copies text */
+void policy_problem(struct policy *p, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/* policy_free - release a snapshot (refs are not checked); NULL is fine */
+void policy_free(struct policy *p);
+
+/*
+ * The holder keeps the current snapshot for the daemon.
+ * policy_current() returns it with a reference taken (NULL if none);
+ * policy_put() drops a reference and frees an old snapshot at zero;
+ * policy_swap() installs a new snapshot (the holder takes ownership).
+ */
+struct policy *policy_current(void);
+void policy_put(struct policy *p);
+void policy_swap(struct policy *p);
+
+#endif

@@ -1,0 +1,183 @@
+/*
+ * NAME
+ *	store - the SQLite database: policy, counters, events, quarantine
+ * SYNOPSIS
+ *	#include "store.h"
+ * DESCRIPTION
+ *	The only module that includes sqlite3.h.  The database is one file
+ *	in WAL mode, created from schema/outguard.sql when missing and
+ *	migrated with schema/migrations/ (PRAGMA user_version).  Every
+ *	statement is prepared with bound parameters; no SQL is built from
+ *	mail data.
+ *
+ *	In the daemon, reads on the mail path (store_user_get,
+ *	store_counts_get) use one connection per thread, and all writes go
+ *	through one writer thread that commits them in batches off the
+ *	mail path (store_start_writer).  Counts include what is queued and
+ *	what messages in flight have reserved, so concurrent messages of
+ *	one login see each other and the stored totals are exact.
+ *
+ *	outguardctl uses the same handle without the writer: its writes
+ *	(store_admin_*) are synchronous.
+ * DIAGNOSTICS
+ *	Functions that can fail return -1 and log the cause once (rate
+ *	limited).  store_healthy() says whether the last write or read
+ *	failed; the caller applies OnStoreError.
+ */
+#ifndef OUTGUARD_STORE_H
+#define OUTGUARD_STORE_H
+
+#include <stddef.h>
+#include <time.h>
+
+#include "engine.h"
+#include "policy.h"
+
+struct store;
+
+/* Flags for store_open. */
+#define STORE_CREATE 1	  /* create and migrate a missing database */
+#define STORE_READONLY 2  /* open read-only; never migrate */
+
+/*
+ * store_open - open (and with STORE_CREATE create or migrate) a database.
+ * Returns NULL with the cause in err.
+ */
+struct store *store_open(const char *path, int flags, char *err,
+			 size_t errlen);
+
+/* store_close - stop the writer after flushing it, close; NULL is fine */
+void store_close(struct store *s);
+
+/* store_path - the database path the handle was opened with */
+const char *store_path(const struct store *s);
+
+/* store_schema_version - PRAGMA user_version the code creates */
+int store_schema_version(void);
+
+/* store_start_writer - daemon mode: start the writer thread; 0 or -1 */
+int store_start_writer(struct store *s);
+
+/* store_flush - wait until the writer has committed what is queued */
+void store_flush(struct store *s);
+
+/*
+ * store_healthy - 1 when the store works; 0 when the last read or write
+ * failed (why says what, NUL-terminated, may be NULL).
+ */
+int store_healthy(struct store *s, char *why, size_t whylen);
+
+/* store_chown - hand the database files to uid/gid (before dropping) */
+int store_chown(struct store *s, unsigned uid, unsigned gid);
+
+/* Policy ------------------------------------------------------------ */
+
+/* store_policy_version - policy_version.version; 0 or -1 */
+int store_policy_version(struct store *s, long long *version);
+
+/* store_policy_load - a new snapshot (refs 0); NULL with err on failure */
+struct policy *store_policy_load(struct store *s, char *err, size_t errlen);
+
+/* Per-message reads (thread-safe) ----------------------------------- */
+
+struct store_user {
+	char class_name[64];	/* "default" when the login has no row */
+	enum user_status status;
+	int known;		/* 1 when the login has a users row */
+};
+
+/* store_user_get - the login's users row; 0, or -1 on a store failure */
+int store_user_get(struct store *s, const char *login, struct store_user *u);
+
+/*
+ * store_counts_get - counts per window (c[i].window_s set by the caller)
+ * of messages, recipients and sessions of login after now - window_s,
+ * plus what is queued or reserved.  0, or -1 on a store failure.
+ */
+int store_counts_get(struct store *s, const char *login, time_t now,
+		     struct window_counts *c, int n);
+
+/* Reservations of messages in flight (memory only, never fail) ------- */
+
+/* store_reserve - count msgs/rcpts of a message in flight for login */
+void store_reserve(struct store *s, const char *login, int msgs, int rcpts);
+
+/* store_release - undo a reservation (message refused or aborted) */
+void store_release(struct store *s, const char *login, int msgs, int rcpts);
+
+/* Queued writes (daemon: committed by the writer thread) ------------- */
+
+/*
+ * store_add_message - record an accepted or held message of rcpts
+ * recipients, and in the same step drop the reservation the message
+ * held (res_msgs, res_rcpts), so readers never count it twice.
+ */
+void store_add_message(struct store *s, const char *login, time_t ts,
+		       int rcpts, const char *client_addr,
+		       const char *queue_id, int res_msgs, int res_rcpts);
+
+/* store_add_session - record an authenticated session */
+void store_add_session(struct store *s, const char *login, time_t ts,
+		       const char *client_addr);
+
+struct store_event {
+	time_t ts;
+	const char *login, *client_addr, *queue_id;
+	const char *kind, *action, *detail;
+};
+
+/* store_add_event - append an events row (strings are copied) */
+void store_add_event(struct store *s, const struct store_event *e);
+
+struct store_quarantine {
+	time_t ts;
+	const char *queue_id, *login, *mail_from, *rcpts, *subject, *reason;
+};
+
+/* store_add_quarantine - append a quarantine row (strings copied) */
+void store_add_quarantine(struct store *s, const struct store_quarantine *q);
+
+/*
+ * store_set_retention - how long the writer keeps counter rows (the
+ * longest window) and events, in seconds; it prunes older rows.
+ */
+void store_set_retention(struct store *s, long counters_s, long events_s);
+
+/* store_set_status - set users.status for login (creates the row) */
+void store_set_status(struct store *s, const char *login,
+		      enum user_status status, const char *note);
+
+/* Admin (outguardctl): synchronous, see store_admin.c ---------------- */
+
+/* A row handed to a callback: n columns, names and text values. */
+typedef int (*store_row_fn)(void *arg, int n, const char *const *names,
+			    const char *const *values);
+
+/* store_admin_set_user - upsert status and/or class (NULL: keep); 0/-1 */
+int store_admin_set_user(struct store *s, const char *login,
+			 const char *status, const char *cls, const char *note,
+			 char *err, size_t errlen);
+
+/* store_admin_reset - forget login's counters; 0/-1 */
+int store_admin_reset(struct store *s, const char *login, char *err,
+		      size_t errlen);
+
+/* store_admin_event - append an events row now (admin actions) */
+int store_admin_event(struct store *s, const struct store_event *e);
+
+/* store_admin_events - events newest first, filtered; rows to fn */
+int store_admin_events(struct store *s, time_t since, const char *login,
+		       int max, store_row_fn fn, void *arg);
+
+/* store_admin_top - logins by recipients in the window; rows to fn */
+int store_admin_top(struct store *s, time_t now, long window_s, int max,
+		    store_row_fn fn, void *arg);
+
+/* store_admin_class_exists - 1 if the class exists, 0 if not, -1 error */
+int store_admin_class_exists(struct store *s, const char *cls);
+
+/* store_admin_user - login's users row to fn; 1 found, 0 none, -1 error */
+int store_admin_user(struct store *s, const char *login, store_row_fn fn,
+		     void *arg);
+
+#endif

@@ -1,0 +1,102 @@
+/*
+ * NAME
+ *	store_int - what the store_*.c files share; not for other modules
+ * DESCRIPTION
+ *	struct store and the helpers the store's files use among
+ *	themselves.  Only store_*.c include this (and so sqlite3.h).
+ */
+#ifndef OUTGUARD_STORE_INT_H
+#define OUTGUARD_STORE_INT_H
+
+#include <pthread.h>
+#include <sys/types.h>
+#include <sqlite3.h>
+
+#include "store.h"
+
+#define STORE_BUSY_MS 2000 /* how long a statement waits for a lock */
+
+struct store_op;   /* a queued write, store_write.c */
+struct store_pend; /* per-login reservations and queued counts */
+
+/* A writing connection and its statements, prepared on first use. */
+struct store_wconn {
+	sqlite3 *db;
+	sqlite3_stmt *st[8];
+};
+
+struct store {
+	char *path;
+	int flags;
+	sqlite3 *db;		  /* main connection: admin, policy, writer */
+	pthread_mutex_t db_lock;  /* one user of db at a time */
+	pthread_key_t reader_key; /* per-thread read connections */
+	int reader_key_ok;
+	struct store_reader **readers; /* every reader, closed at the end */
+	int nreaders;
+
+	/* health, see store_healthy() */
+	pthread_mutex_t health_lock;
+	int healthy;
+	char why[200];
+
+	/* writer thread, store_write.c */
+	pthread_t writer;
+	struct store_wconn w_thread; /* the writer thread's connection */
+	struct store_wconn w_direct; /* s->db, when there is no writer */
+	int writer_running;
+	int stopping;
+	pthread_mutex_t q_lock;
+	pthread_cond_t q_cond;	  /* work queued or stop */
+	pthread_cond_t q_done;	  /* a batch committed */
+	struct store_op *q_head, *q_tail;
+	long q_len;
+	long q_committed, q_enqueued;
+	long keep_counters, keep_events; /* retention, seconds */
+	dev_t st_dev;		  /* the file opened, to notice removal */
+	ino_t st_ino;
+
+	/* counts not yet in the database, store_write.c */
+	pthread_rwlock_t commit_lock; /* readers shared, commit exclusive */
+	pthread_mutex_t pend_lock;
+	struct store_pend **pend;
+	unsigned pend_size;
+};
+
+/* store_conn_open - a configured connection; NULL with err */
+sqlite3 *store_conn_open(const char *path, int readonly, char *err,
+			 size_t errlen);
+
+/* store_db - the main connection; the caller holds s->db_lock */
+static inline sqlite3 *store_db(struct store *s)
+{
+	return s->db;
+}
+
+/* store_fail - record a failure (logged rate-limited), marks unhealthy */
+void store_fail(struct store *s, const char *what, sqlite3 *db);
+
+/* store_ok - a write or read succeeded: healthy again */
+void store_ok(struct store *s);
+
+/* store_writer_stop - flush the queue and stop the writer thread */
+void store_writer_stop(struct store *s);
+
+/* store_readers_close - close every per-thread read connection */
+void store_readers_close(struct store *s);
+
+/* store_pend_get - counts pending for login (caller holds pend_lock) */
+void store_pend_get(struct store *s, const char *login, long *msgs,
+		    long *rcpts, long *sessions);
+
+/* store_pend_add - add deltas for login (caller holds pend_lock) */
+void store_pend_add(struct store *s, const char *login, long msgs,
+		    long rcpts, long sessions);
+
+/* store_prune - delete counters and events past retention, in steps */
+void store_prune(struct store *s, sqlite3 *db, time_t now);
+
+/* store_pend_free - drop the pending table */
+void store_pend_free(struct store *s);
+
+#endif

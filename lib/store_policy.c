@@ -1,0 +1,209 @@
+/*
+ * NAME
+ *	store_policy - load a policy snapshot from the policy tables
+ * DESCRIPTION
+ *	store_policy_load() reads classes, limits and settings in one read
+ *	transaction.  A row that makes no sense (unknown metric or action,
+ *	a window where none belongs, a class that does not exist) is
+ *	skipped and recorded in the snapshot's problems, never fatal.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "log.h"
+#include "store_int.h"
+
+/* col_text - a column as a C string, never NULL */
+static const char *col_text(sqlite3_stmt *st, int i)
+{
+	const unsigned char *t = sqlite3_column_text(st, i);
+
+	return t ? (const char *)t : "";
+}
+
+/* load_classes - the classes table */
+static int load_classes(sqlite3 *db, struct policy *p)
+{
+	sqlite3_stmt *st;
+	struct policy_class *grown;
+	int rc;
+
+	if (sqlite3_prepare_v2(db, "SELECT name FROM classes ORDER BY name",
+			       -1, &st, NULL) != SQLITE_OK)
+		return -1;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		grown = realloc(p->classes,
+				(p->nclasses + 1) * sizeof(*p->classes));
+		if (grown == NULL)
+			break;
+		p->classes = grown;
+		memset(&p->classes[p->nclasses], 0, sizeof(*grown));
+		p->classes[p->nclasses].name = strdup(col_text(st, 0));
+		if (p->classes[p->nclasses].name != NULL)
+			p->nclasses++;
+	}
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
+/* check_limit - parse and validate one limits row; 0 or -1 (problem) */
+static int check_limit(struct policy *p, sqlite3_stmt *st,
+		       struct policy_limit *l)
+{
+	long id = sqlite3_column_int64(st, 0);
+
+	l->id = id;
+	l->window_s = sqlite3_column_int64(st, 3);
+	l->threshold = sqlite3_column_int64(st, 4);
+	if (policy_metric_parse(col_text(st, 2), &l->metric) < 0) {
+		policy_problem(p, "limits id %ld: unknown metric \"%s\"", id,
+			       col_text(st, 2));
+		return -1;
+	}
+	if (action_parse(col_text(st, 5), &l->action) < 0) {
+		policy_problem(p, "limits id %ld: unknown action \"%s\"", id,
+			       col_text(st, 5));
+		return -1;
+	}
+	if (l->metric == METRIC_NETWORKS) {
+		policy_problem(p, "limits id %ld: metric networks is not "
+			       "counted by this version; row ignored", id);
+		return -1;
+	}
+	if (l->metric == METRIC_RCPT_PER_MSG) {
+		l->window_s = 0;
+	} else if (l->window_s <= 0) {
+		policy_problem(p, "limits id %ld: metric %s needs window_s > 0",
+			       id, col_text(st, 2));
+		return -1;
+	}
+	if (l->threshold < 0) {
+		policy_problem(p, "limits id %ld: negative threshold", id);
+		return -1;
+	}
+	return 0;
+}
+
+/* add_limit - append a checked limit to its class */
+static int add_limit(struct policy *p, struct policy_class *c,
+		     const struct policy_limit *l)
+{
+	struct policy_limit *grown;
+
+	if (l->window_s > 0 && policy_class_window(c, l->window_s) < 0) {
+		if (c->nwindows == POLICY_MAX_WINDOWS) {
+			policy_problem(p, "limits id %ld: class %s has more "
+				       "than %d windows; row ignored", l->id,
+				       c->name, POLICY_MAX_WINDOWS);
+			return 0;
+		}
+		c->windows[c->nwindows++] = l->window_s;
+	}
+	grown = realloc(c->limits, (c->nlimits + 1) * sizeof(*grown));
+	if (grown == NULL)
+		return -1;
+	c->limits = grown;
+	c->limits[c->nlimits++] = *l;
+	if (l->window_s > p->max_window)
+		p->max_window = l->window_s;
+	return 0;
+}
+
+/* load_limits - the limits table, into the classes */
+static int load_limits(sqlite3 *db, struct policy *p)
+{
+	static const char sql[] = "SELECT id, class, metric, window_s, "
+				  "threshold, action FROM limits ORDER BY id";
+	struct policy_class *c;
+	struct policy_limit l;
+	sqlite3_stmt *st;
+	int rc;
+
+	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
+		return -1;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		c = (struct policy_class *)policy_class_find(p,
+							    col_text(st, 1));
+		if (c == NULL) {
+			policy_problem(p, "limits id %lld: no class \"%s\" "
+				       "in classes; row ignored",
+				       (long long)sqlite3_column_int64(st, 0),
+				       col_text(st, 1));
+			continue;
+		}
+		if (check_limit(p, st, &l) == 0 && add_limit(p, c, &l) < 0)
+			break;
+	}
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
+/* load_settings - the settings table */
+static int load_settings(sqlite3 *db, struct policy *p)
+{
+	struct policy_setting *grown;
+	sqlite3_stmt *st;
+	int rc;
+
+	if (sqlite3_prepare_v2(db, "SELECT key, value FROM settings", -1, &st,
+			       NULL) != SQLITE_OK)
+		return -1;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		grown = realloc(p->settings,
+				(p->nsettings + 1) * sizeof(*grown));
+		if (grown == NULL)
+			break;
+		p->settings = grown;
+		grown[p->nsettings].key = strdup(col_text(st, 0));
+		grown[p->nsettings].value = strdup(col_text(st, 1));
+		p->nsettings++;
+	}
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
+/* load_version - policy_version.version */
+static int load_version(sqlite3 *db, struct policy *p)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if (sqlite3_prepare_v2(db, "SELECT version FROM policy_version", -1,
+			       &st, NULL) != SQLITE_OK)
+		return -1;
+	if ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		p->version = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return rc == SQLITE_ROW ? 0 : -1;
+}
+
+/* store_policy_load - a new snapshot */
+struct policy *store_policy_load(struct store *s, char *err, size_t errlen)
+{
+	struct policy *p;
+	int rc;
+
+	if ((p = calloc(1, sizeof(*p))) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	pthread_mutex_lock(&s->db_lock);
+	rc = sqlite3_exec(s->db, "BEGIN", NULL, NULL, NULL) == SQLITE_OK &&
+	     load_version(s->db, p) == 0 && load_classes(s->db, p) == 0 &&
+	     load_limits(s->db, p) == 0 && load_settings(s->db, p) == 0;
+	if (!rc)
+		snprintf(err, errlen, "loading policy: %s",
+			 sqlite3_errmsg(s->db));
+	sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL);
+	pthread_mutex_unlock(&s->db_lock);
+	if (!rc) {
+		policy_free(p);
+		return NULL;
+	}
+	if (policy_class_find(p, "default") == NULL)
+		policy_problem(p, "class \"default\" is missing: logins "
+			       "without a users row have no limits");
+	return p;
+}

@@ -1,0 +1,253 @@
+/*
+ * NAME
+ *	store_read - the reads of the mail path and the policy load
+ * DESCRIPTION
+ *	Each thread that reads gets its own connection with its statements
+ *	prepared once (a pthread key), so readers never wait for each
+ *	other; WAL lets them run beside the writer.  Counts add what the
+ *	writer has queued and what messages in flight have reserved, read
+ *	under the commit lock so nothing is counted twice or missed.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+#include "store_int.h"
+
+struct store_reader {
+	struct store *s;
+	sqlite3 *db;
+	sqlite3_stmt *user_st, *msg_st, *sess_st;
+};
+
+static const char user_sql[] =
+	"SELECT class, status FROM users WHERE login = ?1";
+static const char msg_sql[] =
+	"SELECT ts, rcpts FROM msg_log WHERE login = ?1 AND ts > ?2";
+static const char sess_sql[] =
+	"SELECT ts FROM session_log WHERE login = ?1 AND ts > ?2";
+
+/* reader_free - close one reader */
+static void reader_free(struct store_reader *r)
+{
+	sqlite3_finalize(r->user_st);
+	sqlite3_finalize(r->msg_st);
+	sqlite3_finalize(r->sess_st);
+	sqlite3_close(r->db);
+	free(r);
+}
+
+/* reader_gone - thread exit: forget and close its reader */
+static void reader_gone(void *arg)
+{
+	struct store_reader *r = arg;
+	struct store *s = r->s;
+	int i;
+
+	pthread_mutex_lock(&s->db_lock);
+	for (i = 0; i < s->nreaders; i++)
+		if (s->readers[i] == r)
+			s->readers[i] = s->readers[--s->nreaders];
+	pthread_mutex_unlock(&s->db_lock);
+	reader_free(r);
+}
+
+/* reader_new - open this thread's reader */
+static struct store_reader *reader_new(struct store *s)
+{
+	struct store_reader *r, **grown;
+	char err[300];
+
+	if ((r = calloc(1, sizeof(*r))) == NULL)
+		return NULL;
+	r->s = s;
+	if ((r->db = store_conn_open(s->path, 1, err, sizeof(err))) == NULL) {
+		log_ratelimited("reader open", 10, LOG_ERR, "store: %s", err);
+		free(r);
+		return NULL;
+	}
+	if (sqlite3_prepare_v3(r->db, user_sql, -1, SQLITE_PREPARE_PERSISTENT,
+			       &r->user_st, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v3(r->db, msg_sql, -1, SQLITE_PREPARE_PERSISTENT,
+			       &r->msg_st, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v3(r->db, sess_sql, -1, SQLITE_PREPARE_PERSISTENT,
+			       &r->sess_st, NULL) != SQLITE_OK) {
+		store_fail(s, "prepare reads", r->db);
+		reader_free(r);
+		return NULL;
+	}
+	pthread_mutex_lock(&s->db_lock);
+	grown = realloc(s->readers, (s->nreaders + 1) * sizeof(*grown));
+	if (grown != NULL) {
+		s->readers = grown;
+		s->readers[s->nreaders++] = r;
+	}
+	pthread_mutex_unlock(&s->db_lock);
+	if (grown == NULL) {
+		reader_free(r);
+		return NULL;
+	}
+	return r;
+}
+
+/* reader_get - this thread's reader, opened on first use */
+static struct store_reader *reader_get(struct store *s)
+{
+	struct store_reader *r;
+
+	pthread_mutex_lock(&s->db_lock);
+	if (!s->reader_key_ok) {
+		if (pthread_key_create(&s->reader_key, reader_gone) == 0)
+			s->reader_key_ok = 1;
+	}
+	pthread_mutex_unlock(&s->db_lock);
+	if (!s->reader_key_ok)
+		return NULL;
+	if ((r = pthread_getspecific(s->reader_key)) != NULL)
+		return r;
+	if ((r = reader_new(s)) != NULL)
+		pthread_setspecific(s->reader_key, r);
+	return r;
+}
+
+/* store_readers_close - close every reader (at store_close) */
+void store_readers_close(struct store *s)
+{
+	int i;
+
+	pthread_mutex_lock(&s->db_lock);
+	for (i = 0; i < s->nreaders; i++)
+		reader_free(s->readers[i]);
+	free(s->readers);
+	s->readers = NULL;
+	s->nreaders = 0;
+	pthread_mutex_unlock(&s->db_lock);
+	if (s->reader_key_ok) {
+		pthread_setspecific(s->reader_key, NULL);
+		pthread_key_delete(s->reader_key);
+	}
+}
+
+/* store_user_get - the login's users row */
+int store_user_get(struct store *s, const char *login, struct store_user *u)
+{
+	struct store_reader *r = reader_get(s);
+	const unsigned char *cls, *status;
+	int rc;
+
+	snprintf(u->class_name, sizeof(u->class_name), "default");
+	u->status = USER_ACTIVE;
+	u->known = 0;
+	if (r == NULL)
+		return -1;
+	sqlite3_bind_text(r->user_st, 1, login, -1, SQLITE_STATIC);
+	rc = sqlite3_step(r->user_st);
+	if (rc == SQLITE_ROW) {
+		u->known = 1;
+		cls = sqlite3_column_text(r->user_st, 0);
+		status = sqlite3_column_text(r->user_st, 1);
+		if (cls != NULL && *cls)
+			snprintf(u->class_name, sizeof(u->class_name), "%s",
+				 (const char *)cls);
+		if (engine_user_status_parse((const char *)status,
+					     &u->status) < 0)
+			u->status = USER_ACTIVE;
+	}
+	sqlite3_reset(r->user_st);
+	sqlite3_clear_bindings(r->user_st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+		store_fail(s, "read users", r->db);
+		return -1;
+	}
+	return 0;
+}
+
+/* sum_rows - add the rows of st to the windows they fall in */
+static int sum_rows(sqlite3_stmt *st, time_t now, struct window_counts *c,
+		    int n, int sessions)
+{
+	long long ts;
+	long k;
+	int rc, i;
+
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		ts = sqlite3_column_int64(st, 0);
+		k = sessions ? 1 : sqlite3_column_int(st, 1);
+		for (i = 0; i < n; i++) {
+			if (ts <= (long long)now - c[i].window_s)
+				continue;
+			if (sessions) {
+				c[i].sessions++;
+			} else {
+				c[i].msgs++;
+				c[i].rcpts += k;
+			}
+		}
+	}
+	sqlite3_reset(st);
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
+/* store_counts_get - counts per window, queued and reserved included */
+int store_counts_get(struct store *s, const char *login, time_t now,
+		     struct window_counts *c, int n)
+{
+	struct store_reader *r = reader_get(s);
+	long maxw = 0, pm, pr, ps;
+	int i, rc = 0;
+
+	for (i = 0; i < n; i++) {
+		c[i].msgs = c[i].rcpts = c[i].sessions = 0;
+		if (c[i].window_s > maxw)
+			maxw = c[i].window_s;
+	}
+	if (r == NULL)
+		return -1;
+	pthread_rwlock_rdlock(&s->commit_lock);
+	sqlite3_bind_text(r->msg_st, 1, login, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(r->msg_st, 2, (long long)now - maxw);
+	sqlite3_bind_text(r->sess_st, 1, login, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(r->sess_st, 2, (long long)now - maxw);
+	if (sum_rows(r->msg_st, now, c, n, 0) < 0 ||
+	    sum_rows(r->sess_st, now, c, n, 1) < 0)
+		rc = -1;
+	sqlite3_clear_bindings(r->msg_st);
+	sqlite3_clear_bindings(r->sess_st);
+	pthread_mutex_lock(&s->pend_lock);
+	store_pend_get(s, login, &pm, &pr, &ps);
+	pthread_mutex_unlock(&s->pend_lock);
+	pthread_rwlock_unlock(&s->commit_lock);
+	if (rc < 0) {
+		store_fail(s, "read counts", r->db);
+		return -1;
+	}
+	for (i = 0; i < n; i++) {
+		c[i].msgs += pm;
+		c[i].rcpts += pr;
+		c[i].sessions += ps;
+	}
+	return 0;
+}
+
+/* store_policy_version - policy_version.version */
+int store_policy_version(struct store *s, long long *version)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	pthread_mutex_lock(&s->db_lock);
+	rc = sqlite3_prepare_v2(s->db,
+				"SELECT version FROM policy_version WHERE id = 1",
+				-1, &st, NULL);
+	if (rc == SQLITE_OK) {
+		rc = sqlite3_step(st);
+		if (rc == SQLITE_ROW)
+			*version = sqlite3_column_int64(st, 0);
+		sqlite3_finalize(st);
+	}
+	if (rc != SQLITE_ROW)
+		store_fail(s, "read policy_version", s->db);
+	pthread_mutex_unlock(&s->db_lock);
+	return rc == SQLITE_ROW ? 0 : -1;
+}

@@ -1,0 +1,485 @@
+/*
+ * NAME
+ *	store_write - the queue of writes and the writer thread
+ * DESCRIPTION
+ *	Writes from the mail path are queued and committed by one writer
+ *	thread in batches, in one transaction each: the mail path never
+ *	waits for a disk or a lock.  Counted rows stay visible to readers
+ *	through store_pend until the commit that stores them.  Without a
+ *	writer thread (outguardctl, tests) the queue is written at once by
+ *	the caller.
+ *
+ *	Once a second the writer also does its housekeeping: it notices a
+ *	database file that was removed or replaced, writes a heartbeat
+ *	(which is how a read-only or full database shows up when no mail
+ *	flows), and every minute prunes old counters and events.
+ * DIAGNOSTICS
+ *	A failed batch is rolled back, kept, and retried after a second;
+ *	the store is unhealthy until a write succeeds.  The queue is
+ *	bounded: past STORE_QUEUE_MAX the oldest writes are dropped and
+ *	counted in the log.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "store_int.h"
+
+#define STORE_QUEUE_MAX 200000
+#define STORE_BATCH_MAX 2000
+
+enum op_kind { OP_MESSAGE, OP_SESSION, OP_EVENT, OP_QUARANTINE, OP_STATUS };
+
+struct store_op {
+	struct store_op *next;
+	enum op_kind kind;
+	long long ts;
+	long n;			/* recipients, or the status */
+	char *v[6];		/* strings, by kind; see op_sql */
+};
+
+/* One statement per kind; ?1 ts, ?2 n, ?3.. v[0..] */
+static const char *const op_sql[] = {
+	[OP_MESSAGE] = "INSERT INTO msg_log (ts, rcpts, login, client_addr, "
+		       "queue_id) VALUES (?1, ?2, ?3, ?4, ?5)",
+	[OP_SESSION] = "INSERT INTO session_log (ts, login, client_addr) "
+		       "VALUES (?1, ?3, ?4)",
+	[OP_EVENT] = "INSERT INTO events (ts, login, client_addr, queue_id, "
+		     "kind, action, detail) VALUES (?1, ?3, ?4, ?5, ?6, ?7, ?8)",
+	[OP_QUARANTINE] = "INSERT INTO quarantine (ts, queue_id, login, "
+			  "mail_from, rcpts, subject, reason) "
+			  "VALUES (?1, ?3, ?4, ?5, ?6, ?7, ?8)",
+	[OP_STATUS] = "INSERT INTO users (login, status, note, changed) "
+		      "VALUES (?3, ?4, ?5, ?1) ON CONFLICT(login) DO UPDATE "
+		      "SET status = excluded.status, changed = excluded.changed, "
+		      "note = coalesce(excluded.note, note)",
+};
+#define NOPS (sizeof(op_sql) / sizeof(op_sql[0]))
+
+/* op_free - free one op */
+static void op_free(struct store_op *op)
+{
+	int i;
+
+	for (i = 0; i < 6; i++)
+		free(op->v[i]);
+	free(op);
+}
+
+/* op_new - an op with copies of up to six strings (NULL stays NULL) */
+static struct store_op *op_new(enum op_kind kind, long long ts, long n,
+			       const char *const v[6])
+{
+	struct store_op *op = calloc(1, sizeof(*op));
+	int i;
+
+	if (op == NULL)
+		return NULL;
+	op->kind = kind;
+	op->ts = ts;
+	op->n = n;
+	for (i = 0; i < 6; i++)
+		if (v[i] != NULL && (op->v[i] = strdup(v[i])) == NULL) {
+			op_free(op);
+			return NULL;
+		}
+	return op;
+}
+
+/* op_pending - what the op adds to store_pend until committed */
+static void op_pending(const struct store_op *op, long *m, long *r, long *se)
+{
+	*m = op->kind == OP_MESSAGE ? 1 : 0;
+	*r = op->kind == OP_MESSAGE ? op->n : 0;
+	*se = op->kind == OP_SESSION ? 1 : 0;
+}
+
+/* run_op - execute one op with w's statements, prepared on first use */
+static int run_op(struct store_wconn *w, const struct store_op *op)
+{
+	sqlite3_stmt *st = w->st[op->kind];
+	int i, rc;
+
+	if (st == NULL) {
+		if (sqlite3_prepare_v3(w->db, op_sql[op->kind], -1,
+				       SQLITE_PREPARE_PERSISTENT, &st,
+				       NULL) != SQLITE_OK)
+			return -1;
+		w->st[op->kind] = st;
+	}
+	sqlite3_bind_int64(st, 1, op->ts);
+	sqlite3_bind_int64(st, 2, op->n);
+	for (i = 0; i < 6; i++)
+		if (sqlite3_bind_parameter_count(st) >= i + 3)
+			sqlite3_bind_text(st, i + 3, op->v[i], -1,
+					  SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
+/* write_batch - commit ops in one transaction; pending drops at commit */
+static int write_batch(struct store *s, struct store_wconn *w,
+		       struct store_op *ops)
+{
+	sqlite3 *db = w->db;
+	struct store_op *op;
+	long m, r, se;
+	int rc;
+
+	if (sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
+		goto fail;
+	for (op = ops; op != NULL; op = op->next)
+		if (run_op(w, op) < 0)
+			goto fail;
+	pthread_rwlock_wrlock(&s->commit_lock);
+	rc = sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
+	if (rc == SQLITE_OK) {
+		pthread_mutex_lock(&s->pend_lock);
+		for (op = ops; op != NULL; op = op->next) {
+			op_pending(op, &m, &r, &se);
+			if (m || r || se)
+				store_pend_add(s, op->v[0], -m, -r, -se);
+		}
+		pthread_mutex_unlock(&s->pend_lock);
+	}
+	pthread_rwlock_unlock(&s->commit_lock);
+	if (rc != SQLITE_OK)
+		goto fail;
+	store_ok(s);
+	return 0;
+fail:
+	store_fail(s, "write", db);
+	sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+	return -1;
+}
+
+/* drop_oldest - the queue is full: drop its head (caller holds q_lock) */
+static void drop_oldest(struct store *s)
+{
+	struct store_op *op = s->q_head;
+	long m, r, se;
+
+	s->q_head = op->next;
+	if (s->q_head == NULL)
+		s->q_tail = NULL;
+	s->q_len--;
+	op_pending(op, &m, &r, &se);
+	pthread_mutex_lock(&s->pend_lock);
+	if (m || r || se)
+		store_pend_add(s, op->v[0], -m, -r, -se);
+	pthread_mutex_unlock(&s->pend_lock);
+	op_free(op);
+	log_ratelimited("queue full", 10, LOG_ERR,
+			"store: write queue full (%d); dropping the oldest "
+			"writes", STORE_QUEUE_MAX);
+}
+
+/*
+ * enqueue - queue op, or write it now when there is no writer.  What op
+ * counts becomes pending, and in the same step a reservation of res_m
+ * messages and res_r recipients that op replaces is dropped.
+ */
+static void enqueue(struct store *s, const char *login, struct store_op *op,
+		    long res_m, long res_r)
+{
+	long m = 0, r = 0, se = 0;
+
+	if (op == NULL)
+		log_ratelimited("enqueue", 10, LOG_ERR, "store: out of memory");
+	else
+		op_pending(op, &m, &r, &se);
+	pthread_mutex_lock(&s->q_lock);
+	if (m - res_m || r - res_r || se) {
+		pthread_mutex_lock(&s->pend_lock);
+		store_pend_add(s, login, m - res_m, r - res_r, se);
+		pthread_mutex_unlock(&s->pend_lock);
+	}
+	if (op == NULL) {
+		pthread_mutex_unlock(&s->q_lock);
+		return;
+	}
+	if (s->q_len >= STORE_QUEUE_MAX)
+		drop_oldest(s);
+	if (s->q_tail)
+		s->q_tail->next = op;
+	else
+		s->q_head = op;
+	s->q_tail = op;
+	s->q_len++;
+	s->q_enqueued++;
+	pthread_cond_signal(&s->q_cond);
+	pthread_mutex_unlock(&s->q_lock);
+	if (!s->writer_running)
+		store_flush(s);
+}
+
+/* take_batch - detach up to STORE_BATCH_MAX ops (caller holds q_lock) */
+static struct store_op *take_batch(struct store *s, long *n)
+{
+	struct store_op *head = s->q_head, *op = head;
+
+	for (*n = 1; op->next != NULL && *n < STORE_BATCH_MAX; (*n)++)
+		op = op->next;
+	s->q_head = op->next;
+	if (s->q_head == NULL)
+		s->q_tail = NULL;
+	op->next = NULL;
+	s->q_len -= *n;
+	return head;
+}
+
+/* put_back - a failed batch goes back to the head (caller holds q_lock) */
+static void put_back(struct store *s, struct store_op *batch, long n)
+{
+	struct store_op *last = batch;
+
+	while (last->next != NULL)
+		last = last->next;
+	last->next = s->q_head;
+	if (s->q_head == NULL)
+		s->q_tail = last;
+	s->q_head = batch;
+	s->q_len += n;
+}
+
+/* drain - write what is queued; returns -1 when a batch failed */
+static int drain(struct store *s, struct store_wconn *w)
+{
+	struct store_op *batch, *next;
+	long n;
+	int rc = 0;
+
+	pthread_mutex_lock(&s->q_lock);
+	while (s->q_head != NULL && rc == 0) {
+		batch = take_batch(s, &n);
+		pthread_mutex_unlock(&s->q_lock);
+		rc = write_batch(s, w, batch);
+		pthread_mutex_lock(&s->q_lock);
+		if (rc < 0) {
+			put_back(s, batch, n);
+			break;
+		}
+		for (; batch != NULL; batch = next) {
+			next = batch->next;
+			op_free(batch);
+		}
+		s->q_committed += n;
+	}
+	pthread_cond_broadcast(&s->q_done);
+	pthread_mutex_unlock(&s->q_lock);
+	return rc;
+}
+
+/* store_flush - write or wait for what is queued now */
+void store_flush(struct store *s)
+{
+	struct timespec until;
+	long target;
+
+	if (!s->writer_running) {
+		pthread_mutex_lock(&s->db_lock);
+		s->w_direct.db = s->db;
+		drain(s, &s->w_direct);
+		pthread_mutex_unlock(&s->db_lock);
+		return;
+	}
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += 5;
+	pthread_mutex_lock(&s->q_lock);
+	target = s->q_enqueued;
+	while (s->q_committed < target && s->q_head != NULL) {
+		pthread_cond_signal(&s->q_cond);
+		if (pthread_cond_timedwait(&s->q_done, &s->q_lock, &until))
+			break;
+	}
+	pthread_mutex_unlock(&s->q_lock);
+}
+
+/* housekeeping - notice removal, heartbeat, prune; once a second */
+static void housekeeping(struct store *s, time_t now, time_t *last_beat,
+			 time_t *last_prune)
+{
+	static const char beat_sql[] =
+		"INSERT OR REPLACE INTO daemon_state (key, value) "
+		"VALUES ('heartbeat', strftime('%s','now'))";
+	struct stat st;
+	char why[200];
+	int healthy = store_healthy(s, why, sizeof(why));
+
+	if (stat(s->path, &st) < 0 || st.st_ino != s->st_ino ||
+	    st.st_dev != s->st_dev) {
+		store_fail(s, "database file removed or replaced; restore it "
+			   "or restart outguard", NULL);
+		return;
+	}
+	if (!healthy || now - *last_beat >= 10) {
+		*last_beat = now;
+		if (sqlite3_exec(s->w_thread.db, beat_sql, NULL, NULL, NULL) ==
+		    SQLITE_OK)
+			store_ok(s);
+		else
+			store_fail(s, "heartbeat", s->w_thread.db);
+	}
+	if (healthy && now - *last_prune >= 60) {
+		*last_prune = now;
+		store_prune(s, s->w_thread.db, now);
+	}
+}
+
+/* writer_main - the writer thread */
+static void *writer_main(void *arg)
+{
+	struct store *s = arg;
+	time_t now, last_beat = 0, last_prune = 0, last_house = 0;
+	struct timespec until;
+	int failed = 0;
+
+	for (;;) {
+		pthread_mutex_lock(&s->q_lock);
+		if (s->q_head == NULL && !s->stopping) {
+			clock_gettime(CLOCK_REALTIME, &until);
+			until.tv_sec += 1;
+			pthread_cond_timedwait(&s->q_cond, &s->q_lock, &until);
+		}
+		if (s->stopping && (s->q_head == NULL || failed)) {
+			pthread_mutex_unlock(&s->q_lock);
+			break;
+		}
+		pthread_mutex_unlock(&s->q_lock);
+		failed = drain(s, &s->w_thread) < 0;
+		now = time(NULL);
+		if (now != last_house) {
+			last_house = now;
+			housekeeping(s, now, &last_beat, &last_prune);
+		}
+		if (failed && !s->stopping)
+			sleep(1);	/* retry the batch in a second */
+	}
+	return NULL;
+}
+
+/* store_start_writer - start the writer thread */
+int store_start_writer(struct store *s)
+{
+	char err[300];
+	struct stat st;
+
+	if (stat(s->path, &st) == 0) {
+		s->st_dev = st.st_dev;
+		s->st_ino = st.st_ino;
+	}
+	s->w_thread.db = store_conn_open(s->path, 0, err, sizeof(err));
+	if (s->w_thread.db == NULL) {
+		log_msg(LOG_ERR, "store: %s", err);
+		return -1;
+	}
+	if (pthread_create(&s->writer, NULL, writer_main, s) != 0) {
+		sqlite3_close(s->w_thread.db);
+		s->w_thread.db = NULL;
+		return -1;
+	}
+	s->writer_running = 1;
+	return 0;
+}
+
+/* wconn_close - finalize a connection's statements (not the connection) */
+static void wconn_close(struct store_wconn *w)
+{
+	unsigned i;
+
+	for (i = 0; i < NOPS; i++) {
+		sqlite3_finalize(w->st[i]);
+		w->st[i] = NULL;
+	}
+}
+
+/* store_writer_stop - flush and stop the writer; drop what cannot be written */
+void store_writer_stop(struct store *s)
+{
+	struct store_op *op;
+
+	if (s->writer_running) {
+		pthread_mutex_lock(&s->q_lock);
+		s->stopping = 1;
+		pthread_cond_signal(&s->q_cond);
+		pthread_mutex_unlock(&s->q_lock);
+		pthread_join(s->writer, NULL);
+		s->writer_running = 0;
+		wconn_close(&s->w_thread);
+		sqlite3_close(s->w_thread.db);
+		s->w_thread.db = NULL;
+	}
+	if (s->q_head != NULL)
+		log_msg(LOG_ERR, "store: %ld writes could not be saved at exit",
+			s->q_len);
+	while ((op = s->q_head) != NULL) {
+		s->q_head = op->next;
+		op_free(op);
+	}
+	s->q_tail = NULL;
+	s->q_len = 0;
+	wconn_close(&s->w_direct);
+	store_pend_free(s);
+}
+
+/* store_set_retention - how long counters and events are kept */
+void store_set_retention(struct store *s, long counters_s, long events_s)
+{
+	pthread_mutex_lock(&s->q_lock);
+	s->keep_counters = counters_s;
+	s->keep_events = events_s;
+	pthread_mutex_unlock(&s->q_lock);
+}
+
+/* store_add_message - queue an accepted message, drop its reservation */
+void store_add_message(struct store *s, const char *login, time_t ts,
+		       int rcpts, const char *client_addr,
+		       const char *queue_id, int res_msgs, int res_rcpts)
+{
+	const char *v[6] = { login, client_addr, queue_id };
+
+	enqueue(s, login, op_new(OP_MESSAGE, ts, rcpts, v), res_msgs,
+		res_rcpts);
+}
+
+/* store_add_session - queue an authenticated session */
+void store_add_session(struct store *s, const char *login, time_t ts,
+		       const char *client_addr)
+{
+	const char *v[6] = { login, client_addr };
+
+	enqueue(s, login, op_new(OP_SESSION, ts, 0, v), 0, 0);
+}
+
+/* store_add_event - queue an events row */
+void store_add_event(struct store *s, const struct store_event *e)
+{
+	const char *v[6] = { e->login, e->client_addr, e->queue_id, e->kind,
+			     e->action, e->detail };
+
+	enqueue(s, e->login, op_new(OP_EVENT, e->ts, 0, v), 0, 0);
+}
+
+/* store_add_quarantine - queue a quarantine row */
+void store_add_quarantine(struct store *s, const struct store_quarantine *q)
+{
+	const char *v[6] = { q->queue_id, q->login, q->mail_from, q->rcpts,
+			     q->subject, q->reason };
+
+	enqueue(s, q->login, op_new(OP_QUARANTINE, q->ts, 0, v), 0, 0);
+}
+
+/* store_set_status - queue a users.status change */
+void store_set_status(struct store *s, const char *login,
+		      enum user_status status, const char *note)
+{
+	const char *v[6] = { login, engine_user_status_name(status), note };
+
+	enqueue(s, login, op_new(OP_STATUS, time(NULL), 0, v), 0, 0);
+}

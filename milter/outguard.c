@@ -1,0 +1,296 @@
+/*
+ * NAME
+ *	outguard - the milter daemon
+ * SYNOPSIS
+ *	outguard [-c FILE] [-p SOCKET] [-f] [-n] [-V]
+ * DESCRIPTION
+ *	Reads the config, checks it and the database before anything
+ *	else (so a mistake shows on the terminal), detaches unless -f,
+ *	starts the guard (store writer, policy watcher, notifier), opens
+ *	the libmilter socket, drops privileges to UserID and hands over
+ *	to smfi_main() until SIGTERM.  -n only checks: config, database
+ *	(created and migrated if missing) and every policy row, printing
+ *	each problem; exit 0 when there are none.
+ * DIAGNOSTICS
+ *	Start-up problems print "outguard: ..." on stderr and exit 1.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <grp.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <libmilter/mfapi.h>
+
+#include "callbacks.h"
+#include "conf.h"
+#include "guard.h"
+#include "log.h"
+#include "version.h"
+
+struct opts {
+	const char *conf_path;
+	const char *socket;
+	int foreground, check;
+};
+
+/* usage - print usage and exit */
+static void usage(int rc)
+{
+	fprintf(rc ? stderr : stdout,
+		"usage: outguard [-c FILE] [-p SOCKET] [-f] [-n] [-V]\n"
+		"  -c FILE    config (default " CONF_DEFAULT_PATH ")\n"
+		"  -p SOCKET  socket: unix:/path, inet:PORT@HOST, ...\n"
+		"  -f         stay in the foreground, log to stderr\n"
+		"  -n         check config, database and policy; exit 0/1\n"
+		"  -V         print the version\n");
+	exit(rc);
+}
+
+/* die - a start-up error: print it and exit 1 */
+static void die(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void die(const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "outguard: ");
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	exit(1);
+}
+
+/* load_conf - defaults, the file, then -p */
+static void load_conf(struct conf *c, const struct opts *o)
+{
+	char err[600];
+	struct stat st;
+
+	conf_init(c);
+	if (o->conf_path != NULL || stat(CONF_DEFAULT_PATH, &st) == 0) {
+		if (conf_load(c, o->conf_path ? o->conf_path
+					      : CONF_DEFAULT_PATH,
+			      err, sizeof(err)) < 0)
+			die("%s", err);
+	}
+	if (o->socket && conf_set(c, "Socket", o->socket, err, sizeof(err)))
+		die("-p: %s", err);
+}
+
+/* lookup_user - UserID "user[:group]" to ids; -1 if unknown */
+static int lookup_user(const char *spec, uid_t *uid, gid_t *gid)
+{
+	char name[256], *colon;
+	struct passwd *pw;
+	struct group *gr;
+
+	snprintf(name, sizeof(name), "%s", spec);
+	if ((colon = strchr(name, ':')) != NULL)
+		*colon++ = '\0';
+	if ((pw = getpwnam(name)) == NULL)
+		return -1;
+	*uid = pw->pw_uid;
+	*gid = pw->pw_gid;
+	if (colon != NULL) {
+		if ((gr = getgrnam(colon)) == NULL)
+			return -1;
+		*gid = gr->gr_gid;
+	}
+	return 0;
+}
+
+/* check - -n: config, database, policy; returns the exit code */
+static int check(const struct conf *c)
+{
+	struct store *s;
+	struct policy *p;
+	char err[600];
+	uid_t uid;
+	gid_t gid;
+	int i, problems = 0;
+
+	if (c->user_id && lookup_user(c->user_id, &uid, &gid) < 0) {
+		printf("UserID %s: no such user or group\n", c->user_id);
+		problems++;
+	}
+	if ((s = store_open(c->database, STORE_CREATE, err, sizeof(err))) ==
+	    NULL) {
+		printf("database: %s\n", err);
+		return 1;
+	}
+	if ((p = store_policy_load(s, err, sizeof(err))) == NULL) {
+		printf("policy: %s\n", err);
+		problems++;
+	}
+	for (i = 0; p != NULL && i < p->nproblems; i++, problems++)
+		printf("policy: %s\n", p->problems[i]);
+	policy_free(p);
+	store_close(s);
+	printf("%s: %d problem%s (database %s, socket %s)\n",
+	       problems ? "outguard" : "outguard: ok", problems,
+	       problems == 1 ? "" : "s", c->database, c->socket);
+	return problems ? 1 : 0;
+}
+
+/* check_quietly - can the database be opened (created)? 0 or -1 */
+static int check_quietly(const struct conf *c, char *err, size_t errlen)
+{
+	struct store *s = store_open(c->database, STORE_CREATE, err, errlen);
+
+	store_close(s);
+	return s == NULL ? -1 : 0;
+}
+
+/* socket_path - the file of a unix socket spec, or NULL */
+static const char *socket_path(const char *spec)
+{
+	if (strncasecmp(spec, "unix:", 5) == 0)
+		return spec + 5;
+	if (strncasecmp(spec, "local:", 6) == 0)
+		return spec + 6;
+	return spec[0] == '/' ? spec : NULL;
+}
+
+/* open_socket - register and open the libmilter socket */
+static void open_socket(const struct conf *c, int have_user, uid_t uid,
+			gid_t gid)
+{
+	const char *path = socket_path(c->socket);
+
+	if (smfi_register(*callbacks_desc()) == MI_FAILURE)
+		die("%s", "smfi_register failed");
+	if (smfi_setconn(c->socket) == MI_FAILURE)
+		die("bad socket %s", c->socket);
+	if (smfi_opensocket(1) == MI_FAILURE)
+		die("cannot open socket %s (does its directory exist?)",
+		    c->socket);
+	if (path == NULL)
+		return;
+	if (have_user) {
+		if (chown(path, uid, gid) < 0 || chmod(path, 0660) < 0)
+			die("cannot hand the socket to UserID: %s",
+			    strerror(errno));
+	} else if (chmod(path, 0666) < 0) {
+		die("cannot chmod the socket: %s", strerror(errno));
+	}
+}
+
+/* drop_privileges - become UserID */
+static void drop_privileges(uid_t uid, gid_t gid)
+{
+	if (setgroups(1, &gid) < 0 || setgid(gid) < 0 || setuid(uid) < 0)
+		die("cannot drop privileges: %s", strerror(errno));
+}
+
+/* write_pid - the PidFile */
+static void write_pid(const char *path)
+{
+	FILE *fp = fopen(path, "w");
+
+	if (fp == NULL)
+		die("PidFile: %s", strerror(errno));
+	fprintf(fp, "%ld\n", (long)getpid());
+	fclose(fp);
+}
+
+/* run - start the daemon proper; returns smfi_main's result */
+static int run(struct conf *c, int foreground)
+{
+	struct guard *g;
+	char err[600];
+	uid_t uid = 0;
+	gid_t gid = 0;
+	int have_user = 0, rc;
+	sigset_t sigs;
+
+	if (c->user_id) {
+		if (lookup_user(c->user_id, &uid, &gid) < 0)
+			die("UserID %s: no such user or group", c->user_id);
+		have_user = 1;
+	}
+	if (check_quietly(c, err, sizeof(err)) < 0)
+		die("%s", err);
+	if (!foreground && daemon(0, 0) < 0)
+		die("cannot detach: %s", strerror(errno));
+	log_open("outguard", c->syslog, c->syslog_facility, c->log_level,
+		 foreground);
+	if (c->pid_file)
+		write_pid(c->pid_file);
+	/* libmilter's signal thread takes these; no other thread may */
+	sigemptyset(&sigs);
+	sigaddset(&sigs, SIGTERM);
+	sigaddset(&sigs, SIGINT);
+	sigaddset(&sigs, SIGHUP);
+	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	if ((g = guard_new(c, err, sizeof(err))) == NULL)
+		die("%s", err);
+	callbacks_init(g);
+	open_socket(c, have_user, uid, gid);
+	if (have_user && getuid() == 0) {
+		if (store_chown(guard_store(g), uid, gid) < 0)
+			die("cannot hand the database to UserID: %s",
+			    strerror(errno));
+		drop_privileges(uid, gid);
+	}
+	log_msg(LOG_INFO, "outguard %s: listening on %s (database %s)",
+		OUTGUARD_VERSION, c->socket, c->database);
+	if (foreground)
+		fprintf(stderr, "outguard: listening on %s\n", c->socket);
+	rc = smfi_main();
+	log_msg(LOG_INFO, "outguard: stopping");
+	guard_free(g);
+	if (c->pid_file)
+		unlink(c->pid_file);
+	return rc == MI_SUCCESS ? 0 : 1;
+}
+
+int main(int argc, char **argv)
+{
+	struct opts o = { 0 };
+	struct conf c;
+	int ch, rc;
+
+	while ((ch = getopt(argc, argv, "c:p:fnVh")) != -1) {
+		switch (ch) {
+		case 'c':
+			o.conf_path = optarg;
+			break;
+		case 'p':
+			o.socket = optarg;
+			break;
+		case 'f':
+			o.foreground = 1;
+			break;
+		case 'n':
+			o.check = 1;
+			break;
+		case 'V':
+			printf("outguard %s\n", OUTGUARD_VERSION);
+			return 0;
+		case 'h':
+			usage(0);
+			break;
+		default:
+			usage(2);
+		}
+	}
+	if (optind != argc)
+		usage(2);
+	load_conf(&c, &o);
+	log_open("outguard", 0, c.syslog_facility, c.log_level, 1);
+	if (o.check)
+		rc = check(&c);
+	else
+		rc = run(&c, o.foreground);
+	conf_free(&c);
+	return rc;
+}

@@ -1,0 +1,136 @@
+/*
+ * NAME
+ *	test_engine - the limits decision, table-driven
+ * DESCRIPTION
+ *	Builds the default class by hand (as schema/outguard.sql defines
+ *	it) and checks engine_decide() on counts at and across each
+ *	threshold: graduated stages, the most severe action winning, the
+ *	per-message cap, watch halving, blocked logins.
+ */
+#include "check.h"
+#include "engine.h"
+
+static struct policy_limit dflt_limits[] = {
+	{ 1, METRIC_RCPT_PER_MSG, 0, 100, ACTION_TEMPFAIL },
+	{ 2, METRIC_RCPT, 3600, 300, ACTION_HEADER },
+	{ 3, METRIC_RCPT, 3600, 500, ACTION_TEMPFAIL },
+	{ 4, METRIC_RCPT, 86400, 2000, ACTION_TEMPFAIL },
+	{ 5, METRIC_MSG, 3600, 200, ACTION_TEMPFAIL },
+	{ 6, METRIC_SESSION, 3600, 50, ACTION_QUARANTINE },
+};
+
+static struct policy_class dflt = {
+	"default", dflt_limits, 6, { 3600, 86400 }, 2,
+};
+
+struct row {
+	const char *what;
+	enum user_status status;
+	long h_msgs, h_rcpts, h_sess, d_rcpts; /* before this message */
+	long msg_rcpts;			       /* with this recipient */
+	enum action want;
+	enum verdict_kind want_kind;
+	long want_limit;
+};
+
+static const struct row rows[] = {
+	{ "nothing counted yet", USER_ACTIVE, 0, 0, 1, 0, 1, ACTION_ACCEPT,
+	  VERDICT_NONE, 0 },
+	{ "rcpt exactly at 300 is not above", USER_ACTIVE, 10, 299, 1, 299, 1,
+	  ACTION_ACCEPT, VERDICT_NONE, 0 },
+	{ "rcpt 301 reaches the header stage", USER_ACTIVE, 10, 300, 1, 300, 1,
+	  ACTION_HEADER, VERDICT_LIMIT, 2 },
+	{ "rcpt 501 reaches tempfail, most severe wins", USER_ACTIVE, 10, 500,
+	  1, 500, 1, ACTION_TEMPFAIL, VERDICT_LIMIT, 3 },
+	{ "this message's recipients count too", USER_ACTIVE, 10, 290, 1, 290,
+	  11, ACTION_HEADER, VERDICT_LIMIT, 2 },
+	{ "day window: 2001 in the day, 10 in the hour", USER_ACTIVE, 1, 10, 1,
+	  2000, 1, ACTION_TEMPFAIL, VERDICT_LIMIT, 4 },
+	{ "msg 200 before means this is the 201st", USER_ACTIVE, 200, 0, 1, 0,
+	  1, ACTION_TEMPFAIL, VERDICT_LIMIT, 5 },
+	{ "msg 199 before: this is the 200th, fine", USER_ACTIVE, 199, 0, 1, 0,
+	  1, ACTION_ACCEPT, VERDICT_NONE, 0 },
+	{ "100 recipients in a message pass", USER_ACTIVE, 0, 0, 1, 0, 100,
+	  ACTION_ACCEPT, VERDICT_NONE, 0 },
+	{ "the 101st recipient hits the cap", USER_ACTIVE, 0, 0, 1, 0, 101,
+	  ACTION_TEMPFAIL, VERDICT_RCPT_CAP, 1 },
+	{ "sessions above 50 quarantine", USER_ACTIVE, 0, 0, 51, 0, 1,
+	  ACTION_QUARANTINE, VERDICT_LIMIT, 6 },
+	{ "watch halves: 151 rcpt > 150 header", USER_WATCH, 0, 150, 1, 150,
+	  1, ACTION_HEADER, VERDICT_LIMIT, 2 },
+	{ "watch halves: 251 rcpt > 250 tempfail", USER_WATCH, 0, 250, 1, 250,
+	  1, ACTION_TEMPFAIL, VERDICT_LIMIT, 3 },
+	{ "watch halves the cap: 51st recipient", USER_WATCH, 0, 0, 1, 0, 51,
+	  ACTION_TEMPFAIL, VERDICT_RCPT_CAP, 1 },
+	{ "blocked login is refused whatever the counts", USER_BLOCKED, 0, 0,
+	  1, 0, 1, ACTION_BLOCK, VERDICT_BLOCKED, 0 },
+};
+
+/* run_row - one table row */
+static void run_row(const struct row *r)
+{
+	struct window_counts wc[2] = {
+		{ 3600, r->h_msgs, r->h_rcpts, r->h_sess },
+		{ 86400, r->h_msgs, r->d_rcpts, r->h_sess },
+	};
+	struct engine_input in = { &dflt, r->status, wc, r->msg_rcpts };
+	struct verdict v;
+	char what[200];
+
+	engine_decide(&in, &v);
+	snprintf(what, sizeof(what), "%s: action", r->what);
+	CHECK_STR(what, action_name(v.action), action_name(r->want));
+	snprintf(what, sizeof(what), "%s: kind", r->what);
+	CHECK_INT(what, v.kind, r->want_kind);
+	snprintf(what, sizeof(what), "%s: deciding limit", r->what);
+	CHECK_INT(what, v.limit_id, r->want_limit);
+}
+
+/* test_reason - the reason names the metric, count and threshold */
+static void test_reason(void)
+{
+	struct window_counts wc[2] = { { 3600, 0, 500, 1 }, { 86400, 0, 500, 1 } };
+	struct engine_input in = { &dflt, USER_ACTIVE, wc, 1 };
+	struct verdict v;
+
+	engine_decide(&in, &v);
+	CHECK_STR("reason", v.reason, "rcpt 501>500/3600s class=default");
+}
+
+/* test_no_class - no class, no limits */
+static void test_no_class(void)
+{
+	struct engine_input in = { NULL, USER_ACTIVE, NULL, 1000 };
+	struct verdict v;
+
+	engine_decide(&in, &v);
+	CHECK_STR("no class accepts", action_name(v.action), "accept");
+}
+
+/* test_severity - the order of actions */
+static void test_severity(void)
+{
+	enum action a;
+
+	CHECK(ACTION_ACCEPT < ACTION_HEADER && ACTION_HEADER < ACTION_QUARANTINE
+		      && ACTION_QUARANTINE < ACTION_TEMPFAIL &&
+		      ACTION_TEMPFAIL < ACTION_REJECT &&
+		      ACTION_REJECT < ACTION_DISCARD &&
+		      ACTION_DISCARD < ACTION_BLOCK,
+	      "severity order");
+	CHECK_INT("parse Quarantine", action_parse("Quarantine", &a), 0);
+	CHECK_INT("parsed", a, ACTION_QUARANTINE);
+	CHECK_INT("parse nonsense", action_parse("bounce", &a), -1);
+}
+
+int main(void)
+{
+	unsigned i;
+
+	for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++)
+		run_row(&rows[i]);
+	test_reason();
+	test_no_class();
+	test_severity();
+	return check_done();
+}
