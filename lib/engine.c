@@ -50,7 +50,7 @@ void engine_decide(const struct engine_input *in, struct verdict *v)
 
 	memset(v, 0, sizeof(*v));
 	if (in->status == USER_BLOCKED) {
-		v->action = ACTION_BLOCK;
+		v->action = ACTION_TEMPFAIL;	/* until unblocked */
 		v->kind = VERDICT_BLOCKED;
 		snprintf(v->reason, sizeof(v->reason), "login is blocked");
 		return;

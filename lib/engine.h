@@ -13,7 +13,7 @@
  *	message goes above its threshold within the last window_s seconds.
  *	Every limit row of the class is a stage; the most severe action
  *	reached wins.  A user with status watch has every threshold
- *	halved; a blocked user gets ACTION_BLOCK's reply at once.
+ *	halved; a blocked user is tempfailed (VERDICT_BLOCKED) at once.
  */
 #ifndef OUTGUARD_ENGINE_H
 #define OUTGUARD_ENGINE_H

@@ -334,7 +334,7 @@ void guard_eom(struct guard_conn *c, const char *queue_id,
 		if (store_user_get(c->g->store, c->login, &now_user) == 0 &&
 		    now_user.status == USER_BLOCKED) {
 			memset(&v, 0, sizeof(v));
-			v.action = ACTION_BLOCK;
+			v.action = ACTION_TEMPFAIL;
 			v.kind = VERDICT_BLOCKED;
 			snprintf(v.reason, sizeof(v.reason), "login is blocked");
 			eom_refuse(c, &v, out);

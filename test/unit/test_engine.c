@@ -63,7 +63,7 @@ static const struct row rows[] = {
 	{ "watch halves the cap: 51st recipient", USER_WATCH, 0, 0, 1, 0, 51,
 	  ACTION_TEMPFAIL, VERDICT_RCPT_CAP, 1 },
 	{ "blocked login is refused whatever the counts", USER_BLOCKED, 0, 0,
-	  1, 0, 1, ACTION_BLOCK, VERDICT_BLOCKED, 0 },
+	  1, 0, 1, ACTION_TEMPFAIL, VERDICT_BLOCKED, 0 },
 };
 
 /* run_row - one table row */

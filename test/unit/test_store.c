@@ -1,0 +1,241 @@
+/*
+ * NAME
+ *	test_store - the SQLite store: schema, migrations, counts, policy
+ * DESCRIPTION
+ *	Runs on real database files in a temp directory, without the
+ *	writer thread (writes are then synchronous).  Checks: a new
+ *	database gets the current schema version and the default policy;
+ *	a newer or broken database is refused and left as it was; counts
+ *	slide across a window's edge; reservations and queued messages
+ *	are counted once; bad policy rows are skipped with a problem.
+ */
+#include <sqlite3.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "check.h"
+#include "store.h"
+
+static char dir[64];
+
+/* db_path - a fresh database path in the temp dir */
+static const char *db_path(const char *name)
+{
+	static char p[128];
+
+	snprintf(p, sizeof(p), "%s/%s", dir, name);
+	return p;
+}
+
+/* sql - run SQL on a database file directly; 0 or -1 */
+static int sql(const char *path, const char *text)
+{
+	sqlite3 *db;
+	int rc;
+
+	if (sqlite3_open(path, &db) != SQLITE_OK)
+		return -1;
+	rc = sqlite3_exec(db, text, NULL, NULL, NULL);
+	sqlite3_close(db);
+	return rc == SQLITE_OK ? 0 : -1;
+}
+
+/* sql_int - one integer from SQL */
+static long long sql_int(const char *path, const char *text)
+{
+	sqlite3_stmt *st;
+	sqlite3 *db;
+	long long v = -1;
+
+	if (sqlite3_open(path, &db) != SQLITE_OK)
+		return -1;
+	if (sqlite3_prepare_v2(db, text, -1, &st, NULL) == SQLITE_OK) {
+		if (sqlite3_step(st) == SQLITE_ROW)
+			v = sqlite3_column_int64(st, 0);
+		sqlite3_finalize(st);
+	}
+	sqlite3_close(db);
+	return v;
+}
+
+/* test_create - a new database */
+static void test_create(void)
+{
+	const char *p = db_path("new.db");
+	char err[300];
+	struct store *s = store_open(p, STORE_CREATE, err, sizeof(err));
+	struct policy *pol;
+
+	CHECK(s != NULL, "create a new database");
+	CHECK_INT("user_version", sql_int(p, "PRAGMA user_version"),
+		  store_schema_version());
+	CHECK_INT("default class limits", sql_int(p, "SELECT COUNT(*) FROM "
+				       "limits WHERE class='default'"), 5);
+	pol = store_policy_load(s, err, sizeof(err));
+	CHECK(pol != NULL, "load the default policy");
+	CHECK_INT("default policy has no problems", pol ? pol->nproblems : -1,
+		  0);
+	CHECK(policy_class_find(pol, "bulk") != NULL, "class bulk exists");
+	CHECK_INT("max window is a day", pol ? pol->max_window : 0, 86400);
+	CHECK_STR("header_name setting",
+		  policy_setting(pol, "header_name", ""), "X-Outguard");
+	policy_free(pol);
+	store_close(s);
+	s = store_open(p, 0, err, sizeof(err));
+	CHECK(s != NULL, "reopen without create");
+	store_close(s);
+	s = store_open(db_path("missing.db"), 0, err, sizeof(err));
+	CHECK(s == NULL, "a missing database without create is an error");
+}
+
+/* test_newer - a database from a newer outguard is refused */
+static void test_newer(void)
+{
+	const char *p = db_path("newer.db");
+	char err[300], want[300];
+	struct store *s;
+
+	CHECK_INT("make newer", sql(p, "PRAGMA user_version=99"), 0);
+	s = store_open(p, STORE_CREATE, err, sizeof(err));
+	CHECK(s == NULL, "newer database refused");
+	snprintf(want, sizeof(want), "database schema version 99 is newer "
+		 "than this outguard (%d)", store_schema_version());
+	CHECK_STR("newer message", err, want);
+	CHECK_INT("left at 99", sql_int(p, "PRAGMA user_version"), 99);
+}
+
+/* test_failed_migration - a failing step is rolled back whole */
+static void test_failed_migration(void)
+{
+	const char *p = db_path("broken.db");
+	char err[300];
+	struct store *s;
+
+	/* someone's table in the way of step 1 */
+	CHECK_INT("make conflict", sql(p, "CREATE TABLE limits (x)"), 0);
+	s = store_open(p, STORE_CREATE, err, sizeof(err));
+	CHECK(s == NULL, "conflicting database refused");
+	CHECK(strncmp(err, "schema step 1: ", 15) == 0, err);
+	CHECK_INT("version still 0", sql_int(p, "PRAGMA user_version"), 0);
+	CHECK_INT("no half-made tables", sql_int(p, "SELECT COUNT(*) FROM "
+				  "sqlite_master WHERE name='classes'"), 0);
+}
+
+/* counts_at - hour and day counts of login at now */
+static void counts_at(struct store *s, const char *login, time_t now,
+		      struct window_counts c[2])
+{
+	c[0].window_s = 3600;
+	c[1].window_s = 86400;
+	CHECK_INT("counts read", store_counts_get(s, login, now, c, 2), 0);
+}
+
+/* test_windows - a row leaves the window exactly window_s later */
+static void test_windows(void)
+{
+	const char *p = db_path("win.db");
+	char err[300];
+	struct store *s = store_open(p, STORE_CREATE, err, sizeof(err));
+	struct window_counts c[2];
+	time_t t0 = 1700000000;
+
+	store_add_message(s, "alice", t0, 7, "192.0.2.1", "Q1", 0, 0);
+	store_add_message(s, "alice", t0 + 1800, 3, "192.0.2.1", "Q2", 0, 0);
+	store_add_message(s, "bob", t0, 50, "192.0.2.2", "Q3", 0, 0);
+	store_add_session(s, "alice", t0, "192.0.2.1");
+	counts_at(s, "alice", t0 + 3599, c);
+	CHECK_INT("hour msgs just inside", c[0].msgs, 2);
+	CHECK_INT("hour rcpts just inside", c[0].rcpts, 10);
+	CHECK_INT("hour sessions just inside", c[0].sessions, 1);
+	counts_at(s, "alice", t0 + 3600, c);
+	CHECK_INT("hour msgs at the edge: first has left", c[0].msgs, 1);
+	CHECK_INT("hour rcpts at the edge", c[0].rcpts, 3);
+	CHECK_INT("day still has both", c[1].rcpts, 10);
+	CHECK_INT("session left the hour", c[0].sessions, 0);
+	counts_at(s, "alice", t0 + 86400 + 1800, c);
+	CHECK_INT("day: all gone", c[1].msgs, 0);
+	counts_at(s, "ALICE", t0 + 10, c);
+	CHECK_INT("logins are stored lower-case by the caller", c[0].msgs, 0);
+	store_close(s);
+}
+
+/* test_reservations - in flight and queued counts, counted once */
+static void test_reservations(void)
+{
+	const char *p = db_path("res.db");
+	char err[300];
+	struct store *s = store_open(p, STORE_CREATE, err, sizeof(err));
+	struct window_counts c[2];
+	time_t now = time(NULL);
+
+	store_reserve(s, "carol", 1, 1);
+	store_reserve(s, "carol", 0, 4);
+	counts_at(s, "carol", now, c);
+	CHECK_INT("reserved msg counted", c[0].msgs, 1);
+	CHECK_INT("reserved rcpts counted", c[0].rcpts, 5);
+	store_add_message(s, "carol", now, 5, NULL, "Q9", 1, 5);
+	counts_at(s, "carol", now, c);
+	CHECK_INT("stored, reservation dropped: msgs", c[0].msgs, 1);
+	CHECK_INT("stored, reservation dropped: rcpts", c[0].rcpts, 5);
+	store_reserve(s, "carol", 1, 2);
+	store_release(s, "carol", 1, 2);
+	counts_at(s, "carol", now, c);
+	CHECK_INT("released reservation gone", c[0].rcpts, 5);
+	CHECK_INT("one msg_log row", sql_int(p, "SELECT COUNT(*) FROM msg_log"),
+		  1);
+	store_close(s);
+}
+
+/* test_policy_problems - bad rows are skipped and named */
+static void test_policy_problems(void)
+{
+	const char *p = db_path("pol.db");
+	char err[300];
+	struct store *s = store_open(p, STORE_CREATE, err, sizeof(err));
+	struct policy *pol;
+	long long v0, v1;
+
+	store_policy_version(s, &v0);
+	CHECK_INT("add bad rows",
+		  sql(p, "INSERT INTO limits (id, class, metric, window_s, "
+			 "threshold, action) VALUES "
+			 "(100, 'nosuch', 'msg', 60, 1, 'tempfail'),"
+			 "(101, 'default', 'rcpt', 0, 1, 'tempfail')"),
+		  0);
+	store_policy_version(s, &v1);
+	CHECK(v1 > v0, "a limits change moves policy_version");
+	pol = store_policy_load(s, err, sizeof(err));
+	CHECK_INT("two problems", pol ? pol->nproblems : -1, 2);
+	if (pol && pol->nproblems == 2) {
+		CHECK_STR("unknown class", pol->problems[0],
+			  "limits id 100: no class \"nosuch\" in classes; row "
+			  "ignored");
+		CHECK_STR("no window", pol->problems[1],
+			  "limits id 101: metric rcpt needs window_s > 0");
+	}
+	CHECK_INT("default keeps its 5 rows",
+		  policy_class_find(pol, "default")->nlimits, 5);
+	policy_free(pol);
+	store_close(s);
+}
+
+int main(void)
+{
+	snprintf(dir, sizeof(dir), "/tmp/og-store-XXXXXX");
+	if (mkdtemp(dir) == NULL)
+		return 2;
+	test_create();
+	test_newer();
+	test_failed_migration();
+	test_windows();
+	test_reservations();
+	test_policy_problems();
+	if (check_fail == 0) {
+		char cmd[128];
+
+		snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+		if (system(cmd) != 0)
+			printf("could not remove %s\n", dir);
+	}
+	return check_done();
+}
