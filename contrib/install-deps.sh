@@ -1,0 +1,32 @@
+#!/bin/sh
+# install-deps.sh - install outguard's Debian 12 packages.
+# usage: contrib/install-deps.sh [build|test]
+#   build: what building and running outguard needs;
+#   test:  that plus the MTAs and tools the test suite drives.
+# Postfix is preseeded to "No configuration" so that installing it does
+# not configure or start a system mail server; the tests run their own
+# private instance.
+set -eu
+what=${1:-build}
+build="build-essential cmake pkg-config libmilter-dev libsqlite3-dev
+libpcre2-dev sqlite3"
+test="postfix sasl2-bin libsasl2-modules swaks miltertest faketime python3
+procps"
+pkgs=$build
+[ "$what" = test ] && pkgs="$build $test"
+missing=
+for p in $pkgs; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" ||
+		missing="$missing $p"
+done
+[ -z "$missing" ] && exit 0
+if [ "$(id -u)" != 0 ]; then
+	echo "install-deps: run as root to install:$missing" >&2
+	exit 1
+fi
+echo "postfix postfix/main_mailer_type select No configuration" |
+	debconf-set-selections
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -q
+# shellcheck disable=SC2086
+apt-get install -y -q $missing
