@@ -1,0 +1,153 @@
+/*
+ * NAME
+ *	ctl - what the outguardctl files share
+ * SYNOPSIS
+ *	#include "ctl.h"
+ * DESCRIPTION
+ *	outguardctl.c parses the global options, opens the store on first
+ *	use and dispatches to a command of the table ctl_cmds[] in
+ *	ctl_cmds.c.  A command parses its own arguments, talks to the
+ *	store through the store_admin_* functions and prints with the
+ *	table printer of ctl_out.c, as aligned text or as JSON.
+ *
+ *	A command returns the exit status: CTL_OK, CTL_ERROR (after
+ *	ctl_error() said why) or CTL_USAGE (after ctl_cmd_usage()).
+ */
+#ifndef OUTGUARD_CTL_H
+#define OUTGUARD_CTL_H
+
+#include <stdio.h>
+#include <time.h>
+
+#include "store.h"
+
+enum { CTL_OK = 0, CTL_ERROR = 1, CTL_USAGE = 2 };
+
+#define CTL_LOGIN_MAX 320	/* longest login accepted on the command line */
+
+/* One run of the program. */
+struct ctl {
+	const char *db_path;	/* the database, from -d or the config */
+	int json;		/* --json */
+	time_t now;		/* when the run started */
+	struct store *store;	/* opened by ctl_store() */
+};
+
+/* A command: name, argument synopsis, one line of help, and its code. */
+struct ctl_cmd {
+	const char *name;
+	const char *synopsis;
+	const char *help;
+	int (*run)(struct ctl *ctl, int argc, char **argv);
+};
+
+/* ctl_cmds - the commands, ended by an entry with a NULL name */
+extern const struct ctl_cmd ctl_cmds[];
+
+/* outguardctl.c ---------------------------------------------------- */
+
+/* ctl_store - the store, opened on first use; NULL after ctl_error() */
+struct store *ctl_store(struct ctl *ctl);
+
+/* ctl_error - print "outguardctl: ..." on stderr */
+void ctl_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* ctl_nomem - say "out of memory" and exit 1 */
+void ctl_nomem(void) __attribute__((noreturn));
+
+/* ctl_cmd_usage - print the usage of command name on stderr; CTL_USAGE */
+int ctl_cmd_usage(const char *name);
+
+/*
+ * ctl_opt - match argv[*i] against the option name ("--window") in the
+ * forms "--window VALUE" and "--window=VALUE".  Returns 1 and sets val
+ * (advancing *i past a separate value), 0 when argv[*i] is another
+ * word, -1 when the value is missing.
+ */
+int ctl_opt(int argc, char **argv, int *i, const char *name,
+	    const char **val);
+
+/* ctl_parse_duration - "30m", "1h", "2d", "1w", "3600"; 0, or -1 */
+int ctl_parse_duration(const char *s, long *out);
+
+/* ctl_parse_count - a number 0..1000000; 0, or -1 */
+int ctl_parse_count(const char *s, int *out);
+
+/* ctl_parse_since - a duration ago, an epoch or a local date; 0/-1 */
+int ctl_parse_since(const char *s, time_t now, time_t *out);
+
+/* ctl_format_duration - 3600 to "1h", 90 to "90s" */
+void ctl_format_duration(long secs, char *buf, size_t len);
+
+/* ctl_format_time - local ISO-8601 "2024-05-01T12:00:00+02:00" */
+void ctl_format_time(time_t t, char *buf, size_t len);
+
+/* ctl_login - check and lower-case a login into buf; 0, or -1 */
+int ctl_login(const char *arg, char *buf, size_t len);
+
+/* ctl_status.c ----------------------------------------------------- */
+
+/* A login's users row, or the defaults when it has none. */
+struct ctl_user {
+	char cls[64];		/* "default" without a row */
+	char status[16];	/* "active" without a row */
+	char *note;		/* malloced, or NULL */
+	char changed[24];	/* epoch seconds, or "" */
+	int known;		/* 1 when the login has a row */
+};
+
+/* ctl_user_get - login's row into u (free u->note); 0, or -1 (said) */
+int ctl_user_get(struct ctl *ctl, const char *login, struct ctl_user *u);
+
+/* ctl_cmd_status - status LOGIN */
+int ctl_cmd_status(struct ctl *ctl, int argc, char **argv);
+
+/* ctl_out.c -------------------------------------------------------- */
+
+enum ctl_type {
+	CTL_STR,	/* text; JSON string */
+	CTL_NUM,	/* right-aligned; JSON number */
+	CTL_BOOL,	/* "1"/"0": yes/no; JSON true/false */
+	CTL_TIME,	/* epoch seconds shown as local ISO-8601 */
+};
+
+#define CTL_JSON_ONLY 1 /* the column is left out of text output */
+#define CTL_TEXT_ONLY 2 /* the column is left out of JSON output */
+
+struct ctl_col {
+	const char *title;	/* text heading */
+	const char *key;	/* JSON key */
+	enum ctl_type type;
+	int flags;
+};
+
+struct ctl_table;
+
+/* ctl_table_new - a table with ncols columns (cols is copied) */
+struct ctl_table *ctl_table_new(const struct ctl_col *cols, int ncols);
+
+/* ctl_table_add - append a row of ncols values (copied; NULL = none) */
+int ctl_table_add(struct ctl_table *t, const char *const *values);
+
+/* ctl_table_rows - how many rows the table has */
+int ctl_table_rows(const struct ctl_table *t);
+
+/* ctl_table_print - aligned text with a heading, or a JSON array */
+void ctl_table_print(const struct ctl_table *t, int json, FILE *f);
+
+/* ctl_table_json - the table as a JSON array (no newline after it) */
+void ctl_table_json(const struct ctl_table *t, FILE *f);
+
+/* ctl_table_print_kv - row as "Title: value" lines, one per column */
+void ctl_table_print_kv(const struct ctl_table *t, int row, FILE *f);
+
+/* ctl_table_json_fields - row as JSON members "k":v,... (no braces) */
+void ctl_table_json_fields(const struct ctl_table *t, int row, FILE *f);
+
+/* ctl_table_free - release the table; NULL is fine */
+void ctl_table_free(struct ctl_table *t);
+
+/* ctl_json_string - s as a JSON string (null for NULL), always valid */
+void ctl_json_string(FILE *f, const char *s);
+
+#endif

@@ -1,0 +1,274 @@
+/*
+ * NAME
+ *	ctl_status - outguardctl status LOGIN
+ * SYNOPSIS
+ *	#include "ctl.h"
+ *
+ *	int ctl_cmd_status(struct ctl *ctl, int argc, char **argv);
+ * DESCRIPTION
+ *	Shows a login as the daemon sees it: its class and status (from
+ *	users; class default and active without a row), the note, and every
+ *	limits row of its class with the count the daemon would use now.
+ *	The counts come from store_counts_get() over the class's windows,
+ *	the limits from a policy snapshot (store_policy_load()).
+ *	rcpt_per_msg has no running count, nor has networks here: "-".
+ *
+ *	A limit is "reached" when the count is at its threshold (the next
+ *	recipient or message goes above it and trips the limit) and
+ *	"exceeded" when the count is already above it.  With status watch
+ *	every threshold is halved, as the engine does; the effective
+ *	threshold is shown.  "next" is the action the next message gets:
+ *	the most severe action of the limits reached, or block.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "ctl.h"
+
+/* user_row - copy a users row into a struct ctl_user */
+static int user_row(void *arg, int n, const char *const *names,
+		    const char *const *v)
+{
+	struct ctl_user *u = arg;
+
+	(void)names;
+	if (n < 5)
+		return 1;
+	snprintf(u->cls, sizeof u->cls, "%s", v[1] ? v[1] : "default");
+	snprintf(u->status, sizeof u->status, "%s", v[2] ? v[2] : "active");
+	if (v[3] && (u->note = strdup(v[3])) == NULL)
+		ctl_nomem();
+	snprintf(u->changed, sizeof u->changed, "%s", v[4] ? v[4] : "");
+	return 0;
+}
+
+/* ctl_user_get - login's row into u (free u->note); 0, or -1 (said) */
+int ctl_user_get(struct ctl *ctl, const char *login, struct ctl_user *u)
+{
+	int rc;
+
+	memset(u, 0, sizeof *u);
+	strcpy(u->cls, "default");
+	strcpy(u->status, "active");
+	rc = store_admin_user(ctl->store, login, user_row, u);
+	if (rc < 0) {
+		ctl_error("%s: cannot read users", login);
+		return -1;
+	}
+	u->known = rc;
+	return 0;
+}
+
+/* count_of - the running count of limit l, or -1 when there is none */
+static long count_of(const struct policy_class *cls,
+		     const struct policy_limit *l,
+		     const struct window_counts *c)
+{
+	int w = policy_class_window(cls, l->window_s);
+
+	if (w < 0 || l->window_s <= 0)
+		return -1;
+	switch (l->metric) {
+	case METRIC_RCPT:
+		return c[w].rcpts;
+	case METRIC_MSG:
+		return c[w].msgs;
+	case METRIC_SESSION:
+		return c[w].sessions;
+	default:
+		return -1;
+	}
+}
+
+/* fmt_long - v in buf, or NULL when v < 0 */
+static const char *fmt_long(char *buf, size_t len, long v)
+{
+	if (v < 0)
+		return NULL;
+	snprintf(buf, len, "%ld", v);
+	return buf;
+}
+
+/*
+ * limits_table - one row per limit of cls, with counts c; *next
+ * becomes the most severe action of the limits reached.
+ */
+static struct ctl_table *limits_table(const struct policy_class *cls,
+				      const struct window_counts *c,
+				      int watch, enum action *next)
+{
+	static const struct ctl_col cols[] = {
+		{ "METRIC", "metric", CTL_STR, 0 },
+		{ "WINDOW", "window", CTL_STR, CTL_TEXT_ONLY },
+		{ "WINDOW_S", "window_s", CTL_NUM, CTL_JSON_ONLY },
+		{ "THRESHOLD", "threshold", CTL_NUM, 0 },
+		{ "EFFECTIVE", "effective_threshold", CTL_NUM, 0 },
+		{ "ACTION", "action", CTL_STR, 0 },
+		{ "COUNT", "count", CTL_NUM, 0 },
+		{ "STATE", "", CTL_STR, CTL_TEXT_ONLY },
+		{ "STATE", "state", CTL_STR, CTL_JSON_ONLY },
+		{ "REACHED", "reached", CTL_BOOL, CTL_JSON_ONLY },
+		{ "EXCEEDED", "exceeded", CTL_BOOL, CTL_JSON_ONLY },
+	};
+	struct ctl_col mine[11];
+	char win[16], ws[24], th[24], eff[24], cnt[24];
+	const struct policy_limit *l;
+	const char *v[11];
+	struct ctl_table *t;
+	long count, e;
+	int i;
+
+	memcpy(mine, cols, sizeof mine);
+	if (!watch)
+		mine[4].flags = CTL_JSON_ONLY; /* equals the threshold */
+	if ((t = ctl_table_new(mine, 11)) == NULL)
+		ctl_nomem();
+	for (i = 0; cls && i < cls->nlimits; i++) {
+		l = &cls->limits[i];
+		e = watch ? l->threshold / 2 : l->threshold;
+		count = count_of(cls, l, c);
+		ctl_format_duration(l->window_s, win, sizeof win);
+		v[0] = policy_metric_name(l->metric);
+		v[1] = l->window_s > 0 ? win : NULL;
+		v[2] = fmt_long(ws, sizeof ws, l->window_s);
+		v[3] = fmt_long(th, sizeof th, l->threshold);
+		v[4] = fmt_long(eff, sizeof eff, e);
+		v[5] = action_name(l->action);
+		v[6] = fmt_long(cnt, sizeof cnt, count);
+		v[8] = count < 0 ? NULL
+		       : count > e ? "exceeded"
+		       : count == e ? "reached"
+				    : "ok";
+		v[7] = count > e ? "EXCEEDED" : v[8];
+		v[9] = count < 0 ? NULL : count >= e ? "1" : "0";
+		v[10] = count < 0 ? NULL : count > e ? "1" : "0";
+		if (count >= 0 && count >= e)
+			*next = action_max(*next, l->action);
+		if (ctl_table_add(t, v) < 0)
+			ctl_nomem();
+	}
+	return t;
+}
+
+/* user_table - the one-row table of the login's own fields */
+static struct ctl_table *user_table(const char *login,
+				    const struct ctl_user *u,
+				    const struct policy_class *cls,
+				    enum action next)
+{
+	static const struct ctl_col cols[] = {
+		{ "Login", "login", CTL_STR, 0 },
+		{ "Class", "class", CTL_STR, 0 },
+		{ "Status", "status", CTL_STR, 0 },
+		{ "Note", "note", CTL_STR, 0 },
+		{ "Changed", "changed", CTL_TIME, 0 },
+		{ "Known", "known", CTL_BOOL, CTL_JSON_ONLY },
+		{ "Class exists", "class_exists", CTL_BOOL, CTL_JSON_ONLY },
+		{ "Next message", "next_action", CTL_STR, 0 },
+	};
+	const char *v[8];
+	struct ctl_table *t;
+
+	if ((t = ctl_table_new(cols, 8)) == NULL)
+		ctl_nomem();
+	v[0] = login;
+	v[1] = u->cls;
+	v[2] = u->status;
+	v[3] = u->note;
+	v[4] = *u->changed ? u->changed : NULL;
+	v[5] = u->known ? "1" : "0";
+	v[6] = cls ? "1" : "0";
+	v[7] = action_name(next);
+	if (ctl_table_add(t, v) < 0)
+		ctl_nomem();
+	return t;
+}
+
+/* print_status - the login's fields, then its limits */
+static void print_status(struct ctl *ctl, const struct ctl_table *user,
+			 const struct ctl_table *limits,
+			 const struct ctl_user *u, const char *login)
+{
+	if (ctl->json) {
+		putchar('{');
+		ctl_table_json_fields(user, 0, stdout);
+		fputs(",\"limits\":", stdout);
+		ctl_table_json(limits, stdout);
+		fputs("}\n", stdout);
+		return;
+	}
+	ctl_table_print_kv(user, 0, stdout);
+	if (strcmp(u->status, "watch") == 0)
+		printf("On watch: every threshold is halved.\n");
+	else if (strcmp(u->status, "blocked") == 0)
+		printf("Blocked: all mail is refused until "
+		       "\"outguardctl unblock %s\".\n",
+		       login);
+	putchar('\n');
+	ctl_table_print(limits, 0, stdout);
+}
+
+/* load - the policy and the counts of the login's class; 0, or -1 */
+static int load(struct ctl *ctl, const char *login, struct ctl_user *u,
+		struct policy **p, struct window_counts *c)
+{
+	const struct policy_class *cls;
+	char err[512];
+	int i;
+
+	if (ctl_user_get(ctl, login, u) < 0)
+		return -1;
+	if ((*p = store_policy_load(ctl->store, err, sizeof err)) == NULL) {
+		ctl_error("cannot load the policy: %s", err);
+		return -1;
+	}
+	if ((cls = policy_class_find(*p, u->cls)) == NULL)
+		return 0;
+	for (i = 0; i < cls->nwindows; i++)
+		c[i].window_s = cls->windows[i];
+	if (cls->nwindows > 0 &&
+	    store_counts_get(ctl->store, login, ctl->now, c,
+			     cls->nwindows) < 0) {
+		ctl_error("%s: cannot read the counters", login);
+		return -1;
+	}
+	return 0;
+}
+
+/* ctl_cmd_status - status LOGIN */
+int ctl_cmd_status(struct ctl *ctl, int argc, char **argv)
+{
+	struct window_counts c[POLICY_MAX_WINDOWS];
+	struct ctl_user u = { "default", "active", NULL, "", 0 };
+	char login[CTL_LOGIN_MAX + 1];
+	struct ctl_table *user, *limits;
+	const struct policy_class *cls;
+	enum action next = ACTION_ACCEPT;
+	struct policy *p = NULL;
+	int rc = CTL_ERROR;
+
+	if (argc != 2)
+		return ctl_cmd_usage(argv[0]);
+	if (ctl_login(argv[1], login, sizeof login) < 0)
+		return CTL_ERROR;
+	memset(c, 0, sizeof c);
+	if (ctl_store(ctl) == NULL || load(ctl, login, &u, &p, c) < 0)
+		goto out;
+	cls = policy_class_find(p, u.cls);
+	if (cls == NULL)
+		ctl_error("warning: class \"%s\" does not exist: no limits "
+			  "apply to %s",
+			  u.cls, login);
+	limits = limits_table(cls, c, strcmp(u.status, "watch") == 0, &next);
+	if (strcmp(u.status, "blocked") == 0)
+		next = ACTION_BLOCK;
+	user = user_table(login, &u, cls, next);
+	print_status(ctl, user, limits, &u, login);
+	ctl_table_free(user);
+	ctl_table_free(limits);
+	rc = CTL_OK;
+out:
+	policy_free(p);
+	free(u.note);
+	return rc;
+}

@@ -1,0 +1,5 @@
+# ctl.cmake - outguardctl's commands against a database made by outguard -n.
+# Included from test/unit/CMakeLists.txt.
+add_test(NAME ctl_commands
+  COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/test_ctl.sh
+          $<TARGET_FILE:outguard> $<TARGET_FILE:outguardctl>)
