@@ -243,7 +243,7 @@ static int run(struct conf *c, int foreground)
 	}
 	log_msg(LOG_INFO, "outguard %s: listening on %s (database %s)",
 		OUTGUARD_VERSION, c->socket, c->database);
-	if (foreground)
+	if (foreground && c->log_level < LOG_INFO)	/* not said above */
 		fprintf(stderr, "outguard: listening on %s\n", c->socket);
 	rc = smfi_main();
 	log_msg(LOG_INFO, "outguard: stopping");
