@@ -183,6 +183,27 @@ static void open_socket(const struct conf *c, int have_user, uid_t uid,
 	}
 }
 
+/* socket_inode - the inode of a unix socket file, or 0 */
+static ino_t socket_inode(const char *spec)
+{
+	const char *path = socket_path(spec);
+	struct stat st;
+
+	return path && stat(path, &st) == 0 ? st.st_ino : 0;
+}
+
+/*
+ * remove_socket - unlink our unix socket at exit (libmilter leaves it
+ * when running as root), unless a newer outguard has replaced it.
+ */
+static void remove_socket(const char *spec, ino_t ino)
+{
+	const char *path = socket_path(spec);
+
+	if (path != NULL && ino != 0 && socket_inode(spec) == ino)
+		unlink(path);
+}
+
 /* drop_privileges - become UserID */
 static void drop_privileges(uid_t uid, gid_t gid)
 {
@@ -209,6 +230,7 @@ static int run(struct conf *c, int foreground)
 	uid_t uid = 0;
 	gid_t gid = 0;
 	int have_user = 0, rc;
+	ino_t sock_ino;
 	sigset_t sigs;
 
 	if (c->user_id) {
@@ -245,8 +267,10 @@ static int run(struct conf *c, int foreground)
 		OUTGUARD_VERSION, c->socket, c->database);
 	if (foreground && c->log_level < LOG_INFO)	/* not said above */
 		fprintf(stderr, "outguard: listening on %s\n", c->socket);
+	sock_ino = socket_inode(c->socket);
 	rc = smfi_main();
 	log_msg(LOG_INFO, "outguard: stopping");
+	remove_socket(c->socket, sock_ino);
 	guard_free(g);
 	if (c->pid_file)
 		unlink(c->pid_file);
