@@ -40,7 +40,7 @@ E2E_DOMAIN=example.test
 E2E_RCPT_DOMAIN=example.net
 E2E_RELAY_DOMAIN=relay.test
 E2E_PASSWORD=secret
-E2E_USERS="alice bob carol"
+E2E_USERS=${E2E_USERS:-"alice bob carol"}
 
 E2E_TMP=
 E2E_PASS=0
