@@ -11,7 +11,7 @@
  *	mail data.
  *
  *	In the daemon, reads on the mail path (store_user_get,
- *	store_counts_get) use one connection per thread, and all writes go
+ *	store_counts_get) borrow a connection from a pool, and all writes go
  *	through one writer thread that commits them in batches off the
  *	mail path (store_start_writer).  Counts include what is queued and
  *	what messages in flight have reserved, so concurrent messages of

@@ -30,10 +30,8 @@ struct store {
 	int flags;
 	sqlite3 *db;		  /* main connection: admin, policy, writer */
 	pthread_mutex_t db_lock;  /* one user of db at a time */
-	pthread_key_t reader_key; /* per-thread read connections */
-	int reader_key_ok;
-	struct store_reader **readers; /* every reader, closed at the end */
-	int nreaders;
+	pthread_mutex_t readers_lock;
+	struct store_reader *readers; /* free read connections, store_read.c */
 
 	/* health, see store_healthy() */
 	pthread_mutex_t health_lock;
@@ -82,7 +80,7 @@ void store_ok(struct store *s);
 /* store_writer_stop - flush the queue and stop the writer thread */
 void store_writer_stop(struct store *s);
 
-/* store_readers_close - close every per-thread read connection */
+/* store_readers_close - close the pooled read connections */
 void store_readers_close(struct store *s);
 
 /* store_pend_get - counts pending for login (caller holds pend_lock) */

@@ -2,9 +2,12 @@
  * NAME
  *	store_read - the reads of the mail path and the policy load
  * DESCRIPTION
- *	Each thread that reads gets its own connection with its statements
- *	prepared once (a pthread key), so readers never wait for each
- *	other; WAL lets them run beside the writer.  Counts add what the
+ *	Readers borrow a connection, with its statements prepared once,
+ *	from a pool and give it back after the read: libmilter starts and
+ *	ends worker threads all the time, so a connection per thread would
+ *	be opened (and its schema parsed) again and again.  The pool grows
+ *	to the number of reads that run at once; WAL lets them all run
+ *	beside the writer.  Counts add what the
  *	writer has queued and what messages in flight have reserved, read
  *	under the commit lock so nothing is counted twice or missed.
  */
@@ -16,7 +19,7 @@
 #include "store_int.h"
 
 struct store_reader {
-	struct store *s;
+	struct store_reader *next;	/* in the free list */
 	sqlite3 *db;
 	sqlite3_stmt *user_st, *msg_st, *sess_st;
 };
@@ -38,30 +41,14 @@ static void reader_free(struct store_reader *r)
 	free(r);
 }
 
-/* reader_gone - thread exit: forget and close its reader */
-static void reader_gone(void *arg)
-{
-	struct store_reader *r = arg;
-	struct store *s = r->s;
-	int i;
-
-	pthread_mutex_lock(&s->db_lock);
-	for (i = 0; i < s->nreaders; i++)
-		if (s->readers[i] == r)
-			s->readers[i] = s->readers[--s->nreaders];
-	pthread_mutex_unlock(&s->db_lock);
-	reader_free(r);
-}
-
-/* reader_new - open this thread's reader */
+/* reader_new - open a reader */
 static struct store_reader *reader_new(struct store *s)
 {
-	struct store_reader *r, **grown;
+	struct store_reader *r;
 	char err[300];
 
 	if ((r = calloc(1, sizeof(*r))) == NULL)
 		return NULL;
-	r->s = s;
 	if ((r->db = store_conn_open(s->path, 1, err, sizeof(err))) == NULL) {
 		log_ratelimited("reader open", 10, LOG_ERR, "store: %s", err);
 		free(r);
@@ -77,56 +64,41 @@ static struct store_reader *reader_new(struct store *s)
 		reader_free(r);
 		return NULL;
 	}
-	pthread_mutex_lock(&s->db_lock);
-	grown = realloc(s->readers, (s->nreaders + 1) * sizeof(*grown));
-	if (grown != NULL) {
-		s->readers = grown;
-		s->readers[s->nreaders++] = r;
-	}
-	pthread_mutex_unlock(&s->db_lock);
-	if (grown == NULL) {
-		reader_free(r);
-		return NULL;
-	}
 	return r;
 }
 
-/* reader_get - this thread's reader, opened on first use */
+/* reader_get - borrow a reader from the pool, opening one if none is free */
 static struct store_reader *reader_get(struct store *s)
 {
 	struct store_reader *r;
 
-	pthread_mutex_lock(&s->db_lock);
-	if (!s->reader_key_ok) {
-		if (pthread_key_create(&s->reader_key, reader_gone) == 0)
-			s->reader_key_ok = 1;
-	}
-	pthread_mutex_unlock(&s->db_lock);
-	if (!s->reader_key_ok)
-		return NULL;
-	if ((r = pthread_getspecific(s->reader_key)) != NULL)
-		return r;
-	if ((r = reader_new(s)) != NULL)
-		pthread_setspecific(s->reader_key, r);
-	return r;
+	pthread_mutex_lock(&s->readers_lock);
+	if ((r = s->readers) != NULL)
+		s->readers = r->next;
+	pthread_mutex_unlock(&s->readers_lock);
+	return r != NULL ? r : reader_new(s);
 }
 
-/* store_readers_close - close every reader (at store_close) */
+/* reader_put - give a reader back */
+static void reader_put(struct store *s, struct store_reader *r)
+{
+	pthread_mutex_lock(&s->readers_lock);
+	r->next = s->readers;
+	s->readers = r;
+	pthread_mutex_unlock(&s->readers_lock);
+}
+
+/* store_readers_close - close the pooled readers (at store_close) */
 void store_readers_close(struct store *s)
 {
-	int i;
+	struct store_reader *r;
 
-	pthread_mutex_lock(&s->db_lock);
-	for (i = 0; i < s->nreaders; i++)
-		reader_free(s->readers[i]);
-	free(s->readers);
-	s->readers = NULL;
-	s->nreaders = 0;
-	pthread_mutex_unlock(&s->db_lock);
-	if (s->reader_key_ok) {
-		pthread_setspecific(s->reader_key, NULL);
-		pthread_key_delete(s->reader_key);
+	pthread_mutex_lock(&s->readers_lock);
+	while ((r = s->readers) != NULL) {
+		s->readers = r->next;
+		reader_free(r);
 	}
+	pthread_mutex_unlock(&s->readers_lock);
 }
 
 /* store_user_get - the login's users row */
@@ -158,8 +130,10 @@ int store_user_get(struct store *s, const char *login, struct store_user *u)
 	sqlite3_clear_bindings(r->user_st);
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
 		store_fail(s, "read users", r->db);
+		reader_put(s, r);
 		return -1;
 	}
+	reader_put(s, r);
 	return 0;
 }
 
@@ -218,10 +192,11 @@ int store_counts_get(struct store *s, const char *login, time_t now,
 	store_pend_get(s, login, &pm, &pr, &ps);
 	pthread_mutex_unlock(&s->pend_lock);
 	pthread_rwlock_unlock(&s->commit_lock);
-	if (rc < 0) {
+	if (rc < 0)
 		store_fail(s, "read counts", r->db);
+	reader_put(s, r);
+	if (rc < 0)
 		return -1;
-	}
 	for (i = 0; i < n; i++) {
 		c[i].msgs += pm;
 		c[i].rcpts += pr;
