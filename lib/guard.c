@@ -133,13 +133,36 @@ static void msg_reset(struct guard_conn *c)
 	memset((char *)c + off, 0, sizeof(*c) - off);
 }
 
+/*
+ * class_windows - store_lookup's callback: find the user's class and
+ * ask for the counts of its windows
+ */
+static int class_windows(void *arg, const struct store_user *u,
+			 struct window_counts *counts)
+{
+	struct guard_conn *c = arg;
+	int i;
+
+	c->cls = policy_class_find(c->pol, u->class_name);
+	if (c->cls == NULL) {
+		log_ratelimited(u->class_name, 300, LOG_WARNING,
+				"login %s: class \"%s\" does not exist; using "
+				"default", c->login, u->class_name);
+		c->cls = policy_class_find(c->pol, "default");
+	}
+	if (c->cls == NULL)
+		return 0;
+	for (i = 0; i < c->cls->nwindows; i++)
+		counts[i].window_s = c->cls->windows[i];
+	return c->cls->nwindows;
+}
+
 /* guard_mail - a new message */
 void guard_mail(struct guard_conn *c, const char *login,
 		const char *mail_from, const char *queue_id)
 {
 	struct store *s = c->g->store;
 	time_t now = time(NULL);
-	int i;
 
 	msg_end(c);
 	msg_reset(c);
@@ -155,22 +178,8 @@ void guard_mail(struct guard_conn *c, const char *login,
 			 c->login);
 		store_add_session(s, c->login, now, c->client_addr);
 	}
-	if (store_user_get(s, c->login, &c->user) < 0) {
-		store_error(c);
-		return;
-	}
-	c->cls = policy_class_find(c->pol, c->user.class_name);
-	if (c->cls == NULL) {
-		log_ratelimited(c->user.class_name, 300, LOG_WARNING,
-				"login %s: class \"%s\" does not exist; using "
-				"default", c->login, c->user.class_name);
-		c->cls = policy_class_find(c->pol, "default");
-	}
-	if (c->cls == NULL)
-		return;
-	for (i = 0; i < c->cls->nwindows; i++)
-		c->counts[i].window_s = c->cls->windows[i];
-	if (store_counts_get(s, c->login, now, c->counts, c->cls->nwindows) < 0)
+	if (store_lookup(s, c->login, now, &c->user, class_windows, c,
+			 c->counts) < 0)
 		store_error(c);
 }
 

@@ -63,8 +63,8 @@ static int user_version(sqlite3 *db)
 	return v;
 }
 
-/* migrate - bring db from its version to the code's */
-static int migrate(sqlite3 *db, int create, char *err, size_t errlen)
+/* store_migrate - bring db from its version to the code's */
+int store_migrate(sqlite3 *db, int create, char *err, size_t errlen)
 {
 	char *msg = NULL, pragma[64];
 	int v = user_version(db), i;
@@ -147,11 +147,13 @@ struct store *store_open(const char *path, int flags, char *err,
 		goto fail;
 	if (!ro && sqlite3_exec(s->db, "PRAGMA journal_mode=WAL", NULL, NULL,
 				NULL) != SQLITE_OK) {
-		snprintf(err, errlen, "%s: cannot use WAL: %s", path,
-			 sqlite3_errmsg(s->db));
+		snprintf(err, errlen, "%s: cannot write the database (%s); "
+			 "outguard must be able to write it and its directory",
+			 path, sqlite3_errmsg(s->db));
 		goto fail;
 	}
-	if (migrate(s->db, (flags & STORE_CREATE) && !ro, err, errlen) < 0)
+	if (store_migrate(s->db, (flags & STORE_CREATE) && !ro, err, errlen) <
+	    0)
 		goto fail;
 	return s;
 fail:
@@ -169,6 +171,46 @@ void store_close(struct store *s)
 	sqlite3_close(s->db);
 	free(s->path);
 	free(s);
+}
+
+/*
+ * store_reopen - the file at the path is not the one we have open (it
+ * was restored or recreated): open the writer and main connections on
+ * it, migrating it if needed, and retire the pooled readers.  The
+ * writer thread calls this; queued writes then go to the new file.
+ */
+int store_reopen(struct store *s)
+{
+	sqlite3 *w, *m;
+	char err[300];
+	struct stat st;
+
+	if ((w = store_conn_open(s->path, 0, err, sizeof(err))) == NULL ||
+	    sqlite3_exec(w, "PRAGMA journal_mode=WAL", NULL, NULL, NULL) !=
+		    SQLITE_OK ||
+	    store_migrate(w, 1, err, sizeof(err)) < 0 ||
+	    (m = store_conn_open(s->path, 0, err, sizeof(err))) == NULL) {
+		log_ratelimited("reopen", 10, LOG_ERR, "store: cannot reopen "
+				"%s: %s", s->path, w ? sqlite3_errmsg(w) : err);
+		sqlite3_close(w);
+		return -1;
+	}
+	sqlite3_wal_autocheckpoint(w, 0);
+	store_writer_swap(s, w);
+	pthread_mutex_lock(&s->db_lock);
+	sqlite3_close(s->db);
+	s->db = m;
+	pthread_mutex_unlock(&s->db_lock);
+	pthread_mutex_lock(&s->readers_lock);
+	s->generation++;
+	pthread_mutex_unlock(&s->readers_lock);
+	store_readers_close(s);
+	if (stat(s->path, &st) == 0) {
+		s->st_dev = st.st_dev;
+		s->st_ino = st.st_ino;
+	}
+	log_msg(LOG_NOTICE, "store: %s was replaced; reopened it", s->path);
+	return 0;
 }
 
 /* store_path - the path */

@@ -97,6 +97,17 @@ int store_user_get(struct store *s, const char *login, struct store_user *u);
 int store_counts_get(struct store *s, const char *login, time_t now,
 		     struct window_counts *c, int n);
 
+/*
+ * store_lookup - store_user_get() and then store_counts_get() in one
+ * read transaction: windows_for(arg, u, c) fills c[i].window_s for the
+ * user's class and returns how many (0: no counts needed).  0 or -1.
+ */
+int store_lookup(struct store *s, const char *login, time_t now,
+		 struct store_user *u,
+		 int (*windows_for)(void *arg, const struct store_user *u,
+				    struct window_counts *c),
+		 void *arg, struct window_counts *c);
+
 /* Reservations of messages in flight (memory only, never fail) ------- */
 
 /* store_reserve - count msgs/rcpts of a message in flight for login */

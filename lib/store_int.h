@@ -51,8 +51,11 @@ struct store {
 	long q_len;
 	long q_committed, q_enqueued;
 	long keep_counters, keep_events; /* retention, seconds */
+	int commits_since_checkpoint;	/* writer thread only */
 	dev_t st_dev;		  /* the file opened, to notice removal */
 	ino_t st_ino;
+	int gone;		  /* the file was removed: writes wait */
+	int generation;		  /* bumped when connections are reopened */
 
 	/* counts not yet in the database, store_write.c */
 	pthread_rwlock_t commit_lock; /* readers shared, commit exclusive */
@@ -64,6 +67,12 @@ struct store {
 /* store_conn_open - a configured connection; NULL with err */
 sqlite3 *store_conn_open(const char *path, int readonly, char *err,
 			 size_t errlen);
+
+/* store_migrate - create or migrate the schema on db; 0 or -1 */
+int store_migrate(sqlite3 *db, int create, char *err, size_t errlen);
+
+/* store_reopen - reopen every connection on a new file; 0 or -1 */
+int store_reopen(struct store *s);
 
 /* store_db - the main connection; the caller holds s->db_lock */
 static inline sqlite3 *store_db(struct store *s)
@@ -79,6 +88,9 @@ void store_ok(struct store *s);
 
 /* store_writer_stop - flush the queue and stop the writer thread */
 void store_writer_stop(struct store *s);
+
+/* store_writer_swap - the writer thread takes connection db */
+void store_writer_swap(struct store *s, sqlite3 *db);
 
 /* store_readers_close - close the pooled read connections */
 void store_readers_close(struct store *s);

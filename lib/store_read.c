@@ -20,8 +20,9 @@
 
 struct store_reader {
 	struct store_reader *next;	/* in the free list */
+	int generation;			/* s->generation when opened */
 	sqlite3 *db;
-	sqlite3_stmt *user_st, *msg_st, *sess_st;
+	sqlite3_stmt *user_st, *msg_st, *sess_st, *begin_st, *commit_st;
 };
 
 static const char user_sql[] =
@@ -37,6 +38,8 @@ static void reader_free(struct store_reader *r)
 	sqlite3_finalize(r->user_st);
 	sqlite3_finalize(r->msg_st);
 	sqlite3_finalize(r->sess_st);
+	sqlite3_finalize(r->begin_st);
+	sqlite3_finalize(r->commit_st);
 	sqlite3_close(r->db);
 	free(r);
 }
@@ -49,6 +52,9 @@ static struct store_reader *reader_new(struct store *s)
 
 	if ((r = calloc(1, sizeof(*r))) == NULL)
 		return NULL;
+	pthread_mutex_lock(&s->readers_lock);
+	r->generation = s->generation;
+	pthread_mutex_unlock(&s->readers_lock);
 	if ((r->db = store_conn_open(s->path, 1, err, sizeof(err))) == NULL) {
 		log_ratelimited("reader open", 10, LOG_ERR, "store: %s", err);
 		free(r);
@@ -59,7 +65,11 @@ static struct store_reader *reader_new(struct store *s)
 	    sqlite3_prepare_v3(r->db, msg_sql, -1, SQLITE_PREPARE_PERSISTENT,
 			       &r->msg_st, NULL) != SQLITE_OK ||
 	    sqlite3_prepare_v3(r->db, sess_sql, -1, SQLITE_PREPARE_PERSISTENT,
-			       &r->sess_st, NULL) != SQLITE_OK) {
+			       &r->sess_st, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v3(r->db, "BEGIN", -1, SQLITE_PREPARE_PERSISTENT,
+			       &r->begin_st, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v3(r->db, "COMMIT", -1, SQLITE_PREPARE_PERSISTENT,
+			       &r->commit_st, NULL) != SQLITE_OK) {
 		store_fail(s, "prepare reads", r->db);
 		reader_free(r);
 		return NULL;
@@ -79,13 +89,20 @@ static struct store_reader *reader_get(struct store *s)
 	return r != NULL ? r : reader_new(s);
 }
 
-/* reader_put - give a reader back */
+/* reader_put - give a reader back; one on a replaced file is closed */
 static void reader_put(struct store *s, struct store_reader *r)
 {
+	int stale;
+
 	pthread_mutex_lock(&s->readers_lock);
-	r->next = s->readers;
-	s->readers = r;
+	stale = r->generation != s->generation;
+	if (!stale) {
+		r->next = s->readers;
+		s->readers = r;
+	}
 	pthread_mutex_unlock(&s->readers_lock);
+	if (stale)
+		reader_free(r);
 }
 
 /* store_readers_close - close the pooled readers (at store_close) */
@@ -101,18 +118,16 @@ void store_readers_close(struct store *s)
 	pthread_mutex_unlock(&s->readers_lock);
 }
 
-/* store_user_get - the login's users row */
-int store_user_get(struct store *s, const char *login, struct store_user *u)
+/* user_read - the login's users row, on reader r; 0 or -1 */
+static int user_read(struct store *s, struct store_reader *r,
+		     const char *login, struct store_user *u)
 {
-	struct store_reader *r = reader_get(s);
 	const unsigned char *cls, *status;
 	int rc;
 
 	snprintf(u->class_name, sizeof(u->class_name), "default");
 	u->status = USER_ACTIVE;
 	u->known = 0;
-	if (r == NULL)
-		return -1;
 	sqlite3_bind_text(r->user_st, 1, login, -1, SQLITE_STATIC);
 	rc = sqlite3_step(r->user_st);
 	if (rc == SQLITE_ROW) {
@@ -130,11 +145,25 @@ int store_user_get(struct store *s, const char *login, struct store_user *u)
 	sqlite3_clear_bindings(r->user_st);
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
 		store_fail(s, "read users", r->db);
-		reader_put(s, r);
 		return -1;
 	}
-	reader_put(s, r);
 	return 0;
+}
+
+/* store_user_get - the login's users row */
+int store_user_get(struct store *s, const char *login, struct store_user *u)
+{
+	struct store_reader *r = reader_get(s);
+	int rc;
+
+	if (r == NULL) {
+		memset(u, 0, sizeof(*u));
+		snprintf(u->class_name, sizeof(u->class_name), "default");
+		return -1;
+	}
+	rc = user_read(s, r, login, u);
+	reader_put(s, r);
+	return rc;
 }
 
 /* sum_rows - add the rows of st to the windows they fall in */
@@ -163,11 +192,16 @@ static int sum_rows(sqlite3_stmt *st, time_t now, struct window_counts *c,
 	return rc == SQLITE_DONE ? 0 : -1;
 }
 
-/* store_counts_get - counts per window, queued and reserved included */
-int store_counts_get(struct store *s, const char *login, time_t now,
-		     struct window_counts *c, int n)
+/*
+ * counts_read - counts per window on reader r; 0 or -1.  The caller
+ * holds commit_lock shared from before the read transaction starts to
+ * after it ends, so the rows it sees and the pending counts it adds
+ * are from the same side of every commit.
+ */
+static int counts_read(struct store *s, struct store_reader *r,
+		       const char *login, time_t now, struct window_counts *c,
+		       int n)
 {
-	struct store_reader *r = reader_get(s);
 	long maxw = 0, pm, pr, ps;
 	int i, rc = 0;
 
@@ -176,9 +210,6 @@ int store_counts_get(struct store *s, const char *login, time_t now,
 		if (c[i].window_s > maxw)
 			maxw = c[i].window_s;
 	}
-	if (r == NULL)
-		return -1;
-	pthread_rwlock_rdlock(&s->commit_lock);
 	sqlite3_bind_text(r->msg_st, 1, login, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(r->msg_st, 2, (long long)now - maxw);
 	sqlite3_bind_text(r->sess_st, 1, login, -1, SQLITE_STATIC);
@@ -191,18 +222,60 @@ int store_counts_get(struct store *s, const char *login, time_t now,
 	pthread_mutex_lock(&s->pend_lock);
 	store_pend_get(s, login, &pm, &pr, &ps);
 	pthread_mutex_unlock(&s->pend_lock);
-	pthread_rwlock_unlock(&s->commit_lock);
-	if (rc < 0)
+	if (rc < 0) {
 		store_fail(s, "read counts", r->db);
-	reader_put(s, r);
-	if (rc < 0)
 		return -1;
+	}
 	for (i = 0; i < n; i++) {
 		c[i].msgs += pm;
 		c[i].rcpts += pr;
 		c[i].sessions += ps;
 	}
 	return 0;
+}
+
+/* store_counts_get - counts per window, queued and reserved included */
+int store_counts_get(struct store *s, const char *login, time_t now,
+		     struct window_counts *c, int n)
+{
+	struct store_reader *r = reader_get(s);
+	int rc;
+
+	if (r == NULL)
+		return -1;
+	pthread_rwlock_rdlock(&s->commit_lock);
+	rc = counts_read(s, r, login, now, c, n);
+	pthread_rwlock_unlock(&s->commit_lock);
+	reader_put(s, r);
+	return rc;
+}
+
+/*
+ * store_lookup - the users row, then the counts of the windows that
+ * windows_for() picks for the user's class, in one read transaction
+ */
+int store_lookup(struct store *s, const char *login, time_t now,
+		 struct store_user *u,
+		 int (*windows_for)(void *arg, const struct store_user *u,
+				    struct window_counts *c),
+		 void *arg, struct window_counts *c)
+{
+	struct store_reader *r = reader_get(s);
+	int n, rc;
+
+	if (r == NULL)
+		return -1;
+	pthread_rwlock_rdlock(&s->commit_lock);
+	sqlite3_step(r->begin_st);
+	sqlite3_reset(r->begin_st);
+	rc = user_read(s, r, login, u);
+	if (rc == 0 && (n = windows_for(arg, u, c)) > 0)
+		rc = counts_read(s, r, login, now, c, n);
+	sqlite3_step(r->commit_st);
+	sqlite3_reset(r->commit_st);
+	pthread_rwlock_unlock(&s->commit_lock);
+	reader_put(s, r);
+	return rc;
 }
 
 /* store_policy_version - policy_version.version */

@@ -151,6 +151,7 @@ static int write_batch(struct store *s, struct store_wconn *w,
 	pthread_rwlock_unlock(&s->commit_lock);
 	if (rc != SQLITE_OK)
 		goto fail;
+	s->commits_since_checkpoint++;
 	store_ok(s);
 	return 0;
 fail:
@@ -301,6 +302,27 @@ void store_flush(struct store *s)
 	pthread_mutex_unlock(&s->q_lock);
 }
 
+/*
+ * checkpoint - copy the WAL back into the database once it has grown.
+ * SQLite would do this inside a COMMIT, where the writer holds the lock
+ * readers of the mail path wait on; here it runs outside it, PASSIVE so
+ * it never waits for readers either.
+ */
+static void checkpoint(struct store *s)
+{
+	int wal_pages = 0, done = 0;
+
+	if (s->commits_since_checkpoint < 50)
+		return;
+	s->commits_since_checkpoint = 0;
+	if (sqlite3_wal_checkpoint_v2(s->w_thread.db, NULL,
+				      SQLITE_CHECKPOINT_PASSIVE, &wal_pages,
+				      &done) != SQLITE_OK)
+		log_ratelimited("checkpoint", 60, LOG_WARNING,
+				"store: checkpoint: %s",
+				sqlite3_errmsg(s->w_thread.db));
+}
+
 /* housekeeping - notice removal, heartbeat, prune; once a second */
 static void housekeeping(struct store *s, time_t now, time_t *last_beat,
 			 time_t *last_prune)
@@ -312,11 +334,22 @@ static void housekeeping(struct store *s, time_t now, time_t *last_beat,
 	char why[200];
 	int healthy = store_healthy(s, why, sizeof(why));
 
-	if (stat(s->path, &st) < 0 || st.st_ino != s->st_ino ||
-	    st.st_dev != s->st_dev) {
-		store_fail(s, "database file removed or replaced; restore it "
-			   "or restart outguard", NULL);
+	if (stat(s->path, &st) < 0) {
+		s->gone = 1;	/* writes wait; counts stay in memory */
+		store_fail(s, "database file removed; restore it, or create "
+			   "a new one with outguard -n", NULL);
 		return;
+	}
+	if (st.st_ino != s->st_ino || st.st_dev != s->st_dev) {
+		if (store_reopen(s) < 0) {
+			s->gone = 1;
+			store_fail(s, "database file replaced and cannot be "
+				   "opened", NULL);
+			return;
+		}
+		s->gone = 0;
+		healthy = 0;	/* prove the new file with a heartbeat */
+		*last_prune = now;
 	}
 	if (!healthy || now - *last_beat >= 10) {
 		*last_beat = now;
@@ -352,7 +385,9 @@ static void *writer_main(void *arg)
 			break;
 		}
 		pthread_mutex_unlock(&s->q_lock);
-		failed = drain(s, &s->w_thread) < 0;
+		failed = s->gone || drain(s, &s->w_thread) < 0;
+		if (!failed)
+			checkpoint(s);
 		now = time(NULL);
 		if (now != last_house) {
 			last_house = now;
@@ -379,6 +414,8 @@ int store_start_writer(struct store *s)
 		log_msg(LOG_ERR, "store: %s", err);
 		return -1;
 	}
+	/* checkpoints run outside the commit lock, see checkpoint() */
+	sqlite3_wal_autocheckpoint(s->w_thread.db, 0);
 	if (pthread_create(&s->writer, NULL, writer_main, s) != 0) {
 		sqlite3_close(s->w_thread.db);
 		s->w_thread.db = NULL;
@@ -386,6 +423,19 @@ int store_start_writer(struct store *s)
 	}
 	s->writer_running = 1;
 	return 0;
+}
+
+/* store_writer_swap - the writer thread moves to connection db */
+void store_writer_swap(struct store *s, sqlite3 *db)
+{
+	unsigned i;
+
+	for (i = 0; i < NOPS; i++) {
+		sqlite3_finalize(s->w_thread.st[i]);
+		s->w_thread.st[i] = NULL;
+	}
+	sqlite3_close(s->w_thread.db);
+	s->w_thread.db = db;
 }
 
 /* wconn_close - finalize a connection's statements (not the connection) */

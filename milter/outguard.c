@@ -200,8 +200,10 @@ static void remove_socket(const char *spec, ino_t ino)
 {
 	const char *path = socket_path(spec);
 
-	if (path != NULL && ino != 0 && socket_inode(spec) == ino)
-		unlink(path);
+	if (path != NULL && ino != 0 && socket_inode(spec) == ino &&
+	    unlink(path) < 0)
+		log_msg(LOG_NOTICE, "cannot remove socket %s: %s (the next "
+			"start replaces it)", path, strerror(errno));
 }
 
 /* drop_privileges - become UserID */
