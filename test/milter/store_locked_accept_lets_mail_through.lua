@@ -3,10 +3,7 @@
 -- database is locked, alice's mail is accepted, and the event is logged.
 
 og.step("another writer takes the lock for 5 s")
-os.execute(string.format("(printf 'BEGIN EXCLUSIVE;\\n" ..
-	"INSERT INTO daemon_state VALUES (''lock'', ''x'');\\n'; sleep 5; " ..
-	"printf 'ROLLBACK;\\n') | %s %s >/dev/null 2>&1 &", sqlite3,
-	og.shq(db)))
+og.lock_db(5)
 mt.sleep(0.5)
 local conn = og.connect()
 og.send(conn, { login = "alice", rcpts = { "bob@example.net" },

@@ -378,3 +378,34 @@ function og.count(from_where)
 end
 
 return og
+
+-- og.lock_db - another writer holds the database locked for seconds
+-- (in the background), as an admin's long transaction would
+function og.lock_db(seconds)
+	os.execute(string.format("(printf 'BEGIN EXCLUSIVE;\\n" ..
+		"INSERT INTO daemon_state VALUES (''lock'', ''x'');\\n'; " ..
+		"sleep %d; printf 'ROLLBACK;\\n') | %s %s >/dev/null 2>&1 &",
+		seconds, sqlite3, og.shq(db)))
+end
+
+-- og.expect_store_tempfail - alice's next recipient gets the
+-- OnStoreError tempfail, "451 4.3.0"
+function og.expect_store_tempfail(conn, what)
+	og.mail(conn, "alice@example.test", "alice")
+	local code, text = og.rcpt(conn, "dave@example.net")
+	og.check(code == SMFIR_REPLYCODE and text ~= nil and
+		string.sub(text, 1, 10) == "451 4.3.0 ",
+		"%s: want 451 4.3.0, got %s [%s]", what, og.rname(code),
+		tostring(text))
+	mt.abort(conn)
+end
+
+-- og.log_has - true when the daemon's log contains s
+function og.log_has(s)
+	local f = io.open(dir .. "/og.log", "r")
+	local text = f and f:read("*a") or ""
+	if f then
+		f:close()
+	end
+	return string.find(text, s, 1, true) ~= nil
+end
