@@ -377,8 +377,6 @@ function og.count(from_where)
 	return tonumber(og.sql("SELECT COUNT(*) FROM " .. from_where))
 end
 
-return og
-
 -- og.lock_db - another writer holds the database locked for seconds
 -- (in the background), as an admin's long transaction would
 function og.lock_db(seconds)
@@ -409,3 +407,5 @@ function og.log_has(s)
 	end
 	return string.find(text, s, 1, true) ~= nil
 end
+
+return og
