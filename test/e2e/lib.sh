@@ -694,6 +694,13 @@ swaks_queue_id()
 	sed -n 's/.*queued as \([0-9A-Za-z]*\).*/\1/p' "$SWAKS_OUT" | tail -n 1
 }
 
+# swaks_queued - true when the last transcript shows the message queued
+# (Postfix's "250 2.0.0 Ok: queued as ID" after DATA)
+swaks_queued()
+{
+	[ -n "$(swaks_queue_id)" ]
+}
+
 # swaks_replied - true when the last transcript has a server reply
 # starting with the given text (e.g. "451 4.7.1")
 swaks_replied()
@@ -736,6 +743,7 @@ Syslog no
 LogLevel debug
 PidFile $E2E_TMP/og/outguard.pid
 OnStoreError tempfail
+${OG_CONF_EXTRA:-}
 EOF
 	"$OUTGUARD" -n -c "$OG_CONF" >"$OG_LOG" 2>&1 ||
 		e2e_fatal "outguard -n -c $OG_CONF failed"
