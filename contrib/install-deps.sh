@@ -9,7 +9,7 @@
 set -eu
 what=${1:-build}
 build="build-essential cmake pkg-config libmilter-dev libsqlite3-dev
-libpcre2-dev sqlite3"
+libpcre2-dev libidn2-dev libpsl-dev libicu-dev sqlite3"
 test="postfix sasl2-bin libsasl2-modules swaks miltertest faketime python3
 procps"
 pkgs=$build

@@ -47,6 +47,12 @@ enum verdict_kind {
 	VERDICT_RCPT_CAP,	/* rcpt_per_msg: 452 4.5.3 */
 	VERDICT_BLOCKED,	/* the login is blocked */
 	VERDICT_STORE,		/* the store failed: OnStoreError */
+	VERDICT_SENDER,		/* foreign or freemail sender address */
+	VERDICT_REPLY_TO,	/* Reply-To freemail/foreign, From local */
+	VERDICT_DISPLAY_NAME,	/* display name names a brand elsewhere */
+	VERDICT_LOOKALIKE,	/* a lookalike of a protected domain */
+	VERDICT_RULE,		/* a rules row */
+	VERDICT_TRIPWIRE,	/* a rules row on a recipient */
 };
 
 struct verdict {

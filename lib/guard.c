@@ -17,8 +17,11 @@
 #include <strings.h>
 
 #include "addr.h"
+#include "domain.h"
 #include "guard_int.h"
 #include "log.h"
+#include "mailaddr.h"
+#include "rules.h"
 
 /* guard_new - open the store, load the policy, start the threads */
 struct guard *guard_new(const struct conf *conf, char *err, size_t errlen)
@@ -32,6 +35,7 @@ struct guard *guard_new(const struct conf *conf, char *err, size_t errlen)
 	pthread_mutex_init(&g->stop_lock, NULL);
 	pthread_cond_init(&g->stop_cond, NULL);
 	pthread_mutex_init(&g->alert_lock, NULL);
+	pthread_mutex_init(&g->seen_lock, NULL);
 	g->conf = *conf;
 	g->conf.socket = g->conf.database = g->conf.user_id = NULL;
 	g->conf.pid_file = NULL;
@@ -70,6 +74,7 @@ void guard_free(struct guard *g)
 	notify_free(g->notify);
 	store_close(g->store);
 	policy_swap(NULL);
+	free(g->seen);
 	free(g);
 }
 
@@ -82,6 +87,7 @@ struct guard_conn *guard_conn_new(struct guard *g, const char *client_addr,
 	if (c == NULL)
 		return NULL;
 	c->g = g;
+	c->scratch = rules_scratch_new();
 	snprintf(c->client_addr, sizeof(c->client_addr), "%s",
 		 client_addr ? client_addr : "");
 	snprintf(c->client_name, sizeof(c->client_name), "%s",
@@ -157,11 +163,56 @@ static int class_windows(void *arg, const struct store_user *u,
 	return c->cls->nwindows;
 }
 
+/* sender_allowed - does user_senders let the login use its sender? */
+static int sender_allowed(struct guard_conn *c)
+{
+	const struct policy *p = c->pol;
+	int rc;
+
+	if (!c->mail_from_domain[0] ||
+	    (policy_domains_within(&p->local_domains, c->mail_from_domain) &&
+	     !policy_domains_has(&p->freemail_domains, c->mail_from_domain)))
+		return 0;	/* nothing to ask: the checks pass anyway */
+	rc = store_user_sender(c->g->store, c->login, c->mail_from,
+			       c->mail_from_domain);
+	if (rc < 0)
+		c->store_failed = 1;
+	return rc == 1;
+}
+
+/* envelope_checks - the sender and connection checks, once a message */
+static void envelope_checks(struct guard_conn *c)
+{
+	struct checks_msg m = { 0 };
+
+	if (c->pol == NULL)
+		return;
+	if (c->login[0])
+		c->sender_allowed = sender_allowed(c);
+	m.auth = c->login[0] != '\0';
+	m.mail_from = c->mail_from;
+	m.mail_from_domain = c->mail_from_domain;
+	m.sender_allowed = c->sender_allowed;
+	m.helo = c->helo;
+	m.client_name = c->client_name;
+	m.from_raw = m.from_domain = m.reply_to_raw = m.reply_to_domain = "";
+	m.subject = "";
+	if (!checks_envelope(c->pol, c->scratch, &m, &c->env))
+		return;
+	if (!action_refuses(c->env.v.action)) {
+		if (c->env.v.action > c->stage.action)
+			c->stage = c->env.v;
+		guard_finding(c, &c->env);
+		c->env_reported = 1;
+	}
+}
+
+static void lookup_user(struct guard_conn *c, time_t now);
+
 /* guard_mail - a new message */
 void guard_mail(struct guard_conn *c, const char *login,
 		const char *mail_from, const char *queue_id)
 {
-	struct store *s = c->g->store;
 	time_t now = time(NULL);
 
 	msg_end(c);
@@ -169,10 +220,27 @@ void guard_mail(struct guard_conn *c, const char *login,
 	c->in_msg = 1;
 	c->pol = policy_current();
 	addr_envelope(mail_from, c->mail_from, sizeof(c->mail_from));
+	domain_normalise(addr_domain(c->mail_from), c->mail_from_domain,
+			 sizeof(c->mail_from_domain));
 	snprintf(c->queue_id, sizeof(c->queue_id), "%s",
 		 queue_id ? queue_id : "");
-	if (addr_login(login, c->login, sizeof(c->login)) < 0)
-		return;		/* unauthenticated: never counted */
+	if (addr_login(login, c->login, sizeof(c->login)) < 0) {
+		/* unauthenticated: never counted.  A queue id at MAIL means
+		 * Postfix's non_smtpd_milters (or Sendmail): no refusals at
+		 * RCPT there, decide at end-of-message. */
+		c->defer = c->queue_id[0] != '\0';
+		envelope_checks(c);
+		return;
+	}
+	lookup_user(c, now);
+	envelope_checks(c);
+}
+
+/* lookup_user - count the session, read the user and its counts */
+static void lookup_user(struct guard_conn *c, time_t now)
+{
+	struct store *s = c->g->store;
+
 	if (strcmp(c->session_login, c->login) != 0) {
 		snprintf(c->session_login, sizeof(c->session_login), "%s",
 			 c->login);
@@ -236,6 +304,37 @@ static void note_rcpt(struct guard_conn *c, const char *rcpt)
 			 len ? " " : "", rcpt);
 }
 
+/*
+ * rcpt_checks - the rules on this recipient.  A refusing hit is a
+ * tripwire: the recipient is refused and an authenticated login, which
+ * has probably just answered a phisher, is put on watch.  Returns 1 when
+ * the recipient is refused (v->action is then the SMFIS-level action).
+ */
+static int rcpt_checks(struct guard_conn *c, const char *addr,
+		       struct guard_reply *r, struct verdict *v)
+{
+	struct check_finding f;
+
+	if (!checks_rcpt(c->pol, c->scratch, c->login[0] != '\0', addr,
+			 addr_domain(addr), &f))
+		return 0;
+	if (f.domain[0])
+		guard_finding(c, &f);
+	if (!action_refuses(f.v.action)) {
+		if (f.v.action > c->stage.action)
+			c->stage = f.v;
+		return 0;
+	}
+	if (c->login[0] && c->user.status == USER_ACTIVE) {
+		c->user.status = USER_WATCH;
+		store_set_status(c->g->store, c->login, USER_WATCH,
+				 f.v.reason);
+		guard_report(c, &f.v, f.v.action, "login set to watch");
+	}
+	v->action = refuse(c, &f.v, r);
+	return 1;
+}
+
 /* guard_rcpt - one recipient */
 enum action guard_rcpt(struct guard_conn *c, const char *rcpt,
 		       const char *queue_id, struct guard_reply *r)
@@ -249,6 +348,19 @@ enum action guard_rcpt(struct guard_conn *c, const char *rcpt,
 	if (queue_id && *queue_id)
 		snprintf(c->queue_id, sizeof(c->queue_id), "%s", queue_id);
 	addr_envelope(rcpt, addr, sizeof(addr));
+	if (c->defer) {		/* non-SMTP mail: everything at eom */
+		note_rcpt(c, addr);
+		return ACTION_ACCEPT;
+	}
+	if (action_refuses(c->env.v.action)) {
+		if (!c->env_reported) {
+			c->env_reported = 1;
+			guard_finding(c, &c->env);
+		}
+		return refuse(c, &c->env.v, r);
+	}
+	if (rcpt_checks(c, addr, r, &v))
+		return v.action;
 	if (c->login[0] == '\0') {
 		note_rcpt(c, addr);
 		return ACTION_ACCEPT;
@@ -281,7 +393,42 @@ void guard_header(struct guard_conn *c, const char *name, const char *value)
 	if (!c->in_msg || name == NULL || value == NULL)
 		return;
 	if (strcasecmp(name, "Subject") == 0)
-		snprintf(c->subject, sizeof(c->subject), "%s", value);
+		mailaddr_decode_words(value, c->subject, sizeof(c->subject));
+	else if (strcasecmp(name, "From") == 0 && c->from_raw[0] == '\0')
+		snprintf(c->from_raw, sizeof(c->from_raw), "%s", value);
+	else if (strcasecmp(name, "Reply-To") == 0 &&
+		 c->reply_to_raw[0] == '\0')
+		snprintf(c->reply_to_raw, sizeof(c->reply_to_raw), "%s", value);
+}
+
+/* header_checks - the checks of From:, Reply-To: and Subject: */
+static int header_checks(struct guard_conn *c, struct check_finding *f)
+{
+	struct mailaddr from, reply_to;
+	char from_domain[256] = "", reply_to_domain[256] = "";
+	struct checks_msg m = { 0 };
+
+	m.auth = c->login[0] != '\0';
+	m.mail_from = c->mail_from;
+	m.mail_from_domain = c->mail_from_domain;
+	m.sender_allowed = c->sender_allowed;
+	m.helo = c->helo;
+	m.client_name = c->client_name;
+	m.from_raw = c->from_raw;
+	m.reply_to_raw = c->reply_to_raw;
+	m.subject = c->subject;
+	if (mailaddr_parse(c->from_raw, &from, 1) == 1) {
+		m.from = &from;
+		domain_normalise(from.domain, from_domain, sizeof(from_domain));
+	}
+	if (mailaddr_parse(c->reply_to_raw, &reply_to, 1) == 1) {
+		m.reply_to = &reply_to;
+		domain_normalise(reply_to.domain, reply_to_domain,
+				 sizeof(reply_to_domain));
+	}
+	m.from_domain = from_domain;
+	m.reply_to_domain = reply_to_domain;
+	return checks_headers(c->pol, c->scratch, &m, f);
 }
 
 /* eom_refuse - the whole message is refused at end-of-message */
@@ -307,7 +454,8 @@ static void eom_stage(struct guard_conn *c, struct guard_eom *out)
 		snprintf(out->header_name, sizeof(out->header_name), "%s",
 			 name);
 		snprintf(out->header_value, sizeof(out->header_value),
-			 "%.120s login=%.60s", c->stage.reason, c->login);
+			 "%.130s%s%.60s", c->stage.reason,
+			 c->login[0] ? " login=" : "", c->login);
 	} else if (c->stage.action == ACTION_QUARANTINE) {
 		out->quarantine = 1;
 		snprintf(out->quarantine_reason,
@@ -331,6 +479,7 @@ void guard_eom(struct guard_conn *c, const char *queue_id,
 	       struct guard_eom *out)
 {
 	struct store_user now_user;
+	struct check_finding f;
 	struct verdict v;
 
 	memset(out, 0, sizeof(*out));
@@ -338,19 +487,36 @@ void guard_eom(struct guard_conn *c, const char *queue_id,
 		return;
 	if (queue_id && *queue_id)
 		snprintf(c->queue_id, sizeof(c->queue_id), "%s", queue_id);
-	if (c->login[0] && c->rcpts_ok > 0) {
-		/* a block made while the message was in DATA still applies */
-		if (store_user_get(c->g->store, c->login, &now_user) == 0 &&
-		    now_user.status == USER_BLOCKED) {
-			memset(&v, 0, sizeof(v));
-			v.action = ACTION_TEMPFAIL;
-			v.kind = VERDICT_BLOCKED;
-			snprintf(v.reason, sizeof(v.reason), "login is blocked");
-			eom_refuse(c, &v, out);
+	/* a block made while the message was in DATA still applies */
+	if (c->login[0] && c->rcpts_ok > 0 &&
+	    store_user_get(c->g->store, c->login, &now_user) == 0 &&
+	    now_user.status == USER_BLOCKED) {
+		memset(&v, 0, sizeof(v));
+		v.action = ACTION_TEMPFAIL;
+		v.kind = VERDICT_BLOCKED;
+		snprintf(v.reason, sizeof(v.reason), "login is blocked");
+		eom_refuse(c, &v, out);
+		msg_end(c);
+		return;
+	}
+	if (c->defer && action_refuses(c->env.v.action)) {
+		guard_finding(c, &c->env);
+		eom_refuse(c, &c->env.v, out);
+		msg_end(c);
+		return;
+	}
+	if (header_checks(c, &f)) {
+		guard_finding(c, &f);
+		if (action_refuses(f.v.action)) {
+			eom_refuse(c, &f.v, out);
 			msg_end(c);
 			return;
 		}
-		eom_stage(c, out);
+		if (f.v.action > c->stage.action)
+			c->stage = f.v;
+	}
+	eom_stage(c, out);
+	if (c->login[0] && c->rcpts_ok > 0) {
 		store_add_message(c->g->store, c->login, time(NULL),
 				  (int)c->rcpts_ok, c->client_addr, c->queue_id,
 				  1, (int)c->rcpts_ok);
@@ -371,5 +537,6 @@ void guard_conn_free(struct guard_conn *c)
 	if (c == NULL)
 		return;
 	msg_end(c);
+	rules_scratch_free(c->scratch);
 	free(c);
 }

@@ -10,6 +10,7 @@
  *	do.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "guard_int.h"
@@ -18,7 +19,10 @@
 static const char *const kind_names[] = {
 	[VERDICT_NONE] = "none",       [VERDICT_LIMIT] = "limit",
 	[VERDICT_RCPT_CAP] = "rcpt_cap", [VERDICT_BLOCKED] = "blocked",
-	[VERDICT_STORE] = "store",
+	[VERDICT_STORE] = "store",	[VERDICT_SENDER] = "sender",
+	[VERDICT_REPLY_TO] = "reply_to", [VERDICT_DISPLAY_NAME] = "display_name",
+	[VERDICT_LOOKALIKE] = "lookalike", [VERDICT_RULE] = "rule",
+	[VERDICT_TRIPWIRE] = "tripwire",
 };
 
 /* set_reply - fill a reply */
@@ -46,6 +50,22 @@ void guard_reply_for(const struct policy *pol, const struct verdict *v,
 				   "Sending from your account is suspended; "
 				   "contact your postmaster.");
 		set_reply(r, "451", "4.7.1", t);
+	} else if (v->kind >= VERDICT_SENDER) {
+		t = v->kind == VERDICT_SENDER
+			    ? policy_setting(pol, "reply_forged_sender",
+					     "Sender address not allowed.")
+		    : v->kind == VERDICT_LOOKALIKE
+			    ? policy_setting(pol, "reply_lookalike",
+					     "Sender domain refused.")
+		    : v->kind == VERDICT_TRIPWIRE
+			    ? policy_setting(pol, "reply_rcpt_rule",
+					     "Recipient refused by policy.")
+			    : policy_setting(pol, "reply_reject",
+					     "Message refused by policy.");
+		if (action == ACTION_TEMPFAIL)
+			set_reply(r, "451", "4.7.1", t);
+		else
+			set_reply(r, "550", "5.7.1", t);
 	} else if (v->kind == VERDICT_RCPT_CAP) {
 		t = policy_setting(pol, "reply_rcpt_per_msg",
 				   "Too many recipients in one message.");
@@ -106,7 +126,8 @@ static void alert(struct guard_conn *c, const struct verdict *v,
 {
 	char ts[32];
 	const char *vars[] = {
-		"OUTGUARD_EVENT", action == ACTION_BLOCK ? "block" : "limit",
+		"OUTGUARD_EVENT", action == ACTION_BLOCK ? "block"
+							 : kind_names[v->kind],
 		"OUTGUARD_LOGIN", c->login,
 		"OUTGUARD_ACTION", action_name(action),
 		"OUTGUARD_REASON", v->reason,
@@ -155,4 +176,79 @@ void guard_report(struct guard_conn *c, const struct verdict *v,
 		 (v->kind != VERDICT_BLOCKED &&
 		  alert_due(c->g, c->login, v, limit_window(c, v), now)))
 		alert(c, v, action, qid);
+}
+
+/* seen_first - 1 the first time this process meets domain (remembered) */
+static int seen_first(struct guard *g, const char *domain)
+{
+	unsigned h = 2166136261u, i, n;
+	const char *p;
+	int first = 0;
+
+	for (p = domain; *p; p++)
+		h = (h ^ (unsigned char)*p) * 16777619u;
+	pthread_mutex_lock(&g->seen_lock);
+	if (g->seen == NULL)
+		g->seen = calloc(GUARD_SEEN_SLOTS, sizeof(*g->seen));
+	if (g->seen != NULL && g->nseen >= GUARD_SEEN_SLOTS / 2) {
+		memset(g->seen, 0, GUARD_SEEN_SLOTS * sizeof(*g->seen));
+		g->nseen = 0;	/* forget; the database still knows */
+	}
+	for (n = 0; g->seen != NULL && n < GUARD_SEEN_SLOTS; n++) {
+		i = (h + n) % GUARD_SEEN_SLOTS;
+		if (g->seen[i][0] == '\0') {
+			snprintf(g->seen[i], sizeof(g->seen[i]), "%.127s", domain);
+			g->nseen++;
+			first = 1;
+			break;
+		}
+		if (strncmp(g->seen[i], domain, sizeof(g->seen[i]) - 1) == 0)
+			break;
+	}
+	pthread_mutex_unlock(&g->seen_lock);
+	return first;
+}
+
+/* finding_alert - NotifyCommand for a finding */
+static void finding_alert(struct guard_conn *c, const struct check_finding *f,
+			  const char *event)
+{
+	const char *vars[] = {
+		"OUTGUARD_EVENT", event,
+		"OUTGUARD_DOMAIN", f->domain,
+		"OUTGUARD_RULE", f->rule,
+		"OUTGUARD_LOGIN", c->login,
+		"OUTGUARD_ACTION", action_name(f->v.action),
+		"OUTGUARD_REASON", f->v.reason,
+		"OUTGUARD_CLIENT", c->client_addr,
+		"OUTGUARD_QUEUE_ID", c->queue_id[0] ? c->queue_id : "NOQUEUE",
+		NULL,
+	};
+
+	notify_send(c->g->notify, vars);
+}
+
+/* guard_finding - seen_domains and alerts for a check's finding */
+void guard_finding(struct guard_conn *c, const struct check_finding *f)
+{
+	struct store *s = c->g->store;
+
+	if (f->domain[0]) {
+		if (seen_first(c->g, f->domain) &&
+		    store_seen_known(s, f->domain) == 0) {
+			log_msg(LOG_NOTICE, "%s: new suspicious domain %s "
+				"(%s)", c->queue_id[0] ? c->queue_id
+						       : "NOQUEUE",
+				f->domain, f->rule);
+			finding_alert(c, f, "new_domain");
+		}
+		store_add_seen(s, f->domain, f->rule, time(NULL));
+	}
+	if (f->alert && f->domain[0] == '\0' && c->login[0]) {
+		struct verdict key = f->v;
+
+		key.limit_id = -(long)f->v.kind; /* once an hour per kind */
+		if (alert_due(c->g, c->login, &key, 3600, time(NULL)))
+			finding_alert(c, f, kind_names[f->v.kind]);
+	}
 }

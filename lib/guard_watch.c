@@ -27,6 +27,8 @@ static int load(struct guard *g, char *err, size_t errlen)
 		return -1;
 	for (i = 0; i < p->nproblems; i++)
 		log_msg(LOG_WARNING, "policy: %s", p->problems[i]);
+	if (p->local_domains.n == 0)
+		log_msg(LOG_NOTICE, "policy: %s", POLICY_NOTE_NO_LOCAL);
 	keep_days = policy_setting_long(p, "events_keep_days", 30);
 	store_set_retention(g->store, p->max_window,
 			    (keep_days > 0 ? keep_days : 30) * 86400L);

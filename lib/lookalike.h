@@ -18,8 +18,8 @@
  *	    skeleton (ICU's spoof checker, uspoof_getSkeleton): digits and
  *	    letters (1inkedin, rnicrosoft), and IDN homographs (Cyrillic
  *	    a in paypal, punycode xn-- labels decoded first).
- *	Very short labels (under 4 characters) get only the skeleton and
- *	other-suffix checks, where one edit would flag too much.
+ *	Labels under 4 characters get no edit check, and count as a brand
+ *	only as a whole word (dhl-delivery), where more would flag too much.
  */
 #ifndef OUTGUARD_LOOKALIKE_H
 #define OUTGUARD_LOOKALIKE_H

@@ -14,7 +14,10 @@
 #include <string.h>
 #include <strings.h>
 
+#include "domain.h"
+#include "lookalike.h"
 #include "policy.h"
+#include "rules.h"
 
 static const char *const metric_names[METRIC_COUNT] = {
 	[METRIC_RCPT_PER_MSG] = "rcpt_per_msg", [METRIC_RCPT] = "rcpt",
@@ -110,6 +113,8 @@ void policy_problem(struct policy *p, const char *fmt, ...)
 		p->problems[p->nproblems++] = dup;
 }
 
+static void domains_free(struct policy_domains *set);
+
 /* policy_free - release a snapshot */
 void policy_free(struct policy *p)
 {
@@ -130,6 +135,16 @@ void policy_free(struct policy *p)
 	for (i = 0; i < p->nproblems; i++)
 		free(p->problems[i]);
 	free(p->problems);
+	domains_free(&p->local_domains);
+	domains_free(&p->freemail_domains);
+	domains_free(&p->protected_domains);
+	for (i = 0; i < p->nbrands; i++) {
+		free(p->brands[i].label);
+		free(p->brands[i].domain);
+	}
+	free(p->brands);
+	ruleset_free(p->rules);
+	lookalike_free(p->lookalike);
 	free(p);
 }
 
@@ -175,4 +190,135 @@ void policy_swap(struct policy *p)
 	pthread_mutex_unlock(&holder_lock);
 	if (last)
 		policy_free(old);
+}
+
+/* cmp_names - qsort/bsearch on strings */
+static int cmp_names(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* policy_domains_add - add a normalised domain */
+int policy_domains_add(struct policy_domains *set, const char *domain)
+{
+	char norm[DOMAIN_MAX + 2], **grown;
+
+	if (domain_normalise(domain, norm, sizeof(norm)) < 0)
+		return -1;
+	grown = realloc(set->names, (set->n + 1) * sizeof(char *));
+	if (grown == NULL)
+		return -1;
+	set->names = grown;
+	if ((set->names[set->n] = strdup(norm)) == NULL)
+		return -1;
+	set->n++;
+	return 0;
+}
+
+/* policy_domains_sort - sort for bsearch */
+void policy_domains_sort(struct policy_domains *set)
+{
+	if (set->n > 1)
+		qsort(set->names, set->n, sizeof(char *), cmp_names);
+}
+
+/* policy_domains_has - exact membership */
+int policy_domains_has(const struct policy_domains *set, const char *domain)
+{
+	if (set->n == 0 || domain == NULL || *domain == '\0')
+		return 0;
+	return bsearch(&domain, set->names, set->n, sizeof(char *),
+		       cmp_names) != NULL;
+}
+
+/* policy_domains_within - the domain or one of its parents is a member */
+int policy_domains_within(const struct policy_domains *set,
+			  const char *domain)
+{
+	const char *d = domain;
+
+	while (d != NULL && *d) {
+		if (policy_domains_has(set, d))
+			return 1;
+		d = strchr(d, '.');
+		if (d != NULL)
+			d++;
+	}
+	return 0;
+}
+
+/* domains_free - release a set */
+static void domains_free(struct policy_domains *set)
+{
+	int i;
+
+	for (i = 0; i < set->n; i++)
+		free(set->names[i]);
+	free(set->names);
+}
+
+/* check_action - an action setting, or dflt with a problem if bad */
+static enum action check_action(struct policy *p, const char *key,
+				enum action dflt)
+{
+	const char *v = policy_setting(p, key, NULL);
+	enum action a;
+
+	if (v == NULL)
+		return dflt;
+	if (action_parse(v, &a) < 0) {
+		policy_problem(p, "settings %s: unknown action \"%s\"; using "
+			       "%s", key, v, action_name(dflt));
+		return dflt;
+	}
+	return a;
+}
+
+/* make_brands - the brand label of each protected domain */
+static void make_brands(struct policy *p)
+{
+	const struct policy_domains *set = &p->protected_domains;
+	const char *reg, *dot;
+	struct policy_brand *b;
+	int i;
+
+	if (set->n == 0 || (p->brands = calloc(set->n, sizeof(*b))) == NULL)
+		return;
+	for (i = 0; i < set->n; i++) {
+		reg = domain_registrable(set->names[i]);
+		if (reg == NULL || (dot = strchr(reg, '.')) == NULL ||
+		    dot - reg < 3)
+			continue;	/* too short to look for in names */
+		b = &p->brands[p->nbrands];
+		b->label = strndup(reg, (size_t)(dot - reg));
+		b->domain = strdup(reg);
+		if (b->label != NULL && b->domain != NULL) {
+			p->nbrands++;
+		} else {
+			free(b->label);
+			free(b->domain);
+		}
+	}
+}
+
+/* policy_finish - sort the sets, resolve the check actions */
+void policy_finish(struct policy *p)
+{
+	struct policy_checks *c = &p->checks;
+
+	policy_domains_sort(&p->local_domains);
+	policy_domains_sort(&p->freemail_domains);
+	policy_domains_sort(&p->protected_domains);
+	make_brands(p);
+	c->foreign_sender = check_action(p, "action_foreign_sender",
+					 ACTION_REJECT);
+	c->freemail_sender = check_action(p, "action_freemail_sender",
+					  ACTION_REJECT);
+	c->reply_to = check_action(p, "action_reply_to", ACTION_HEADER);
+	c->display_name = check_action(p, "action_display_name",
+				       ACTION_HEADER);
+	c->lookalike_inbound = check_action(p, "action_lookalike_inbound",
+					    ACTION_REJECT);
+	c->lookalike_outbound = check_action(p, "action_lookalike_outbound",
+					     ACTION_HEADER);
 }

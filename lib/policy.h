@@ -16,6 +16,9 @@
 
 #include "action.h"
 
+struct ruleset;
+struct lookalike;
+
 enum metric {
 	METRIC_RCPT_PER_MSG = 0,
 	METRIC_RCPT,
@@ -49,12 +52,42 @@ struct policy_setting {
 	char *value;
 };
 
+/* A sorted set of normal-form domains. */
+struct policy_domains {
+	char **names;
+	int n;
+};
+
+/* A protected domain's brand label, for the display-name check. */
+struct policy_brand {
+	char *label;		/* "paypal" */
+	char *domain;		/* "paypal.com" */
+};
+
+/* The actions of the built-in forgery checks, from settings. */
+struct policy_checks {
+	enum action foreign_sender;	/* envelope outside local domains */
+	enum action freemail_sender;	/* envelope or From: freemail */
+	enum action reply_to;		/* Reply-To freemail/foreign, From local */
+	enum action display_name;	/* display name names a brand */
+	enum action lookalike_inbound;	/* unauthenticated mail */
+	enum action lookalike_outbound;	/* authenticated mail */
+};
+
 struct policy {
 	long long version;	/* policy_version.version when loaded */
 	struct policy_class *classes;
 	int nclasses;
 	struct policy_setting *settings;
 	int nsettings;
+	struct policy_domains local_domains;
+	struct policy_domains freemail_domains;
+	struct policy_checks checks;
+	struct policy_domains protected_domains;
+	struct policy_brand *brands;	/* labels of protected_domains */
+	int nbrands;
+	struct ruleset *rules;		/* never NULL once loaded */
+	struct lookalike *lookalike;	/* never NULL once loaded */
 	long max_window;	/* the longest window_s of any limit */
 	char **problems;	/* rows skipped while loading, for logs and -n */
 	int nproblems;
@@ -84,6 +117,34 @@ long policy_setting_long(const struct policy *p, const char *key, long dflt);
 /* policy_problem - record a skipped row (printf format); copies text */
 void policy_problem(struct policy *p, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
+
+/* policy_domains_add - add a domain (normalised) to a set; 0 or -1 */
+int policy_domains_add(struct policy_domains *set, const char *domain);
+
+/* policy_domains_sort - sort a set after adding (before lookups) */
+void policy_domains_sort(struct policy_domains *set);
+
+/* policy_domains_has - 1 when domain (normal form) is in the set */
+int policy_domains_has(const struct policy_domains *set, const char *domain);
+
+/*
+ * policy_domains_within - 1 when domain is in the set or a subdomain of
+ * a member (dept.example.edu is within example.edu)
+ */
+int policy_domains_within(const struct policy_domains *set,
+			  const char *domain);
+
+/*
+ * policy_finish - after the rows are in: sort the sets, resolve the
+ * check actions from settings (bad values become problems and keep the
+ * default)
+ */
+void policy_finish(struct policy *p);
+
+/* POLICY_NOTE_NO_LOCAL - what to say when local_domains is empty */
+#define POLICY_NOTE_NO_LOCAL                                                 \
+	"local_domains is empty: authenticated senders' domains are not "  \
+	"checked until you add your domains"
 
 /* policy_free - release a snapshot (refs are not checked); NULL is fine */
 void policy_free(struct policy *p);

@@ -100,7 +100,7 @@ int store_migrate(sqlite3 *db, int create, char *err, size_t errlen)
 			sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
 			return -1;
 		}
-		if (i > 0 || v > 0)
+		if (v > 0)	/* an existing database, not a new one */
 			log_msg(LOG_NOTICE, "database migrated to version %d",
 				i + 1);
 	}

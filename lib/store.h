@@ -108,6 +108,16 @@ int store_lookup(struct store *s, const char *login, time_t now,
 				    struct window_counts *c),
 		 void *arg, struct window_counts *c);
 
+/*
+ * store_user_sender - 1 when user_senders lets login send as address
+ * (the address itself or "@domain"), 0 when not, -1 on a store failure
+ */
+int store_user_sender(struct store *s, const char *login, const char *address,
+		      const char *domain);
+
+/* store_seen_known - 1 when seen_domains has domain, 0 if not, -1 error */
+int store_seen_known(struct store *s, const char *domain);
+
 /* Reservations of messages in flight (memory only, never fail) ------- */
 
 /* store_reserve - count msgs/rcpts of a message in flight for login */
@@ -154,7 +164,14 @@ void store_add_quarantine(struct store *s, const struct store_quarantine *q);
  */
 void store_set_retention(struct store *s, long counters_s, long events_s);
 
-/* store_set_status - set users.status for login (creates the row) */
+/* store_add_seen - count a hit of a suspicious domain in seen_domains */
+void store_add_seen(struct store *s, const char *domain, const char *rule,
+		    time_t ts);
+
+/*
+ * store_set_status - set users.status for login (creates the row); a
+ * blocked login stays blocked when asked to watch
+ */
 void store_set_status(struct store *s, const char *login,
 		      enum user_status status, const char *note);
 
@@ -189,6 +206,30 @@ int store_admin_class_exists(struct store *s, const char *cls);
 
 /* store_admin_user - login's users row to fn; 1 found, 0 none, -1 error */
 int store_admin_user(struct store *s, const char *login, store_row_fn fn,
+		     void *arg);
+
+/*
+ * store_admin_rules - every rules row by id to fn (id, enabled, scope,
+ * field, action, pattern, reason); 0/-1
+ */
+int store_admin_rules(struct store *s, store_row_fn fn, void *arg);
+
+/* store_admin_protected - protected_domains (domain, note) to fn; 0/-1 */
+int store_admin_protected(struct store *s, store_row_fn fn, void *arg);
+
+/* store_admin_protect - add a normal-form domain: 1 added, 0 there, -1 */
+int store_admin_protect(struct store *s, const char *domain, const char *note,
+			char *err, size_t errlen);
+
+/* store_admin_unprotect - delete a domain: 1 deleted, 0 not there, -1 */
+int store_admin_unprotect(struct store *s, const char *domain, char *err,
+			  size_t errlen);
+
+/*
+ * store_admin_seen - seen_domains first seen at or after since, newest
+ * first, to fn (domain, first_seen, last_seen, hits, rule); 0/-1
+ */
+int store_admin_seen(struct store *s, time_t since, int max, store_row_fn fn,
 		     void *arg);
 
 #endif

@@ -2,9 +2,12 @@
  * NAME
  *	store_policy - load a policy snapshot from the policy tables
  * DESCRIPTION
- *	store_policy_load() reads classes, limits and settings in one read
- *	transaction.  A row that makes no sense (unknown metric or action,
- *	a window where none belongs, a class that does not exist) is
+ *	store_policy_load() reads classes, limits, settings, local and
+ *	freemail domains, rules (compiled here, once per load) and
+ *	protected domains (prepared for the lookalike detector) in one
+ *	read transaction.  A row that makes no sense (unknown metric or
+ *	action, a window where none belongs, a class that does not exist,
+ *	a regex that does not compile, a domain that is not one) is
  *	skipped and recorded in the snapshot's problems, never fatal.
  */
 #include <stdio.h>
@@ -13,6 +16,8 @@
 #include <strings.h>
 
 #include "log.h"
+#include "lookalike.h"
+#include "rules.h"
 #include "store_int.h"
 
 /* col_text - a column as a C string, never NULL */
@@ -164,6 +169,76 @@ static int load_settings(sqlite3 *db, struct policy *p)
 	return rc == SQLITE_DONE ? 0 : -1;
 }
 
+/* load_domains - one column of domains into a set */
+static int load_domains(sqlite3 *db, struct policy *p, const char *sql,
+			struct policy_domains *set, const char *table)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
+		return -1;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		if (policy_domains_add(set, col_text(st, 0)) < 0)
+			policy_problem(p, "%s: \"%s\" is not a domain; row "
+				       "ignored", table, col_text(st, 0));
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
+/* load_rules - compile the enabled rules */
+static int load_rules(sqlite3 *db, struct policy *p)
+{
+	static const char sql[] = "SELECT id, scope, field, pattern, action, "
+				  "reason FROM rules WHERE enabled ORDER BY id";
+	sqlite3_stmt *st;
+	char err[300];
+	int rc;
+
+	if ((p->rules = ruleset_new()) == NULL)
+		return -1;
+	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
+		return -1;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		if (ruleset_add(p->rules, (long)sqlite3_column_int64(st, 0),
+				col_text(st, 1), col_text(st, 2),
+				col_text(st, 3), col_text(st, 4),
+				(const char *)sqlite3_column_text(st, 5), err,
+				sizeof(err)) < 0)
+			policy_problem(p, "%s; rule skipped", err);
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
+/* load_protected - the protected domains into the lookalike detector */
+static int load_protected(sqlite3 *db, struct policy *p)
+{
+	sqlite3_stmt *st;
+	char err[300];
+	int rc, i;
+
+	if ((p->lookalike = lookalike_new()) == NULL)
+		return -1;
+	if (sqlite3_prepare_v2(db, "SELECT domain FROM protected_domains", -1,
+			       &st, NULL) != SQLITE_OK)
+		return -1;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (lookalike_add(p->lookalike, col_text(st, 0), err,
+				  sizeof(err)) < 0)
+			policy_problem(p, "protected_domains \"%s\": %s; row "
+				       "ignored", col_text(st, 0), err);
+		else
+			policy_domains_add(&p->protected_domains,
+					   col_text(st, 0));
+	}
+	sqlite3_finalize(st);
+	/* the site's own domains: the lookalikes a CEO fraud uses */
+	for (i = 0; i < p->local_domains.n; i++)
+		lookalike_add(p->lookalike, p->local_domains.names[i], err,
+			      sizeof(err));
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
 /* load_version - policy_version.version */
 static int load_version(sqlite3 *db, struct policy *p)
 {
@@ -192,7 +267,12 @@ struct policy *store_policy_load(struct store *s, char *err, size_t errlen)
 	pthread_mutex_lock(&s->db_lock);
 	rc = sqlite3_exec(s->db, "BEGIN", NULL, NULL, NULL) == SQLITE_OK &&
 	     load_version(s->db, p) == 0 && load_classes(s->db, p) == 0 &&
-	     load_limits(s->db, p) == 0 && load_settings(s->db, p) == 0;
+	     load_limits(s->db, p) == 0 && load_settings(s->db, p) == 0 &&
+	     load_domains(s->db, p, "SELECT domain FROM local_domains",
+			  &p->local_domains, "local_domains") == 0 &&
+	     load_domains(s->db, p, "SELECT domain FROM freemail_domains",
+			  &p->freemail_domains, "freemail_domains") == 0 &&
+	     load_rules(s->db, p) == 0 && load_protected(s->db, p) == 0;
 	if (!rc)
 		snprintf(err, errlen, "loading policy: %s",
 			 sqlite3_errmsg(s->db));
@@ -202,6 +282,7 @@ struct policy *store_policy_load(struct store *s, char *err, size_t errlen)
 		policy_free(p);
 		return NULL;
 	}
+	policy_finish(p);
 	if (policy_class_find(p, "default") == NULL)
 		policy_problem(p, "class \"default\" is missing: logins "
 			       "without a users row have no limits");

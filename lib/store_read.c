@@ -23,6 +23,7 @@ struct store_reader {
 	int generation;			/* s->generation when opened */
 	sqlite3 *db;
 	sqlite3_stmt *user_st, *msg_st, *sess_st, *begin_st, *commit_st;
+	sqlite3_stmt *sender_st, *seen_st;
 };
 
 static const char user_sql[] =
@@ -31,6 +32,10 @@ static const char msg_sql[] =
 	"SELECT ts, rcpts FROM msg_log WHERE login = ?1 AND ts > ?2";
 static const char sess_sql[] =
 	"SELECT ts FROM session_log WHERE login = ?1 AND ts > ?2";
+static const char sender_sql[] =
+	"SELECT 1 FROM user_senders WHERE login = ?1 AND "
+	"(address = ?2 OR address = '@' || ?3)";
+static const char seen_sql[] = "SELECT 1 FROM seen_domains WHERE domain = ?1";
 
 /* reader_free - close one reader */
 static void reader_free(struct store_reader *r)
@@ -40,6 +45,8 @@ static void reader_free(struct store_reader *r)
 	sqlite3_finalize(r->sess_st);
 	sqlite3_finalize(r->begin_st);
 	sqlite3_finalize(r->commit_st);
+	sqlite3_finalize(r->sender_st);
+	sqlite3_finalize(r->seen_st);
 	sqlite3_close(r->db);
 	free(r);
 }
@@ -69,7 +76,12 @@ static struct store_reader *reader_new(struct store *s)
 	    sqlite3_prepare_v3(r->db, "BEGIN", -1, SQLITE_PREPARE_PERSISTENT,
 			       &r->begin_st, NULL) != SQLITE_OK ||
 	    sqlite3_prepare_v3(r->db, "COMMIT", -1, SQLITE_PREPARE_PERSISTENT,
-			       &r->commit_st, NULL) != SQLITE_OK) {
+			       &r->commit_st, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v3(r->db, sender_sql, -1,
+			       SQLITE_PREPARE_PERSISTENT, &r->sender_st,
+			       NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v3(r->db, seen_sql, -1, SQLITE_PREPARE_PERSISTENT,
+			       &r->seen_st, NULL) != SQLITE_OK) {
 		store_fail(s, "prepare reads", r->db);
 		reader_free(r);
 		return NULL;
@@ -274,6 +286,53 @@ int store_lookup(struct store *s, const char *login, time_t now,
 	sqlite3_step(r->commit_st);
 	sqlite3_reset(r->commit_st);
 	pthread_rwlock_unlock(&s->commit_lock);
+	reader_put(s, r);
+	return rc;
+}
+
+/* exists - step a bound statement once: 1 row, 0 none, -1 error */
+static int exists(struct store *s, struct store_reader *r, sqlite3_stmt *st,
+		  const char *what)
+{
+	int rc = sqlite3_step(st);
+
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	if (rc == SQLITE_ROW)
+		return 1;
+	if (rc == SQLITE_DONE)
+		return 0;
+	store_fail(s, what, r->db);
+	return -1;
+}
+
+/* store_user_sender - may login send as address? */
+int store_user_sender(struct store *s, const char *login, const char *address,
+		      const char *domain)
+{
+	struct store_reader *r = reader_get(s);
+	int rc;
+
+	if (r == NULL)
+		return -1;
+	sqlite3_bind_text(r->sender_st, 1, login, -1, SQLITE_STATIC);
+	sqlite3_bind_text(r->sender_st, 2, address, -1, SQLITE_STATIC);
+	sqlite3_bind_text(r->sender_st, 3, domain, -1, SQLITE_STATIC);
+	rc = exists(s, r, r->sender_st, "read user_senders");
+	reader_put(s, r);
+	return rc;
+}
+
+/* store_seen_known - is the domain in seen_domains? */
+int store_seen_known(struct store *s, const char *domain)
+{
+	struct store_reader *r = reader_get(s);
+	int rc;
+
+	if (r == NULL)
+		return -1;
+	sqlite3_bind_text(r->seen_st, 1, domain, -1, SQLITE_STATIC);
+	rc = exists(s, r, r->seen_st, "read seen_domains");
 	reader_put(s, r);
 	return rc;
 }

@@ -32,7 +32,9 @@
 #define STORE_QUEUE_MAX 200000
 #define STORE_BATCH_MAX 2000
 
-enum op_kind { OP_MESSAGE, OP_SESSION, OP_EVENT, OP_QUARANTINE, OP_STATUS };
+enum op_kind {
+	OP_MESSAGE, OP_SESSION, OP_EVENT, OP_QUARANTINE, OP_STATUS, OP_SEEN
+};
 
 struct store_op {
 	struct store_op *next;
@@ -55,8 +57,13 @@ static const char *const op_sql[] = {
 			  "VALUES (?1, ?3, ?4, ?5, ?6, ?7, ?8)",
 	[OP_STATUS] = "INSERT INTO users (login, status, note, changed) "
 		      "VALUES (?3, ?4, ?5, ?1) ON CONFLICT(login) DO UPDATE "
-		      "SET status = excluded.status, changed = excluded.changed, "
+		      "SET status = CASE WHEN status = 'blocked' THEN status "
+		      "ELSE excluded.status END, changed = excluded.changed, "
 		      "note = coalesce(excluded.note, note)",
+	[OP_SEEN] = "INSERT INTO seen_domains (domain, first_seen, last_seen, "
+		    "hits, rule) VALUES (?3, ?1, ?1, 1, ?4) "
+		    "ON CONFLICT(domain) DO UPDATE SET last_seen = ?1, "
+		    "hits = hits + 1",
 };
 #define NOPS (sizeof(op_sql) / sizeof(op_sql[0]))
 
@@ -532,4 +539,13 @@ void store_set_status(struct store *s, const char *login,
 	const char *v[6] = { login, engine_user_status_name(status), note };
 
 	enqueue(s, login, op_new(OP_STATUS, time(NULL), 0, v), 0, 0);
+}
+
+/* store_add_seen - queue a seen_domains hit */
+void store_add_seen(struct store *s, const char *domain, const char *rule,
+		    time_t ts)
+{
+	const char *v[6] = { domain, rule };
+
+	enqueue(s, domain, op_new(OP_SEEN, ts, 0, v), 0, 0);
 }

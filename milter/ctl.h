@@ -102,6 +102,19 @@ int ctl_user_get(struct ctl *ctl, const char *login, struct ctl_user *u);
 /* ctl_cmd_status - status LOGIN */
 int ctl_cmd_status(struct ctl *ctl, int argc, char **argv);
 
+/* ctl_rules.c ------------------------------------------------------ */
+
+/* ctl_cmd_rules - rules list | rules test TEXT */
+int ctl_cmd_rules(struct ctl *ctl, int argc, char **argv);
+
+/* ctl_seen.c ------------------------------------------------------- */
+
+/* ctl_cmd_protected - protected add DOMAIN [NOTE] | remove DOMAIN | list */
+int ctl_cmd_protected(struct ctl *ctl, int argc, char **argv);
+
+/* ctl_cmd_seen - seen [--since WHEN] [--limit N] */
+int ctl_cmd_seen(struct ctl *ctl, int argc, char **argv);
+
 /* ctl_out.c -------------------------------------------------------- */
 
 enum ctl_type {

@@ -365,5 +365,13 @@ const struct ctl_cmd ctl_cmds[] = {
 		    "[--limit N]",
 	  "decisions and admin changes, newest first (default 50)",
 	  cmd_events },
+	{ "rules", "list | test TEXT...",
+	  "list the rules; or which rules and checks match TEXT",
+	  ctl_cmd_rules },
+	{ "protected", "add DOMAIN [NOTE...] | remove DOMAIN | list",
+	  "edit the domains whose lookalikes are caught", ctl_cmd_protected },
+	{ "seen", "[--since DURATION|EPOCH|DATE] [--limit N]",
+	  "suspicious domains met, by first seen, newest first (default 50)",
+	  ctl_cmd_seen },
 	{ NULL, NULL, NULL, NULL },
 };

@@ -132,6 +132,8 @@ static int check(const struct conf *c)
 	}
 	for (i = 0; p != NULL && i < p->nproblems; i++, problems++)
 		printf("policy: %s\n", p->problems[i]);
+	if (p != NULL && p->local_domains.n == 0)
+		printf("note: %s\n", POLICY_NOTE_NO_LOCAL);
 	policy_free(p);
 	store_close(s);
 	printf("%s: %d problem%s (database %s, socket %s)\n",

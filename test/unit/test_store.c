@@ -17,6 +17,7 @@
 #include "store.h"
 
 static char dir[64];
+static const char *datadir;	/* argv[1]: test/data, for ../../schema */
 
 /* db_path - a fresh database path in the temp dir */
 static const char *db_path(const char *name)
@@ -121,6 +122,62 @@ static void test_failed_migration(void)
 				  "sqlite_master WHERE name='classes'"), 0);
 }
 
+/* read_file - a whole file, malloc'd; NULL on failure */
+static char *read_file(const char *path)
+{
+	FILE *fp = fopen(path, "r");
+	char *buf = NULL;
+	long n;
+
+	if (fp == NULL)
+		return NULL;
+	if (fseek(fp, 0, SEEK_END) == 0 && (n = ftell(fp)) >= 0 &&
+	    fseek(fp, 0, SEEK_SET) == 0 && (buf = calloc(1, n + 1)) != NULL &&
+	    fread(buf, 1, n, fp) != (size_t)n) {
+		free(buf);
+		buf = NULL;
+	}
+	fclose(fp);
+	return buf;
+}
+
+/* test_migrate_v1 - a version 1 database is migrated and keeps its data */
+static void test_migrate_v1(void)
+{
+	const char *p = db_path("v1.db");
+	char path[512], err[300], *v1;
+	struct store *s;
+
+	snprintf(path, sizeof(path), "%s/../../schema/outguard.sql", datadir);
+	v1 = read_file(path);
+	CHECK(v1 != NULL, "read schema/outguard.sql");
+	if (v1 == NULL)
+		return;
+	CHECK_INT("make a version 1 database", sql(p, v1), 0);
+	free(v1);
+	CHECK_INT("stamp it version 1", sql(p, "PRAGMA user_version=1"), 0);
+	CHECK_INT("site data in v1",
+		  sql(p, "UPDATE limits SET threshold = 42 WHERE id = 5;"
+			 "INSERT INTO users (login, status) VALUES "
+			 "('mallory', 'blocked')"), 0);
+	s = store_open(p, 0, err, sizeof(err));
+	CHECK(s == NULL, "an old database is not migrated without create");
+	s = store_open(p, STORE_CREATE, err, sizeof(err));
+	CHECK(s != NULL, err);
+	store_close(s);
+	CHECK_INT("now at the current version",
+		  sql_int(p, "PRAGMA user_version"), store_schema_version());
+	CHECK_INT("site limit kept", sql_int(p, "SELECT threshold FROM limits "
+					      "WHERE id = 5"), 42);
+	CHECK_INT("users kept", sql_int(p, "SELECT COUNT(*) FROM users WHERE "
+					"status = 'blocked'"), 1);
+	CHECK_INT("version 2 settings added",
+		  sql_int(p, "SELECT COUNT(*) FROM settings WHERE key = "
+			     "'action_foreign_sender'"), 1);
+	CHECK_INT("version 2 protected domains added",
+		  sql_int(p, "SELECT COUNT(*) > 20 FROM protected_domains"), 1);
+}
+
 /* counts_at - hour and day counts of login at now */
 static void counts_at(struct store *s, const char *login, time_t now,
 		      struct window_counts c[2])
@@ -219,14 +276,16 @@ static void test_policy_problems(void)
 	store_close(s);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
+	datadir = argc > 1 ? argv[1] : "test/data";
 	snprintf(dir, sizeof(dir), "/tmp/og-store-XXXXXX");
 	if (mkdtemp(dir) == NULL)
 		return 2;
 	test_create();
 	test_newer();
 	test_failed_migration();
+	test_migrate_v1();
 	test_windows();
 	test_reservations();
 	test_policy_problems();

@@ -1,0 +1,208 @@
+/*
+ * NAME
+ *	checks - forged senders, lookalike domains and rules
+ * DESCRIPTION
+ *	See checks.h.  Every check that fires proposes a finding; keep()
+ *	keeps the most severe, the first among equals.  A check whose
+ *	action is "accept" in settings is off.
+ */
+#include <ctype.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "checks.h"
+#include "domain.h"
+#include "lookalike.h"
+#include "rules.h"
+
+/* keep - take the proposal when it is more severe than what f holds */
+static int keep(struct check_finding *f, enum action a, enum verdict_kind k,
+		const char *domain, const char *rule, int alert,
+		const char *reason)
+{
+	if (a == ACTION_ACCEPT && !alert)
+		return 0;
+	if (f->v.kind != VERDICT_NONE && a <= f->v.action)
+		return 0;
+	memset(f, 0, sizeof(*f));
+	f->v.action = a;
+	f->v.kind = k;
+	f->alert = alert;
+	snprintf(f->v.reason, sizeof(f->v.reason), "%s", reason);
+	snprintf(f->domain, sizeof(f->domain), "%s", domain ? domain : "");
+	snprintf(f->rule, sizeof(f->rule), "%s", rule);
+	return 1;
+}
+
+/* rule - run the rules of field on text; propose the most severe hit */
+static void rule(const struct policy *p, struct rules_scratch *sc,
+		 enum rule_field field, int auth, const char *text,
+		 const char *domain, enum verdict_kind kind,
+		 struct check_finding *f)
+{
+	struct rule_hit hit;
+	char name[64], reason[200];
+
+	if (text == NULL || *text == '\0' ||
+	    !ruleset_has_field(p->rules, field))
+		return;
+	if (ruleset_match(p->rules, sc, field, auth, text, strlen(text),
+			  &hit) == 0)
+		return;
+	snprintf(name, sizeof(name), "rule %ld", hit.id);
+	snprintf(reason, sizeof(reason), "%s: %s matches %.100s",
+		 name, rules_field_name(field), hit.reason);
+	keep(f, hit.action, kind, domain, name, 1, reason);
+}
+
+/* lookalike - propose a lookalike finding for domain */
+static void lookalike(const struct policy *p, int auth, const char *what,
+		      const char *domain, struct check_finding *f)
+{
+	struct lookalike_hit hit;
+	char rule_name[64], reason[200];
+
+	if (domain == NULL || *domain == '\0' ||
+	    !lookalike_check(p->lookalike, domain, &hit))
+		return;
+	snprintf(rule_name, sizeof(rule_name), "lookalike %s",
+		 lookalike_kind_name(hit.kind));
+	snprintf(reason, sizeof(reason), "%s %.150s", what, hit.reason);
+	keep(f, auth ? p->checks.lookalike_outbound
+		     : p->checks.lookalike_inbound,
+	     VERDICT_LOOKALIKE, domain, rule_name, 1, reason);
+}
+
+/* checks_envelope - sender and connection checks */
+int checks_envelope(const struct policy *p, struct rules_scratch *sc,
+		    const struct checks_msg *m, struct check_finding *f)
+{
+	const char *d = m->mail_from_domain;
+	char reason[200];
+
+	memset(f, 0, sizeof(*f));
+	if (m->auth && *d && !m->sender_allowed) {
+		if (p->local_domains.n > 0 &&
+		    !policy_domains_within(&p->local_domains, d)) {
+			snprintf(reason, sizeof(reason), "envelope sender %.120s "
+				 "is outside the local domains", m->mail_from);
+			keep(f, p->checks.foreign_sender, VERDICT_SENDER, NULL,
+			     "foreign_sender", 0, reason);
+		}
+		if (policy_domains_has(&p->freemail_domains, d)) {
+			snprintf(reason, sizeof(reason), "envelope sender %.120s "
+				 "is a freemail address", m->mail_from);
+			keep(f, p->checks.freemail_sender, VERDICT_SENDER, NULL,
+			     "freemail_sender", 0, reason);
+		}
+	}
+	lookalike(p, m->auth, "envelope sender domain", d, f);
+	rule(p, sc, RULE_MAIL_FROM, m->auth, m->mail_from, d, VERDICT_RULE, f);
+	rule(p, sc, RULE_MAIL_FROM_DOMAIN, m->auth, d, d, VERDICT_RULE, f);
+	rule(p, sc, RULE_HELO, m->auth, m->helo, NULL, VERDICT_RULE, f);
+	rule(p, sc, RULE_CLIENT_NAME, m->auth, m->client_name, NULL,
+	     VERDICT_RULE, f);
+	return f->v.kind != VERDICT_NONE;
+}
+
+/* checks_rcpt - the recipient rules: a tripwire */
+int checks_rcpt(const struct policy *p, struct rules_scratch *sc, int auth,
+		const char *rcpt, const char *rcpt_domain,
+		struct check_finding *f)
+{
+	memset(f, 0, sizeof(*f));
+	rule(p, sc, RULE_RCPT, auth, rcpt, NULL, VERDICT_TRIPWIRE, f);
+	rule(p, sc, RULE_RCPT_DOMAIN, auth, rcpt_domain, NULL,
+	     VERDICT_TRIPWIRE, f);
+	return f->v.kind != VERDICT_NONE;
+}
+
+/* word_in - 1 when label appears in text as a word (not inside one) */
+static int word_in(const char *text, const char *label)
+{
+	size_t n = strlen(label);
+	const char *t = text, *hit;
+
+	while (n > 0 && (hit = strstr(t, label)) != NULL) {
+		if ((hit == text || !isalnum((unsigned char)hit[-1])) &&
+		    !isalnum((unsigned char)hit[n]))
+			return 1;
+		t = hit + 1;
+	}
+	return 0;
+}
+
+/* display_name - the From: display name names a brand it is not from */
+static void display_name(const struct policy *p, const struct checks_msg *m,
+			 struct check_finding *f)
+{
+	char lower[256], reason[200];
+	int i;
+
+	if (m->from == NULL || m->from->display[0] == '\0')
+		return;
+	for (i = 0; m->from->display[i] && i < (int)sizeof(lower) - 1; i++)
+		lower[i] = (char)tolower((unsigned char)m->from->display[i]);
+	lower[i] = '\0';
+	for (i = 0; i < p->nbrands; i++) {
+		if (!word_in(lower, p->brands[i].label) ||
+		    domain_is_within(m->from_domain, p->brands[i].domain))
+			continue;
+		snprintf(reason, sizeof(reason), "From: display name names "
+			 "%.60s but the address is at %.80s",
+			 p->brands[i].domain, m->from_domain);
+		keep(f, p->checks.display_name, VERDICT_DISPLAY_NAME,
+		     m->from_domain, "display_name", 0, reason);
+		return;
+	}
+}
+
+/* reply_to - a freemail or foreign Reply-To on local mail */
+static void reply_to(const struct policy *p, const struct checks_msg *m,
+		     struct check_finding *f)
+{
+	const char *rd = m->reply_to_domain;
+	char reason[200];
+
+	if (!*rd || !*m->from_domain || p->local_domains.n == 0 ||
+	    !policy_domains_within(&p->local_domains, m->from_domain) ||
+	    policy_domains_within(&p->local_domains, rd))
+		return;
+	snprintf(reason, sizeof(reason), "Reply-To: %.100s is %s while "
+		 "From: is local", m->reply_to ? m->reply_to->addr : rd,
+		 policy_domains_has(&p->freemail_domains, rd) ? "freemail"
+							       : "foreign");
+	keep(f, p->checks.reply_to, VERDICT_REPLY_TO, NULL, "reply_to", 1,
+	     reason);
+}
+
+/* checks_headers - From:, Reply-To: and Subject: */
+int checks_headers(const struct policy *p, struct rules_scratch *sc,
+		   const struct checks_msg *m, struct check_finding *f)
+{
+	char reason[200];
+
+	memset(f, 0, sizeof(*f));
+	if (m->auth && *m->from_domain && !m->sender_allowed &&
+	    policy_domains_has(&p->freemail_domains, m->from_domain)) {
+		snprintf(reason, sizeof(reason), "From: %.120s is a freemail "
+			 "address", m->from ? m->from->addr : m->from_domain);
+		keep(f, p->checks.freemail_sender, VERDICT_SENDER, NULL,
+		     "freemail_from", 0, reason);
+	}
+	if (m->auth)
+		reply_to(p, m, f);
+	display_name(p, m, f);
+	lookalike(p, m->auth, "From: domain", m->from_domain, f);
+	lookalike(p, m->auth, "Reply-To: domain", m->reply_to_domain, f);
+	rule(p, sc, RULE_FROM, m->auth, m->from_raw, m->from_domain,
+	     VERDICT_RULE, f);
+	rule(p, sc, RULE_FROM_DOMAIN, m->auth, m->from_domain, m->from_domain,
+	     VERDICT_RULE, f);
+	rule(p, sc, RULE_REPLY_TO, m->auth, m->reply_to_raw,
+	     m->reply_to_domain, VERDICT_RULE, f);
+	rule(p, sc, RULE_REPLY_TO_DOMAIN, m->auth, m->reply_to_domain,
+	     m->reply_to_domain, VERDICT_RULE, f);
+	rule(p, sc, RULE_SUBJECT, m->auth, m->subject, NULL, VERDICT_RULE, f);
+	return f->v.kind != VERDICT_NONE;
+}
