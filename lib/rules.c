@@ -64,6 +64,7 @@ struct rule {
 	pcre2_code *code;
 	int whole; /* anchored: one call, no chunks */
 	int utf;   /* chunks start on a UTF-8 lead byte */
+	int solo;  /* has backreferences: not in the field's prefilter */
 	char *pattern;
 	char *reason; /* NULL: "rule ID" */
 };
@@ -72,6 +73,8 @@ struct rule_list {
 	struct rule *v;
 	int n;
 	int cap;
+	struct rule any; /* prefilter: every non-solo pattern, alternated */
+	int nsolo;
 };
 
 struct ruleset {
@@ -170,6 +173,7 @@ void ruleset_free(struct ruleset *rs)
 		for (i = 0; i < rs->field[f].n; i++)
 			rule_clear(&rs->field[f].v[i]);
 		free(rs->field[f].v);
+		pcre2_code_free(rs->field[f].any.code); /* pattern not kept */
 	}
 	free(rs);
 }
@@ -240,6 +244,8 @@ static int rule_compile(struct rule *r, const char *pattern, char *err,
 	}
 	(void)pcre2_pattern_info(r->code, PCRE2_INFO_ALLOPTIONS, &all);
 	r->whole = (all & PCRE2_ANCHORED) != 0;
+	(void)pcre2_pattern_info(r->code, PCRE2_INFO_BACKREFMAX, &all);
+	r->solo = all != 0;
 	r->utf = (opts & PCRE2_UTF) != 0;
 	rule_jit(r);
 	return 0;
@@ -314,6 +320,47 @@ int ruleset_add(struct ruleset *rs, long id, const char *scope,
 	}
 	rs->count++;
 	return 0;
+}
+
+/*
+ * prefilter_build - one pattern alternating every pattern of l without
+ * backreferences (their group numbers would change), so that clean
+ * text, which matches none of them, costs one match instead of one per
+ * rule.  When the alternation does not compile, there is no prefilter
+ * and every rule runs, as before.
+ */
+static void prefilter_build(struct rule_list *l)
+{
+	size_t size = 1, off = 0;
+	char *alt, err[200];
+	int i, n = 0;
+
+	for (i = 0; i < l->n; i++)
+		if (!l->v[i].solo)
+			size += strlen(l->v[i].pattern) + 6;
+		else
+			l->nsolo++;
+	if (l->n - l->nsolo < 2 || (alt = malloc(size)) == NULL)
+		return;
+	for (i = 0; i < l->n; i++) {
+		if (l->v[i].solo)
+			continue;
+		off += (size_t)snprintf(alt + off, size - off, "%s(?:%s)",
+					n++ ? "|" : "", l->v[i].pattern);
+	}
+	l->any.id = 0;
+	if (rule_compile(&l->any, alt, err, sizeof(err)) < 0)
+		l->any.code = NULL;
+	free(alt);
+}
+
+/* ruleset_prepare - build the prefilters, after the last ruleset_add */
+void ruleset_prepare(struct ruleset *rs)
+{
+	int f;
+
+	for (f = 0; f < RULE_FIELD_COUNT; f++)
+		prefilter_build(&rs->field[f]);
 }
 
 /* rules_scratch_free - NULL is fine */
@@ -488,14 +535,24 @@ int ruleset_match(const struct ruleset *rs, struct rules_scratch *sc,
 {
 	const struct rule *r, *best = NULL;
 	const struct rule_list *l;
-	int i, n = 0;
+	int i, n = 0, only_solo;
 
 	if (!ruleset_has_field(rs, field))
 		return 0;
 	l = &rs->field[field];
+	if (text == NULL) {
+		text = "";
+		len = 0;
+	}
+	/* clean text, the common case: one match of the prefilter */
+	only_solo = l->any.code != NULL &&
+		    rule_exec(&l->any, sc, text, len) == PCRE2_ERROR_NOMATCH;
+	if (only_solo && l->nsolo == 0)
+		return 0;
 	for (i = 0; i < l->n; i++) {
 		r = &l->v[i];
-		if (!scope_fits(r->scope, authenticated) ||
+		if ((only_solo && !r->solo) ||
+		    !scope_fits(r->scope, authenticated) ||
 		    !rule_run(r, field, sc, text, len))
 			continue;
 		n++;

@@ -59,6 +59,12 @@ int ruleset_add(struct ruleset *rs, long id, const char *scope,
 		const char *field, const char *pattern, const char *action,
 		const char *reason, char *err, size_t errlen);
 
+/*
+ * ruleset_prepare - call once after the last ruleset_add: builds, per
+ * field, the prefilter that lets clean text skip the rules one by one
+ */
+void ruleset_prepare(struct ruleset *rs);
+
 /* ruleset_count - rules compiled */
 int ruleset_count(const struct ruleset *rs);
 

@@ -207,6 +207,7 @@ static int load_rules(sqlite3 *db, struct policy *p)
 				sizeof(err)) < 0)
 			policy_problem(p, "%s; rule skipped", err);
 	sqlite3_finalize(st);
+	ruleset_prepare(p->rules);
 	return rc == SQLITE_DONE ? 0 : -1;
 }
 

@@ -15,6 +15,9 @@
 #	  outguard        the daemon with a new database: outguard -n
 #	                  creates it, every limit is raised 100000-fold so
 #	                  nothing is refused while everything is counted
+#	  outguard-1k     the same with 1,000 rules (spread over the rule
+#	                  fields) and 1,000 protected domains loaded, none
+#	                  of which the load trips (policy-1k.sql)
 #	For each RCPTS value all filters are started, warmed up for WARMUP
 #	seconds, then measured in ROUNDS interleaved rounds of DURATION
 #	seconds each (so background load hits them alike), then stopped
@@ -33,6 +36,7 @@
 set -u
 
 top=$(cd "$(dirname "$0")/../.." && pwd)
+here=$top/test/bench
 build=${1:-${BUILD:-$top/build}}
 rounds=${ROUNDS:-3}
 duration=${DURATION:-8}
@@ -109,7 +113,11 @@ start_outguard() {
 		return 1
 	fi
 	sqlite3 "$dir/og.db" \
-		"UPDATE limits SET threshold = threshold * 100000;" || return 1
+		"UPDATE limits SET threshold = threshold * 100000;
+		 INSERT INTO local_domains VALUES ('example.test');" || return 1
+	if [ "${2:-}" = loaded ]; then
+		sqlite3 "$dir/og.db" <"$here/policy-1k.sql" || return 1
+	fi
 	"$og" -f -c "$dir/og.conf" >"$dir/filter.log" 2>&1 &
 }
 
@@ -124,6 +132,7 @@ start_filter() {
 				2>&1 &
 			;;
 	outguard)	start_outguard "$dir" || return 1 ;;
+	outguard-1k)	start_outguard "$dir" loaded || return 1 ;;
 	esac
 	pid=$!
 	pids="$pids $pid"
@@ -216,7 +225,7 @@ measure() {
 
 build
 filters="nullfilter nullfilter-e"
-[ -n "$og" ] && filters="$filters outguard"
+[ -n "$og" ] && filters="$filters outguard outguard-1k"
 rows=$tmp/table
 for rcpts in $rcpts_list; do
 	measure "$rcpts" >>"$rows" || break
