@@ -117,25 +117,38 @@ int checks_rcpt(const struct policy *p, struct rules_scratch *sc, int auth,
 	return f->v.kind != VERDICT_NONE;
 }
 
-/* word_in - 1 when label appears in text as a word (not inside one) */
-static int word_in(const char *text, const char *label)
+/*
+ * brand_in - the first protected brand named by a word of text (lower
+ * case): runs of letters and digits, and runs that also hold hyphens
+ * ("wells-fargo"), each looked up in the sorted brand labels
+ */
+static const struct policy_brand *brand_in(const struct policy *p,
+					   const char *text)
 {
-	size_t n = strlen(label);
-	const char *t = text, *hit;
+	const struct policy_brand *b;
+	const char *t = text, *w;
+	int hyphens;
 
-	while (n > 0 && (hit = strstr(t, label)) != NULL) {
-		if ((hit == text || !isalnum((unsigned char)hit[-1])) &&
-		    !isalnum((unsigned char)hit[n]))
-			return 1;
-		t = hit + 1;
+	for (hyphens = 0; hyphens < 2; hyphens++) {
+		for (t = text; *t;) {
+			while (*t && !isalnum((unsigned char)*t))
+				t++;
+			for (w = t; *t && (isalnum((unsigned char)*t) ||
+					   (hyphens && *t == '-'));
+			     t++)
+				;
+			if (t > w && (b = policy_brand_find(p, w, t - w)))
+				return b;
+		}
 	}
-	return 0;
+	return NULL;
 }
 
 /* display_name - the From: display name names a brand it is not from */
 static void display_name(const struct policy *p, const struct checks_msg *m,
 			 struct check_finding *f)
 {
+	const struct policy_brand *b;
 	char lower[256], reason[200];
 	int i;
 
@@ -144,17 +157,13 @@ static void display_name(const struct policy *p, const struct checks_msg *m,
 	for (i = 0; m->from->display[i] && i < (int)sizeof(lower) - 1; i++)
 		lower[i] = (char)tolower((unsigned char)m->from->display[i]);
 	lower[i] = '\0';
-	for (i = 0; i < p->nbrands; i++) {
-		if (!word_in(lower, p->brands[i].label) ||
-		    domain_is_within(m->from_domain, p->brands[i].domain))
-			continue;
-		snprintf(reason, sizeof(reason), "From: display name names "
-			 "%.60s but the address is at %.80s",
-			 p->brands[i].domain, m->from_domain);
-		keep(f, p->checks.display_name, VERDICT_DISPLAY_NAME,
-		     m->from_domain, "display_name", 0, reason);
+	if ((b = brand_in(p, lower)) == NULL ||
+	    domain_is_within(m->from_domain, b->domain))
 		return;
-	}
+	snprintf(reason, sizeof(reason), "From: display name names %.60s but "
+		 "the address is at %.80s", b->domain, m->from_domain);
+	keep(f, p->checks.display_name, VERDICT_DISPLAY_NAME, m->from_domain,
+	     "display_name", 0, reason);
 }
 
 /* reply_to - a freemail or foreign Reply-To on local mail */

@@ -392,13 +392,35 @@ void guard_header(struct guard_conn *c, const char *name, const char *value)
 {
 	if (!c->in_msg || name == NULL || value == NULL)
 		return;
-	if (strcasecmp(name, "Subject") == 0)
+	if (strcasecmp(name, "Subject") == 0) {
 		mailaddr_decode_words(value, c->subject, sizeof(c->subject));
+		for (char *p = c->subject; *p; p++)	/* a decoded CR/LF */
+			if ((unsigned char)*p < 0x20 || *p == 0x7f)
+				*p = ' ';
+	}
 	else if (strcasecmp(name, "From") == 0 && c->from_raw[0] == '\0')
 		snprintf(c->from_raw, sizeof(c->from_raw), "%s", value);
 	else if (strcasecmp(name, "Reply-To") == 0 &&
 		 c->reply_to_raw[0] == '\0')
 		snprintf(c->reply_to_raw, sizeof(c->reply_to_raw), "%s", value);
+}
+
+/*
+ * first_addr - the first address of a header value that has one ("Doe,
+ * John <j@x>" is two entries, the first without an address); 1 or 0
+ */
+static int first_addr(const char *value, struct mailaddr *out)
+{
+	struct mailaddr list[8];
+	int i, n = mailaddr_parse(value, list, 8);
+
+	for (i = 0; i < n; i++) {
+		if (list[i].addr[0]) {
+			*out = list[i];
+			return 1;
+		}
+	}
+	return 0;
 }
 
 /* header_checks - the checks of From:, Reply-To: and Subject: */
@@ -417,11 +439,11 @@ static int header_checks(struct guard_conn *c, struct check_finding *f)
 	m.from_raw = c->from_raw;
 	m.reply_to_raw = c->reply_to_raw;
 	m.subject = c->subject;
-	if (mailaddr_parse(c->from_raw, &from, 1) == 1) {
+	if (first_addr(c->from_raw, &from)) {
 		m.from = &from;
 		domain_normalise(from.domain, from_domain, sizeof(from_domain));
 	}
-	if (mailaddr_parse(c->reply_to_raw, &reply_to, 1) == 1) {
+	if (first_addr(c->reply_to_raw, &reply_to)) {
 		m.reply_to = &reply_to;
 		domain_normalise(reply_to.domain, reply_to_domain,
 				 sizeof(reply_to_domain));

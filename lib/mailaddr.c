@@ -51,8 +51,9 @@
  *	  it is ASCII lower-cased without trailing dots, or for a domain
  *	  literal the text inside [] as given.
  *	- An unclosed quoted string, comment or domain literal runs to the
- *	  end of the value; an address containing one, or a quoted string
- *	  after its '@', is unusable.
+ *	  end of the value; an address containing one, a quoted string
+ *	  after its '@', or a domain literal with more domain text, is
+ *	  unusable.
  *	  Comments nested deeper than COMMENT_DEPTH_MAX make the rest of
  *	  the value a comment.
  *
@@ -116,7 +117,7 @@ struct addrtext {
 	struct text addr, dom;
 	int at;	     /* an '@' was seen */
 	int literal; /* the domain is a domain literal */
-	int bad;     /* contains an unclosed token */
+	int bad;     /* unusable: unclosed token, malformed domain */
 	int done;    /* ended; later words are ignored */
 };
 
@@ -339,12 +340,14 @@ static void addr_add(struct addrtext *a, const struct tok *t)
 		text_putc(&a->addr, '"');
 		break;
 	case TOK_DLIT:
+		a->bad |= a->dom.len > 0 || a->literal;
 		text_putc(&a->addr, '[');
 		addr_put(a, t->p, t->n, 0);
 		text_putc(&a->addr, ']');
 		a->literal = 1;
 		break;
 	case TOK_WORD:
+		a->bad |= a->literal; /* a literal is the whole domain */
 		addr_put(a, t->p, t->n, 0);
 		break;
 	}

@@ -301,6 +301,28 @@ static void make_brands(struct policy *p)
 	}
 }
 
+/* cmp_brand - order brands by label */
+static int cmp_brand(const void *a, const void *b)
+{
+	return strcmp(((const struct policy_brand *)a)->label,
+		      ((const struct policy_brand *)b)->label);
+}
+
+/* policy_brand_find - the brand whose label is the n bytes at word */
+const struct policy_brand *policy_brand_find(const struct policy *p,
+					     const char *word, size_t n)
+{
+	struct policy_brand key;
+	char buf[64];
+
+	if (n == 0 || n >= sizeof(buf) || p->nbrands == 0)
+		return NULL;
+	memcpy(buf, word, n);
+	buf[n] = '\0';
+	key.label = buf;
+	return bsearch(&key, p->brands, p->nbrands, sizeof(key), cmp_brand);
+}
+
 /* policy_finish - sort the sets, resolve the check actions */
 void policy_finish(struct policy *p)
 {
@@ -310,6 +332,8 @@ void policy_finish(struct policy *p)
 	policy_domains_sort(&p->freemail_domains);
 	policy_domains_sort(&p->protected_domains);
 	make_brands(p);
+	if (p->nbrands > 1)
+		qsort(p->brands, p->nbrands, sizeof(*p->brands), cmp_brand);
 	c->foreign_sender = check_action(p, "action_foreign_sender",
 					 ACTION_REJECT);
 	c->freemail_sender = check_action(p, "action_freemail_sender",

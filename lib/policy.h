@@ -141,6 +141,13 @@ int policy_domains_within(const struct policy_domains *set,
  */
 void policy_finish(struct policy *p);
 
+/*
+ * policy_brand_find - the protected brand whose label is exactly the n
+ * bytes at word (lower case), or NULL
+ */
+const struct policy_brand *policy_brand_find(const struct policy *p,
+					     const char *word, size_t n);
+
 /* POLICY_NOTE_NO_LOCAL - what to say when local_domains is empty */
 #define POLICY_NOTE_NO_LOCAL                                                 \
 	"local_domains is empty: authenticated senders' domains are not "  \
