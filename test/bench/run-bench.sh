@@ -85,7 +85,8 @@ build() {
 			exit 1
 		}
 	fi
-	cmake --build "$build" --target milterload nullfilter -j"$(nproc)" \
+	cmake --build "$build" --target milterload nullfilter policybench \
+		-j"$(nproc)" \
 		>"$tmp/build.log" 2>&1 || {
 		cat "$tmp/build.log" >&2
 		echo "run-bench: cannot build milterload and nullfilter" >&2
@@ -236,4 +237,11 @@ echo "milterload: $conns connections, 1 message per connection," \
 printf "%-13s %5s %9s %15s %8s %8s %8s %6s %6s\n" filter rcpts msgs/s \
 	range p50_ms p99_ms refused failed ratio
 cat "$rows" 2>/dev/null
+if [ -x "$build/test/bench/policybench" ] && [ -n "$og" ]; then
+	echo "forgery checks without the MTA (test/bench/policybench):"
+	for f in outguard outguard-1k; do
+		[ -f "$tmp/$f-1/og.db" ] &&
+			"$build/test/bench/policybench" "$tmp/$f-1/og.db"
+	done
+fi
 exit $status
