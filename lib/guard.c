@@ -36,6 +36,7 @@ struct guard *guard_new(const struct conf *conf, char *err, size_t errlen)
 	pthread_cond_init(&g->stop_cond, NULL);
 	pthread_mutex_init(&g->alert_lock, NULL);
 	pthread_mutex_init(&g->seen_lock, NULL);
+	pthread_mutex_init(&g->scratch_lock, NULL);
 	g->conf = *conf;
 	g->conf.socket = g->conf.database = g->conf.user_id = NULL;
 	g->conf.pid_file = NULL;
@@ -75,7 +76,49 @@ void guard_free(struct guard *g)
 	store_close(g->store);
 	policy_swap(NULL);
 	free(g->seen);
+	while (g->nscratch > 0)
+		rules_scratch_free(g->scratch_pool[--g->nscratch]);
+	free(g->scratch_pool);
 	free(g);
+}
+
+/*
+ * scratch_get - PCRE2 match data for a connection, from the pool: a new
+ * one costs a fresh JIT stack whose pages fault in on every connection
+ */
+static struct rules_scratch *scratch_get(struct guard *g)
+{
+	struct rules_scratch *sc = NULL;
+
+	pthread_mutex_lock(&g->scratch_lock);
+	if (g->nscratch > 0)
+		sc = g->scratch_pool[--g->nscratch];
+	pthread_mutex_unlock(&g->scratch_lock);
+	return sc != NULL ? sc : rules_scratch_new();
+}
+
+/* scratch_put - back to the pool (kept as large as the peak of use) */
+static void scratch_put(struct guard *g, struct rules_scratch *sc)
+{
+	struct rules_scratch **grown;
+
+	if (sc == NULL)
+		return;
+	pthread_mutex_lock(&g->scratch_lock);
+	if (g->nscratch == g->scratch_cap) {
+		grown = realloc(g->scratch_pool,
+				(g->scratch_cap * 2 + 8) * sizeof(*grown));
+		if (grown != NULL) {
+			g->scratch_pool = grown;
+			g->scratch_cap = g->scratch_cap * 2 + 8;
+		}
+	}
+	if (g->nscratch < g->scratch_cap) {
+		g->scratch_pool[g->nscratch++] = sc;
+		sc = NULL;
+	}
+	pthread_mutex_unlock(&g->scratch_lock);
+	rules_scratch_free(sc);
 }
 
 /* guard_conn_new - a connection */
@@ -87,7 +130,7 @@ struct guard_conn *guard_conn_new(struct guard *g, const char *client_addr,
 	if (c == NULL)
 		return NULL;
 	c->g = g;
-	c->scratch = rules_scratch_new();
+	c->scratch = scratch_get(g);
 	snprintf(c->client_addr, sizeof(c->client_addr), "%s",
 		 client_addr ? client_addr : "");
 	snprintf(c->client_name, sizeof(c->client_name), "%s",
@@ -559,6 +602,6 @@ void guard_conn_free(struct guard_conn *c)
 	if (c == NULL)
 		return;
 	msg_end(c);
-	rules_scratch_free(c->scratch);
+	scratch_put(c->g, c->scratch);
 	free(c);
 }

@@ -35,6 +35,9 @@ struct guard {
 	pthread_cond_t stop_cond;
 	pthread_mutex_t alert_lock;
 	struct guard_alert_slot alerts[GUARD_ALERT_SLOTS];
+	pthread_mutex_t scratch_lock;	/* free PCRE2 scratches, reused */
+	struct rules_scratch **scratch_pool;
+	int nscratch, scratch_cap;
 	pthread_mutex_t seen_lock;	/* domains known to seen_domains */
 	char (*seen)[128];		/* GUARD_SEEN_SLOTS, open addressing */
 	int nseen;
