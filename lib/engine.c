@@ -36,8 +36,10 @@ static long metric_count(const struct engine_input *in,
 		return w->msgs + 1;
 	case METRIC_SESSION:
 		return w->sessions;
+	case METRIC_NETWORKS:
+		return w->networks + 1;	/* and the current one */
 	default:
-		return -1;	/* networks: a later issue */
+		return -1;
 	}
 }
 

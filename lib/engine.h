@@ -31,6 +31,7 @@ struct window_counts {
 	long msgs;	/* accepted or held messages */
 	long rcpts;	/* their recipients */
 	long sessions;	/* authenticated sessions, including this one */
+	long networks;	/* distinct client networks, not this one's */
 };
 
 /* What the current message adds, as far as it has got. */

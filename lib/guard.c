@@ -21,6 +21,7 @@
 #include "guard_int.h"
 #include "log.h"
 #include "mailaddr.h"
+#include "network.h"
 #include "rules.h"
 
 /* guard_new - open the store, load the policy, start the threads */
@@ -284,13 +285,18 @@ static void lookup_user(struct guard_conn *c, time_t now)
 {
 	struct store *s = c->g->store;
 
+	network_key(c->pol ? c->pol->groups : NULL,
+		    c->pol ? c->pol->ipv4_prefix : 24,
+		    c->pol ? c->pol->ipv6_prefix : 48, c->client_addr,
+		    c->network, sizeof(c->network));
 	if (strcmp(c->session_login, c->login) != 0) {
 		snprintf(c->session_login, sizeof(c->session_login), "%s",
 			 c->login);
-		store_add_session(s, c->login, now, c->client_addr);
+		store_add_session(s, c->login, now, c->client_addr,
+				  c->network[0] ? c->network : NULL);
 	}
-	if (store_lookup(s, c->login, now, &c->user, class_windows, c,
-			 c->counts) < 0)
+	if (store_lookup(s, c->login, c->network[0] ? c->network : NULL, now,
+			 &c->user, class_windows, c, c->counts) < 0)
 		store_error(c);
 }
 

@@ -49,6 +49,7 @@ struct guard_conn {
 	char client_name[256];
 	char helo[256];
 	char session_login[256]; /* the login whose session is counted */
+	char network[64];	 /* the client's network key, "" if none */
 	struct rules_scratch *scratch; /* PCRE2 match data */
 
 	/* the current message; reset by msg_end() */

@@ -16,6 +16,7 @@
 
 #include "domain.h"
 #include "lookalike.h"
+#include "network.h"
 #include "policy.h"
 #include "rules.h"
 
@@ -145,6 +146,7 @@ void policy_free(struct policy *p)
 	free(p->brands);
 	ruleset_free(p->rules);
 	lookalike_free(p->lookalike);
+	network_groups_free(p->groups);
 	free(p);
 }
 
@@ -334,6 +336,15 @@ void policy_finish(struct policy *p)
 	make_brands(p);
 	if (p->nbrands > 1)
 		qsort(p->brands, p->nbrands, sizeof(*p->brands), cmp_brand);
+	p->ipv4_prefix = (int)policy_setting_long(p, "ipv4_prefix", 24);
+	p->ipv6_prefix = (int)policy_setting_long(p, "ipv6_prefix", 48);
+	if (p->ipv4_prefix < 8 || p->ipv4_prefix > 32 ||
+	    p->ipv6_prefix < 16 || p->ipv6_prefix > 128) {
+		policy_problem(p, "settings ipv4_prefix/ipv6_prefix out of "
+			       "range; using 24 and 48");
+		p->ipv4_prefix = 24;
+		p->ipv6_prefix = 48;
+	}
 	c->foreign_sender = check_action(p, "action_foreign_sender",
 					 ACTION_REJECT);
 	c->freemail_sender = check_action(p, "action_freemail_sender",

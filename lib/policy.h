@@ -18,6 +18,7 @@
 
 struct ruleset;
 struct lookalike;
+struct network_groups;
 
 enum metric {
 	METRIC_RCPT_PER_MSG = 0,
@@ -86,6 +87,8 @@ struct policy {
 	struct policy_domains protected_domains;
 	struct policy_brand *brands;	/* labels of protected_domains */
 	int nbrands;
+	struct network_groups *groups;	/* network_groups, never NULL */
+	int ipv4_prefix, ipv6_prefix;	/* a network's size, from settings */
 	struct ruleset *rules;		/* never NULL once loaded */
 	struct lookalike *lookalike;	/* never NULL once loaded */
 	long max_window;	/* the longest window_s of any limit */

@@ -99,11 +99,12 @@ int store_counts_get(struct store *s, const char *login, time_t now,
 
 /*
  * store_lookup - store_user_get() and then store_counts_get() in one
- * read transaction: windows_for(arg, u, c) fills c[i].window_s for the
+ * read transaction, with networks counted apart from network (the
+ * current one, or NULL): windows_for(arg, u, c) fills c[i].window_s for the
  * user's class and returns how many (0: no counts needed).  0 or -1.
  */
-int store_lookup(struct store *s, const char *login, time_t now,
-		 struct store_user *u,
+int store_lookup(struct store *s, const char *login, const char *network,
+		 time_t now, struct store_user *u,
 		 int (*windows_for)(void *arg, const struct store_user *u,
 				    struct window_counts *c),
 		 void *arg, struct window_counts *c);
@@ -137,9 +138,9 @@ void store_add_message(struct store *s, const char *login, time_t ts,
 		       int rcpts, const char *client_addr,
 		       const char *queue_id, int res_msgs, int res_rcpts);
 
-/* store_add_session - record an authenticated session */
+/* store_add_session - record an authenticated session from network */
 void store_add_session(struct store *s, const char *login, time_t ts,
-		       const char *client_addr);
+		       const char *client_addr, const char *network);
 
 struct store_event {
 	time_t ts;

@@ -17,6 +17,7 @@
 
 #include "log.h"
 #include "lookalike.h"
+#include "network.h"
 #include "rules.h"
 #include "store_int.h"
 
@@ -70,11 +71,6 @@ static int check_limit(struct policy *p, sqlite3_stmt *st,
 	if (action_parse(col_text(st, 5), &l->action) < 0) {
 		policy_problem(p, "limits id %ld: unknown action \"%s\"", id,
 			       col_text(st, 5));
-		return -1;
-	}
-	if (l->metric == METRIC_NETWORKS) {
-		policy_problem(p, "limits id %ld: metric networks is not "
-			       "counted by this version; row ignored", id);
 		return -1;
 	}
 	if (l->metric == METRIC_RCPT_PER_MSG) {
@@ -240,6 +236,26 @@ static int load_protected(sqlite3 *db, struct policy *p)
 	return rc == SQLITE_DONE ? 0 : -1;
 }
 
+/* load_groups - network_groups: ranges that count as one network */
+static int load_groups(sqlite3 *db, struct policy *p)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if ((p->groups = network_groups_new()) == NULL)
+		return -1;
+	if (sqlite3_prepare_v2(db, "SELECT cidr, name FROM network_groups",
+			       -1, &st, NULL) != SQLITE_OK)
+		return -1;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		if (network_groups_add(p->groups, col_text(st, 0),
+				       col_text(st, 1)) < 0)
+			policy_problem(p, "network_groups \"%s\": not a CIDR "
+				       "range; row ignored", col_text(st, 0));
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
 /* load_version - policy_version.version */
 static int load_version(sqlite3 *db, struct policy *p)
 {
@@ -273,7 +289,8 @@ struct policy *store_policy_load(struct store *s, char *err, size_t errlen)
 			  &p->local_domains, "local_domains") == 0 &&
 	     load_domains(s->db, p, "SELECT domain FROM freemail_domains",
 			  &p->freemail_domains, "freemail_domains") == 0 &&
-	     load_rules(s->db, p) == 0 && load_protected(s->db, p) == 0;
+	     load_rules(s->db, p) == 0 && load_protected(s->db, p) == 0 &&
+	     load_groups(s->db, p) == 0;
 	if (!rc)
 		snprintf(err, errlen, "loading policy: %s",
 			 sqlite3_errmsg(s->db));

@@ -23,7 +23,7 @@ struct store_reader {
 	int generation;			/* s->generation when opened */
 	sqlite3 *db;
 	sqlite3_stmt *user_st, *msg_st, *sess_st, *begin_st, *commit_st;
-	sqlite3_stmt *sender_st, *seen_st;
+	sqlite3_stmt *sender_st, *seen_st, *net_st;
 };
 
 static const char user_sql[] =
@@ -32,6 +32,10 @@ static const char msg_sql[] =
 	"SELECT ts, rcpts FROM msg_log WHERE login = ?1 AND ts > ?2";
 static const char sess_sql[] =
 	"SELECT ts FROM session_log WHERE login = ?1 AND ts > ?2";
+static const char net_sql[] =
+	"SELECT MAX(ts) FROM session_log WHERE login = ?1 AND ts > ?2 AND "
+	"network IS NOT NULL AND (?3 IS NULL OR network <> ?3) "
+	"GROUP BY network";
 static const char sender_sql[] =
 	"SELECT 1 FROM user_senders WHERE login = ?1 AND "
 	"(address = ?2 OR address = '@' || ?3)";
@@ -47,6 +51,7 @@ static void reader_free(struct store_reader *r)
 	sqlite3_finalize(r->commit_st);
 	sqlite3_finalize(r->sender_st);
 	sqlite3_finalize(r->seen_st);
+	sqlite3_finalize(r->net_st);
 	sqlite3_close(r->db);
 	free(r);
 }
@@ -81,7 +86,9 @@ static struct store_reader *reader_new(struct store *s)
 			       SQLITE_PREPARE_PERSISTENT, &r->sender_st,
 			       NULL) != SQLITE_OK ||
 	    sqlite3_prepare_v3(r->db, seen_sql, -1, SQLITE_PREPARE_PERSISTENT,
-			       &r->seen_st, NULL) != SQLITE_OK) {
+			       &r->seen_st, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v3(r->db, net_sql, -1, SQLITE_PREPARE_PERSISTENT,
+			       &r->net_st, NULL) != SQLITE_OK) {
 		store_fail(s, "prepare reads", r->db);
 		reader_free(r);
 		return NULL;
@@ -178,6 +185,23 @@ int store_user_get(struct store *s, const char *login, struct store_user *u)
 	return rc;
 }
 
+/* sum_networks - each network's latest session counts in its windows */
+static int sum_networks(sqlite3_stmt *st, time_t now, struct window_counts *c,
+			int n)
+{
+	long long ts;
+	int rc, i;
+
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		ts = sqlite3_column_int64(st, 0);
+		for (i = 0; i < n; i++)
+			if (ts > (long long)now - c[i].window_s)
+				c[i].networks++;
+	}
+	sqlite3_reset(st);
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
 /* sum_rows - add the rows of st to the windows they fall in */
 static int sum_rows(sqlite3_stmt *st, time_t now, struct window_counts *c,
 		    int n, int sessions)
@@ -211,14 +235,14 @@ static int sum_rows(sqlite3_stmt *st, time_t now, struct window_counts *c,
  * are from the same side of every commit.
  */
 static int counts_read(struct store *s, struct store_reader *r,
-		       const char *login, time_t now, struct window_counts *c,
-		       int n)
+		       const char *login, const char *network, time_t now,
+		       struct window_counts *c, int n)
 {
 	long maxw = 0, pm, pr, ps;
 	int i, rc = 0;
 
 	for (i = 0; i < n; i++) {
-		c[i].msgs = c[i].rcpts = c[i].sessions = 0;
+		c[i].msgs = c[i].rcpts = c[i].sessions = c[i].networks = 0;
 		if (c[i].window_s > maxw)
 			maxw = c[i].window_s;
 	}
@@ -226,11 +250,16 @@ static int counts_read(struct store *s, struct store_reader *r,
 	sqlite3_bind_int64(r->msg_st, 2, (long long)now - maxw);
 	sqlite3_bind_text(r->sess_st, 1, login, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(r->sess_st, 2, (long long)now - maxw);
+	sqlite3_bind_text(r->net_st, 1, login, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(r->net_st, 2, (long long)now - maxw);
+	sqlite3_bind_text(r->net_st, 3, network, -1, SQLITE_STATIC);
 	if (sum_rows(r->msg_st, now, c, n, 0) < 0 ||
-	    sum_rows(r->sess_st, now, c, n, 1) < 0)
+	    sum_rows(r->sess_st, now, c, n, 1) < 0 ||
+	    sum_networks(r->net_st, now, c, n) < 0)
 		rc = -1;
 	sqlite3_clear_bindings(r->msg_st);
 	sqlite3_clear_bindings(r->sess_st);
+	sqlite3_clear_bindings(r->net_st);
 	pthread_mutex_lock(&s->pend_lock);
 	store_pend_get(s, login, &pm, &pr, &ps);
 	pthread_mutex_unlock(&s->pend_lock);
@@ -256,7 +285,7 @@ int store_counts_get(struct store *s, const char *login, time_t now,
 	if (r == NULL)
 		return -1;
 	pthread_rwlock_rdlock(&s->commit_lock);
-	rc = counts_read(s, r, login, now, c, n);
+	rc = counts_read(s, r, login, NULL, now, c, n);
 	pthread_rwlock_unlock(&s->commit_lock);
 	reader_put(s, r);
 	return rc;
@@ -266,8 +295,8 @@ int store_counts_get(struct store *s, const char *login, time_t now,
  * store_lookup - the users row, then the counts of the windows that
  * windows_for() picks for the user's class, in one read transaction
  */
-int store_lookup(struct store *s, const char *login, time_t now,
-		 struct store_user *u,
+int store_lookup(struct store *s, const char *login, const char *network,
+		 time_t now, struct store_user *u,
 		 int (*windows_for)(void *arg, const struct store_user *u,
 				    struct window_counts *c),
 		 void *arg, struct window_counts *c)
@@ -282,7 +311,7 @@ int store_lookup(struct store *s, const char *login, time_t now,
 	sqlite3_reset(r->begin_st);
 	rc = user_read(s, r, login, u);
 	if (rc == 0 && (n = windows_for(arg, u, c)) > 0)
-		rc = counts_read(s, r, login, now, c, n);
+		rc = counts_read(s, r, login, network, now, c, n);
 	sqlite3_step(r->commit_st);
 	sqlite3_reset(r->commit_st);
 	pthread_rwlock_unlock(&s->commit_lock);

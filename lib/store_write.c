@@ -48,8 +48,8 @@ struct store_op {
 static const char *const op_sql[] = {
 	[OP_MESSAGE] = "INSERT INTO msg_log (ts, rcpts, login, client_addr, "
 		       "queue_id) VALUES (?1, ?2, ?3, ?4, ?5)",
-	[OP_SESSION] = "INSERT INTO session_log (ts, login, client_addr) "
-		       "VALUES (?1, ?3, ?4)",
+	[OP_SESSION] = "INSERT INTO session_log (ts, login, client_addr, "
+		       "network) VALUES (?1, ?3, ?4, ?5)",
 	[OP_EVENT] = "INSERT INTO events (ts, login, client_addr, queue_id, "
 		     "kind, action, detail) VALUES (?1, ?3, ?4, ?5, ?6, ?7, ?8)",
 	[OP_QUARANTINE] = "INSERT INTO quarantine (ts, queue_id, login, "
@@ -507,9 +507,9 @@ void store_add_message(struct store *s, const char *login, time_t ts,
 
 /* store_add_session - queue an authenticated session */
 void store_add_session(struct store *s, const char *login, time_t ts,
-		       const char *client_addr)
+		       const char *client_addr, const char *network)
 {
-	const char *v[6] = { login, client_addr };
+	const char *v[6] = { login, client_addr, network };
 
 	enqueue(s, login, op_new(OP_SESSION, ts, 0, v), 0, 0);
 }

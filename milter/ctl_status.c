@@ -11,7 +11,7 @@
  *	limits row of its class with the count the daemon would use now.
  *	The counts come from store_counts_get() over the class's windows,
  *	the limits from a policy snapshot (store_policy_load()).
- *	rcpt_per_msg has no running count, nor has networks here: "-".
+ *	rcpt_per_msg has no running count: "-".
  *
  *	A limit is "reached" when the count is at its threshold (the next
  *	recipient or message goes above it and trips the limit) and
@@ -75,6 +75,8 @@ static long count_of(const struct policy_class *cls,
 		return c[w].msgs;
 	case METRIC_SESSION:
 		return c[w].sessions;
+	case METRIC_NETWORKS:
+		return c[w].networks;	/* distinct networks in the window */
 	default:
 		return -1;
 	}

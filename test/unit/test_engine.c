@@ -17,10 +17,11 @@ static struct policy_limit dflt_limits[] = {
 	{ 4, METRIC_RCPT, 86400, 2000, ACTION_TEMPFAIL },
 	{ 5, METRIC_MSG, 3600, 200, ACTION_TEMPFAIL },
 	{ 6, METRIC_SESSION, 3600, 50, ACTION_QUARANTINE },
+	{ 7, METRIC_NETWORKS, 3600, 5, ACTION_BLOCK },
 };
 
 static struct policy_class dflt = {
-	"default", dflt_limits, 6, { 3600, 86400 }, 2,
+	"default", dflt_limits, 7, { 3600, 86400 }, 2,
 };
 
 struct row {
@@ -31,47 +32,52 @@ struct row {
 	enum action want;
 	enum verdict_kind want_kind;
 	long want_limit;
+	long h_nets;		/* other networks this hour */
 };
 
 static const struct row rows[] = {
 	{ "nothing counted yet", USER_ACTIVE, 0, 0, 1, 0, 1, ACTION_ACCEPT,
-	  VERDICT_NONE, 0 },
+	  VERDICT_NONE, 0, 0 },
 	{ "rcpt exactly at 300 is not above", USER_ACTIVE, 10, 299, 1, 299, 1,
-	  ACTION_ACCEPT, VERDICT_NONE, 0 },
+	  ACTION_ACCEPT, VERDICT_NONE, 0, 0 },
 	{ "rcpt 301 reaches the header stage", USER_ACTIVE, 10, 300, 1, 300, 1,
-	  ACTION_HEADER, VERDICT_LIMIT, 2 },
+	  ACTION_HEADER, VERDICT_LIMIT, 2, 0 },
 	{ "rcpt 501 reaches tempfail, most severe wins", USER_ACTIVE, 10, 500,
-	  1, 500, 1, ACTION_TEMPFAIL, VERDICT_LIMIT, 3 },
+	  1, 500, 1, ACTION_TEMPFAIL, VERDICT_LIMIT, 3, 0 },
 	{ "this message's recipients count too", USER_ACTIVE, 10, 290, 1, 290,
-	  11, ACTION_HEADER, VERDICT_LIMIT, 2 },
+	  11, ACTION_HEADER, VERDICT_LIMIT, 2, 0 },
 	{ "day window: 2001 in the day, 10 in the hour", USER_ACTIVE, 1, 10, 1,
-	  2000, 1, ACTION_TEMPFAIL, VERDICT_LIMIT, 4 },
+	  2000, 1, ACTION_TEMPFAIL, VERDICT_LIMIT, 4, 0 },
 	{ "msg 200 before means this is the 201st", USER_ACTIVE, 200, 0, 1, 0,
-	  1, ACTION_TEMPFAIL, VERDICT_LIMIT, 5 },
+	  1, ACTION_TEMPFAIL, VERDICT_LIMIT, 5, 0 },
 	{ "msg 199 before: this is the 200th, fine", USER_ACTIVE, 199, 0, 1, 0,
-	  1, ACTION_ACCEPT, VERDICT_NONE, 0 },
+	  1, ACTION_ACCEPT, VERDICT_NONE, 0, 0 },
 	{ "100 recipients in a message pass", USER_ACTIVE, 0, 0, 1, 0, 100,
-	  ACTION_ACCEPT, VERDICT_NONE, 0 },
+	  ACTION_ACCEPT, VERDICT_NONE, 0, 0 },
 	{ "the 101st recipient hits the cap", USER_ACTIVE, 0, 0, 1, 0, 101,
-	  ACTION_TEMPFAIL, VERDICT_RCPT_CAP, 1 },
+	  ACTION_TEMPFAIL, VERDICT_RCPT_CAP, 1, 0 },
 	{ "sessions above 50 quarantine", USER_ACTIVE, 0, 0, 51, 0, 1,
-	  ACTION_QUARANTINE, VERDICT_LIMIT, 6 },
+	  ACTION_QUARANTINE, VERDICT_LIMIT, 6, 0 },
 	{ "watch halves: 151 rcpt > 150 header", USER_WATCH, 0, 150, 1, 150,
-	  1, ACTION_HEADER, VERDICT_LIMIT, 2 },
+	  1, ACTION_HEADER, VERDICT_LIMIT, 2, 0 },
 	{ "watch halves: 251 rcpt > 250 tempfail", USER_WATCH, 0, 250, 1, 250,
-	  1, ACTION_TEMPFAIL, VERDICT_LIMIT, 3 },
+	  1, ACTION_TEMPFAIL, VERDICT_LIMIT, 3, 0 },
 	{ "watch halves the cap: 51st recipient", USER_WATCH, 0, 0, 1, 0, 51,
-	  ACTION_TEMPFAIL, VERDICT_RCPT_CAP, 1 },
+	  ACTION_TEMPFAIL, VERDICT_RCPT_CAP, 1, 0 },
 	{ "blocked login is refused whatever the counts", USER_BLOCKED, 0, 0,
-	  1, 0, 1, ACTION_TEMPFAIL, VERDICT_BLOCKED, 0 },
+	  1, 0, 1, ACTION_TEMPFAIL, VERDICT_BLOCKED, 0, 0 },
+	{ "4 other networks and this one: 5, fine", USER_ACTIVE, 0, 0, 1, 0, 1,
+	  ACTION_ACCEPT, VERDICT_NONE, 0, 4 },
+	{ "5 other networks and this one: block", USER_ACTIVE, 0, 0, 1, 0, 1,
+	  ACTION_BLOCK, VERDICT_LIMIT, 7, 5 },
 };
 
 /* run_row - one table row */
 static void run_row(const struct row *r)
 {
 	struct window_counts wc[2] = {
-		{ 3600, r->h_msgs, r->h_rcpts, r->h_sess },
-		{ 86400, r->h_msgs, r->d_rcpts, r->h_sess },
+		{ 3600, r->h_msgs, r->h_rcpts, r->h_sess, r->h_nets },
+		{ 86400, r->h_msgs, r->d_rcpts, r->h_sess, r->h_nets },
 	};
 	struct engine_input in = { &dflt, r->status, wc, r->msg_rcpts };
 	struct verdict v;
@@ -89,7 +95,8 @@ static void run_row(const struct row *r)
 /* test_reason - the reason names the metric, count and threshold */
 static void test_reason(void)
 {
-	struct window_counts wc[2] = { { 3600, 0, 500, 1 }, { 86400, 0, 500, 1 } };
+	struct window_counts wc[2] = { { 3600, 0, 500, 1, 0 },
+				       { 86400, 0, 500, 1, 0 } };
 	struct engine_input in = { &dflt, USER_ACTIVE, wc, 1 };
 	struct verdict v;
 

@@ -71,7 +71,7 @@ static void test_create(void)
 	CHECK_INT("user_version", sql_int(p, "PRAGMA user_version"),
 		  store_schema_version());
 	CHECK_INT("default class limits", sql_int(p, "SELECT COUNT(*) FROM "
-				       "limits WHERE class='default'"), 5);
+				       "limits WHERE class='default'"), 6);
 	pol = store_policy_load(s, err, sizeof(err));
 	CHECK(pol != NULL, "load the default policy");
 	CHECK_INT("default policy has no problems", pol ? pol->nproblems : -1,
@@ -199,7 +199,7 @@ static void test_windows(void)
 	store_add_message(s, "alice", t0, 7, "192.0.2.1", "Q1", 0, 0);
 	store_add_message(s, "alice", t0 + 1800, 3, "192.0.2.1", "Q2", 0, 0);
 	store_add_message(s, "bob", t0, 50, "192.0.2.2", "Q3", 0, 0);
-	store_add_session(s, "alice", t0, "192.0.2.1");
+	store_add_session(s, "alice", t0, "192.0.2.1", "192.0.2.0/24");
 	counts_at(s, "alice", t0 + 3599, c);
 	CHECK_INT("hour msgs just inside", c[0].msgs, 2);
 	CHECK_INT("hour rcpts just inside", c[0].rcpts, 10);
@@ -213,6 +213,44 @@ static void test_windows(void)
 	CHECK_INT("day: all gone", c[1].msgs, 0);
 	counts_at(s, "ALICE", t0 + 10, c);
 	CHECK_INT("logins are stored lower-case by the caller", c[0].msgs, 0);
+	store_close(s);
+}
+
+/* windows_3600 - store_lookup's callback: one hour */
+static int windows_3600(void *arg, const struct store_user *u,
+			struct window_counts *c)
+{
+	(void)arg;
+	(void)u;
+	c[0].window_s = 3600;
+	return 1;
+}
+
+/* test_networks - distinct networks, the current one apart */
+static void test_networks(void)
+{
+	const char *p = db_path("net.db");
+	char err[300];
+	struct store *s = store_open(p, STORE_CREATE, err, sizeof(err));
+	struct window_counts c[1];
+	struct store_user u;
+	time_t now = 1700000000;
+	static const char *const nets[] = { "192.0.2.0/24", "198.51.100.0/24",
+					    "192.0.2.0/24", "group:carrier",
+					    "203.0.113.0/24" };
+	unsigned i;
+
+	for (i = 0; i < sizeof(nets) / sizeof(nets[0]); i++)
+		store_add_session(s, "mia", now - 60 * (long)i, "x", nets[i]);
+	store_add_session(s, "mia", now - 7200, "x", "233.252.0.0/24");
+	CHECK_INT("lookup", store_lookup(s, "mia", "192.0.2.0/24", now, &u,
+					 windows_3600, NULL, c), 0);
+	CHECK_INT("other networks in the hour", c[0].networks, 3);
+	CHECK_INT("sessions in the hour", c[0].sessions, 5);
+	store_lookup(s, "mia", "10.9.9.0/24", now, &u, windows_3600, NULL, c);
+	CHECK_INT("from a new network: all four others", c[0].networks, 4);
+	store_lookup(s, "mia", NULL, now, &u, windows_3600, NULL, c);
+	CHECK_INT("no current network", c[0].networks, 4);
 	store_close(s);
 }
 
@@ -270,8 +308,8 @@ static void test_policy_problems(void)
 		CHECK_STR("no window", pol->problems[1],
 			  "limits id 101: metric rcpt needs window_s > 0");
 	}
-	CHECK_INT("default keeps its 5 rows",
-		  policy_class_find(pol, "default")->nlimits, 5);
+	CHECK_INT("default keeps its 6 rows",
+		  policy_class_find(pol, "default")->nlimits, 6);
 	policy_free(pol);
 	store_close(s);
 }
@@ -288,6 +326,7 @@ int main(int argc, char **argv)
 	test_migrate_v1();
 	test_windows();
 	test_reservations();
+	test_networks();
 	test_policy_problems();
 	if (check_fail == 0) {
 		char cmd[128];
