@@ -224,23 +224,33 @@ static int sender_allowed(struct guard_conn *c)
 	return rc == 1;
 }
 
+/*
+ * msg_facts - what the checks know of the message so far: the envelope
+ * and the connection; the header fields are "" until the caller fills them
+ */
+static void msg_facts(const struct guard_conn *c, struct checks_msg *m)
+{
+	memset(m, 0, sizeof(*m));
+	m->auth = c->login[0] != '\0';
+	m->mail_from = c->mail_from;
+	m->mail_from_domain = c->mail_from_domain;
+	m->sender_allowed = c->sender_allowed;
+	m->helo = c->helo;
+	m->client_name = c->client_name;
+	m->from_raw = m->from_domain = m->reply_to_raw = "";
+	m->reply_to_domain = m->subject = "";
+}
+
 /* envelope_checks - the sender and connection checks, once a message */
 static void envelope_checks(struct guard_conn *c)
 {
-	struct checks_msg m = { 0 };
+	struct checks_msg m;
 
 	if (c->pol == NULL)
 		return;
 	if (c->login[0])
 		c->sender_allowed = sender_allowed(c);
-	m.auth = c->login[0] != '\0';
-	m.mail_from = c->mail_from;
-	m.mail_from_domain = c->mail_from_domain;
-	m.sender_allowed = c->sender_allowed;
-	m.helo = c->helo;
-	m.client_name = c->client_name;
-	m.from_raw = m.from_domain = m.reply_to_raw = m.reply_to_domain = "";
-	m.subject = "";
+	msg_facts(c, &m);
 	if (!checks_envelope(c->pol, c->scratch, &m, &c->env))
 		return;
 	if (!action_refuses(c->env.v.action)) {
@@ -477,14 +487,9 @@ static int header_checks(struct guard_conn *c, struct check_finding *f)
 {
 	struct mailaddr from, reply_to;
 	char from_domain[256] = "", reply_to_domain[256] = "";
-	struct checks_msg m = { 0 };
+	struct checks_msg m;
 
-	m.auth = c->login[0] != '\0';
-	m.mail_from = c->mail_from;
-	m.mail_from_domain = c->mail_from_domain;
-	m.sender_allowed = c->sender_allowed;
-	m.helo = c->helo;
-	m.client_name = c->client_name;
+	msg_facts(c, &m);
 	m.from_raw = c->from_raw;
 	m.reply_to_raw = c->reply_to_raw;
 	m.subject = c->subject;
