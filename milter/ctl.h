@@ -28,6 +28,7 @@ enum { CTL_OK = 0, CTL_ERROR = 1, CTL_USAGE = 2 };
 /* One run of the program. */
 struct ctl {
 	const char *db_path;	/* the database, from -d or the config */
+	const char *conf_path;	/* -c FILE (for its MTA key), or NULL */
 	int json;		/* --json */
 	time_t now;		/* when the run started */
 	struct store *store;	/* opened by ctl_store() */
@@ -114,6 +115,11 @@ int ctl_cmd_protected(struct ctl *ctl, int argc, char **argv);
 
 /* ctl_cmd_seen - seen [--since WHEN] [--limit N] */
 int ctl_cmd_seen(struct ctl *ctl, int argc, char **argv);
+
+/* ctl_quarantine.c ------------------------------------------------- */
+
+/* ctl_cmd_quarantine - list [--all] | show ID | release ID | delete ID */
+int ctl_cmd_quarantine(struct ctl *ctl, int argc, char **argv);
 
 /* ctl_out.c -------------------------------------------------------- */
 

@@ -373,5 +373,8 @@ const struct ctl_cmd ctl_cmds[] = {
 	{ "seen", "[--since DURATION|EPOCH|DATE] [--limit N]",
 	  "suspicious domains met, by first seen, newest first (default 50)",
 	  ctl_cmd_seen },
+	{ "quarantine", "list [--all] | show ID | release ID | delete ID",
+	  "review held mail: list it, show one, deliver it or delete it",
+	  ctl_cmd_quarantine },
 	{ NULL, NULL, NULL, NULL },
 };

@@ -405,6 +405,8 @@ int main(int argc, char **argv)
 		}
 	}
 	ctl.db_path = db ? db : conf_db;
+	/* which MTA holds quarantined mail comes from the config (-c) */
+	ctl.conf_path = db ? NULL : (conf_path ? conf_path : CONF_DEFAULT_PATH);
 	rc = cmd->run(&ctl, argc - i, argv + i);
 	store_close(ctl.store);
 	free(conf_db);
