@@ -148,6 +148,10 @@ struct ctl_table *ctl_table_new(const struct ctl_col *cols, int ncols);
 /* ctl_table_add - append a row of ncols values (copied; NULL = none) */
 int ctl_table_add(struct ctl_table *t, const char *const *values);
 
+/* ctl_table_make, ctl_table_push - the same, exiting when out of memory */
+struct ctl_table *ctl_table_make(const struct ctl_col *cols, int n);
+void ctl_table_push(struct ctl_table *t, const char *const *values);
+
 /* ctl_table_rows - how many rows the table has */
 int ctl_table_rows(const struct ctl_table *t);
 

@@ -23,23 +23,6 @@
 
 #define CTL_REASON_MAX 500	/* longest block reason kept */
 
-/* add_row - append a row to a table, or exit when out of memory */
-static void add_row(struct ctl_table *t, const char *const *values)
-{
-	if (ctl_table_add(t, values) < 0)
-		ctl_nomem();
-}
-
-/* new_table - ctl_table_new, or exit when out of memory */
-static struct ctl_table *new_table(const struct ctl_col *cols, int n)
-{
-	struct ctl_table *t = ctl_table_new(cols, n);
-
-	if (t == NULL)
-		ctl_nomem();
-	return t;
-}
-
 /* admin_event - write the events row of an admin change; 0, or -1 */
 static int admin_event(struct ctl *ctl, const char *login,
 		       const char *action, const char *detail)
@@ -76,8 +59,8 @@ static void print_change(struct ctl *ctl, const char *login,
 	memcpy(c, cols, sizeof c);
 	c[1].title = c[1].key = key;
 	if (ctl->json) {
-		t = new_table(c, was ? 3 : 2);
-		add_row(t, v);
+		t = ctl_table_make(c, was ? 3 : 2);
+		ctl_table_push(t, v);
 		fputc('{', stdout);
 		ctl_table_json_fields(t, 0, stdout);
 		fputs("}\n", stdout);
@@ -228,7 +211,7 @@ static int table_row(void *arg, int n, const char *const *names,
 {
 	(void)names;
 	(void)n;
-	add_row(arg, values);
+	ctl_table_push(arg, values);
 	return 0;
 }
 
@@ -266,7 +249,7 @@ static int cmd_top(struct ctl *ctl, int argc, char **argv)
 	}
 	if (ctl_store(ctl) == NULL)
 		return CTL_ERROR;
-	t = new_table(cols, 6);
+	t = ctl_table_make(cols, 6);
 	rc = store_admin_top(ctl->store, ctl->now, window, max, table_row, t);
 	if (rc < 0)
 		ctl_error("cannot read the counters");
@@ -288,7 +271,7 @@ static int event_row(void *arg, int n, const char *const *names,
 	row[0] = v[0];
 	row[1] = v[1];
 	memcpy(row + 2, v + 1, 7 * sizeof *v);
-	add_row(arg, row);
+	ctl_table_push(arg, row);
 	return 0;
 }
 
@@ -335,7 +318,7 @@ static int cmd_events(struct ctl *ctl, int argc, char **argv)
 	}
 	if (ctl_store(ctl) == NULL)
 		return CTL_ERROR;
-	t = new_table(cols, 9);
+	t = ctl_table_make(cols, 9);
 	rc = store_admin_events(ctl->store, since, who, max, event_row, t);
 	if (rc < 0)
 		ctl_error("cannot read events");

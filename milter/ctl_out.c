@@ -392,3 +392,20 @@ void ctl_table_free(struct ctl_table *t)
 	free(t->cols);
 	free(t);
 }
+
+/* ctl_table_make - ctl_table_new, or exit when out of memory */
+struct ctl_table *ctl_table_make(const struct ctl_col *cols, int n)
+{
+	struct ctl_table *t = ctl_table_new(cols, n);
+
+	if (t == NULL)
+		ctl_nomem();
+	return t;
+}
+
+/* ctl_table_push - ctl_table_add, or exit when out of memory */
+void ctl_table_push(struct ctl_table *t, const char *const *values)
+{
+	if (ctl_table_add(t, values) < 0)
+		ctl_nomem();
+}

@@ -59,23 +59,6 @@ struct mta_queue {
 	int n, size;
 };
 
-/* add_row - append a row to a table, or exit when out of memory */
-static void add_row(struct ctl_table *t, const char *const *values)
-{
-	if (ctl_table_add(t, values) < 0)
-		ctl_nomem();
-}
-
-/* new_table - ctl_table_new, or exit when out of memory */
-static struct ctl_table *new_table(const struct ctl_col *cols, int n)
-{
-	struct ctl_table *t = ctl_table_new(cols, n);
-
-	if (t == NULL)
-		ctl_nomem();
-	return t;
-}
-
 /*
  * run_tool - run argv[0] from PATH with argv, in our environment.  With
  * out non-NULL, its stdout (and stderr too when merge) is read into a
@@ -349,7 +332,7 @@ static int list_row(void *arg, int n, const char *const *names,
 	row[1] = v[1];
 	memcpy(row + 2, v + 1, 8 * sizeof *v);
 	row[10] = mta_queue_where(a->q, v[2]);
-	add_row(a->t, row);
+	ctl_table_push(a->t, row);
 	return 0;
 }
 
@@ -362,7 +345,7 @@ static int quarantine_list(struct ctl *ctl, int all)
 
 	if (ctl_store(ctl) == NULL || mta_queue_load(&q) < 0)
 		return CTL_ERROR;
-	a.t = new_table(qcols, QCOLS);
+	a.t = ctl_table_make(qcols, QCOLS);
 	a.q = &q;
 	rc = store_admin_quarantine(ctl->store, all, list_row, &a);
 	if (rc < 0)
@@ -377,14 +360,14 @@ static int quarantine_list(struct ctl *ctl, int all)
 /* print_row - the row as "Title: value" lines (JSON: one object) */
 static void print_row(struct ctl *ctl, const struct qrow *r, const char *where)
 {
-	struct ctl_table *t = new_table(qcols, QCOLS);
+	struct ctl_table *t = ctl_table_make(qcols, QCOLS);
 	const char *row[QCOLS];
 
 	row[0] = r->v[0];
 	row[1] = r->v[1];
 	memcpy(row + 2, r->v + 1, 8 * sizeof *r->v);
 	row[10] = where;
-	add_row(t, row);
+	ctl_table_push(t, row);
 	if (ctl->json) {
 		fputc('{', stdout);
 		ctl_table_json_fields(t, 0, stdout);

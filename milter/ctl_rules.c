@@ -36,23 +36,6 @@
 #include "mailaddr.h"
 #include "rules.h"
 
-/* add_row - append a row to a table, or exit when out of memory */
-static void add_row(struct ctl_table *t, const char *const *values)
-{
-	if (ctl_table_add(t, values) < 0)
-		ctl_nomem();
-}
-
-/* new_table - ctl_table_new, or exit when out of memory */
-static struct ctl_table *new_table(const struct ctl_col *cols, int n)
-{
-	struct ctl_table *t = ctl_table_new(cols, n);
-
-	if (t == NULL)
-		ctl_nomem();
-	return t;
-}
-
 /* load_policy - a policy snapshot; NULL after ctl_error() */
 static struct policy *load_policy(struct ctl *ctl)
 {
@@ -141,7 +124,7 @@ static int list_row(void *arg, int n, const char *const *names,
 		row[8] = "1";
 		row[9] = NULL;
 	}
-	add_row(c->t, row);
+	ctl_table_push(c->t, row);
 	return 0;
 }
 
@@ -167,7 +150,7 @@ static int rules_list(struct ctl *ctl)
 		return CTL_ERROR;
 	if ((c.scratch = ruleset_new()) == NULL)
 		ctl_nomem();
-	c.t = new_table(cols, 10);
+	c.t = ctl_table_make(cols, 10);
 	rc = store_admin_rules(ctl->store, list_row, &c);
 	if (rc < 0)
 		ctl_error("cannot read rules");
@@ -302,7 +285,7 @@ static struct ctl_table *hits_table(const struct test_hits *h)
 		{ "REASON", "reason", CTL_STR, 0 },
 		{ "PATTERN", "pattern", CTL_STR, 0 },
 	};
-	struct ctl_table *t = new_table(cols, 7);
+	struct ctl_table *t = ctl_table_make(cols, 7);
 	const struct test_hit *x;
 	const char *v[7];
 	char id[24];
@@ -318,7 +301,7 @@ static struct ctl_table *hits_table(const struct test_hits *h)
 		v[4] = x->on;
 		v[5] = x->hit.reason;
 		v[6] = x->pattern;
-		add_row(t, v);
+		ctl_table_push(t, v);
 	}
 	return t;
 }
@@ -457,8 +440,8 @@ static void print_domain(const struct test_domain *td)
 	v[4] = td->local ? "1" : "0";
 	v[5] = td->freemail ? "1" : "0";
 	v[6] = prot;
-	t = new_table(c, 7);
-	add_row(t, v);
+	t = ctl_table_make(c, 7);
+	ctl_table_push(t, v);
 	ctl_table_print_kv(t, 0, stdout);
 	ctl_table_free(t);
 }

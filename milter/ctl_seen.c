@@ -29,30 +29,13 @@
 
 #define CTL_NOTE_MAX 500	/* longest note kept */
 
-/* add_row - append a row to a table, or exit when out of memory */
-static void add_row(struct ctl_table *t, const char *const *values)
-{
-	if (ctl_table_add(t, values) < 0)
-		ctl_nomem();
-}
-
-/* new_table - ctl_table_new, or exit when out of memory */
-static struct ctl_table *new_table(const struct ctl_col *cols, int n)
-{
-	struct ctl_table *t = ctl_table_new(cols, n);
-
-	if (t == NULL)
-		ctl_nomem();
-	return t;
-}
-
 /* table_row - a store row straight into a table of the same columns */
 static int table_row(void *arg, int n, const char *const *names,
 		     const char *const *values)
 {
 	(void)names;
 	(void)n;
-	add_row(arg, values);
+	ctl_table_push(arg, values);
 	return 0;
 }
 
@@ -181,7 +164,7 @@ static int protected_list(struct ctl *ctl)
 
 	if (ctl_store(ctl) == NULL)
 		return CTL_ERROR;
-	t = new_table(cols, 2);
+	t = ctl_table_make(cols, 2);
 	rc = store_admin_protected(ctl->store, table_row, t);
 	if (rc < 0)
 		ctl_error("cannot read protected_domains");
@@ -219,7 +202,7 @@ static int seen_row(void *arg, int n, const char *const *names,
 	row[4] = v[2];
 	row[5] = v[3];
 	row[6] = v[4];
-	add_row(arg, row);
+	ctl_table_push(arg, row);
 	return 0;
 }
 
@@ -258,7 +241,7 @@ int ctl_cmd_seen(struct ctl *ctl, int argc, char **argv)
 	}
 	if (ctl_store(ctl) == NULL)
 		return CTL_ERROR;
-	t = new_table(cols, 7);
+	t = ctl_table_make(cols, 7);
 	rc = store_admin_seen(ctl->store, since, max, seen_row, t);
 	if (rc < 0)
 		ctl_error("cannot read seen_domains");
