@@ -148,6 +148,34 @@ struct ctl_table *ctl_table_new(const struct ctl_col *cols, int ncols);
 /* ctl_table_add - append a row of ncols values (copied; NULL = none) */
 int ctl_table_add(struct ctl_table *t, const char *const *values);
 
+/* The options of the listing commands (ctl_list_opts's allow mask). */
+#define CTL_OPT_WINDOW 1	/* --window DURATION */
+#define CTL_OPT_SINCE 2		/* --since WHEN */
+#define CTL_OPT_LOGIN 4		/* --login LOGIN */
+#define CTL_OPT_LIMIT 8		/* --limit N */
+
+struct ctl_list {
+	long window;		/* the caller sets the defaults */
+	time_t since;
+	int max;
+	const char *login;	/* NULL, or points into login_buf */
+	char login_buf[CTL_LOGIN_MAX + 1];
+};
+
+/*
+ * ctl_list_opts - parse argv[1..] for the options in allow into o;
+ * CTL_OK, or CTL_USAGE after saying what is wrong
+ */
+int ctl_list_opts(struct ctl *ctl, int argc, char **argv, int allow,
+		  struct ctl_list *o);
+
+/*
+ * ctl_table_done - print t (or say "cannot read what" when rc < 0),
+ * free it; CTL_OK or CTL_ERROR
+ */
+int ctl_table_done(struct ctl *ctl, struct ctl_table *t, int rc,
+		   const char *what);
+
 /* ctl_table_make, ctl_table_push - the same, exiting when out of memory */
 struct ctl_table *ctl_table_make(const struct ctl_col *cols, int n);
 void ctl_table_push(struct ctl_table *t, const char *const *values);

@@ -226,37 +226,19 @@ static int cmd_top(struct ctl *ctl, int argc, char **argv)
 		{ "CLASS", "class", CTL_STR, 0 },
 		{ "STATUS", "status", CTL_STR, 0 },
 	};
+	struct ctl_list o = { .window = 3600, .max = 20 };
 	struct ctl_table *t;
-	const char *v;
-	long window = 3600;
-	int i, max = 20, rc, r;
+	int rc;
 
-	for (i = 1; i < argc; i++) {
-		if ((r = ctl_opt(argc, argv, &i, "--window", &v)) == 1) {
-			if (ctl_parse_duration(v, &window) < 0) {
-				ctl_error("bad duration: %s", v);
-				return CTL_USAGE;
-			}
-		} else if (r == 0 &&
-			   (r = ctl_opt(argc, argv, &i, "--limit", &v)) == 1) {
-			if (ctl_parse_count(v, &max) < 0) {
-				ctl_error("bad limit: %s", v);
-				return CTL_USAGE;
-			}
-		} else {
-			return ctl_cmd_usage(argv[0]);
-		}
-	}
+	if ((rc = ctl_list_opts(ctl, argc, argv, CTL_OPT_WINDOW | CTL_OPT_LIMIT,
+				&o)) != CTL_OK)
+		return rc;
 	if (ctl_store(ctl) == NULL)
 		return CTL_ERROR;
 	t = ctl_table_make(cols, 6);
-	rc = store_admin_top(ctl->store, ctl->now, window, max, table_row, t);
-	if (rc < 0)
-		ctl_error("cannot read the counters");
-	else
-		ctl_table_print(t, ctl->json, stdout);
-	ctl_table_free(t);
-	return rc < 0 ? CTL_ERROR : CTL_OK;
+	rc = store_admin_top(ctl->store, ctl->now, o.window, o.max, table_row,
+			     t);
+	return ctl_table_done(ctl, t, rc, "the counters");
 }
 
 /* event_row - an events row: the ts column twice (epoch and time) */
@@ -289,43 +271,20 @@ static int cmd_events(struct ctl *ctl, int argc, char **argv)
 		{ "ACTION", "action", CTL_STR, 0 },
 		{ "DETAIL", "detail", CTL_STR, 0 },
 	};
-	char login[CTL_LOGIN_MAX + 1];
+	struct ctl_list o = { .max = 50 };
 	struct ctl_table *t;
-	const char *v, *who = NULL;
-	time_t since = 0;
-	int i, max = 50, rc, r;
+	int rc;
 
-	for (i = 1; i < argc; i++) {
-		if ((r = ctl_opt(argc, argv, &i, "--since", &v)) == 1) {
-			if (ctl_parse_since(v, ctl->now, &since) < 0) {
-				ctl_error("bad time: %s", v);
-				return CTL_USAGE;
-			}
-		} else if (r == 0 &&
-			   (r = ctl_opt(argc, argv, &i, "--login", &v)) == 1) {
-			if (ctl_login(v, login, sizeof login) < 0)
-				return CTL_USAGE;
-			who = login;
-		} else if (r == 0 &&
-			   (r = ctl_opt(argc, argv, &i, "--limit", &v)) == 1) {
-			if (ctl_parse_count(v, &max) < 0) {
-				ctl_error("bad limit: %s", v);
-				return CTL_USAGE;
-			}
-		} else {
-			return ctl_cmd_usage(argv[0]);
-		}
-	}
+	if ((rc = ctl_list_opts(ctl, argc, argv,
+				CTL_OPT_SINCE | CTL_OPT_LOGIN | CTL_OPT_LIMIT,
+				&o)) != CTL_OK)
+		return rc;
 	if (ctl_store(ctl) == NULL)
 		return CTL_ERROR;
 	t = ctl_table_make(cols, 9);
-	rc = store_admin_events(ctl->store, since, who, max, event_row, t);
-	if (rc < 0)
-		ctl_error("cannot read events");
-	else
-		ctl_table_print(t, ctl->json, stdout);
-	ctl_table_free(t);
-	return rc < 0 ? CTL_ERROR : CTL_OK;
+	rc = store_admin_events(ctl->store, o.since, o.login, o.max, event_row,
+				t);
+	return ctl_table_done(ctl, t, rc, "events");
 }
 
 /* ctl_cmds - the commands; later ones (rules, quarantine...) go here */

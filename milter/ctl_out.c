@@ -409,3 +409,15 @@ void ctl_table_push(struct ctl_table *t, const char *const *values)
 	if (ctl_table_add(t, values) < 0)
 		ctl_nomem();
 }
+
+/* ctl_table_done - print or complain, free; the exit code */
+int ctl_table_done(struct ctl *ctl, struct ctl_table *t, int rc,
+		   const char *what)
+{
+	if (rc < 0)
+		ctl_error("cannot read %s", what);
+	else
+		ctl_table_print(t, ctl->json, stdout);
+	ctl_table_free(t);
+	return rc < 0 ? CTL_ERROR : CTL_OK;
+}

@@ -166,12 +166,7 @@ static int protected_list(struct ctl *ctl)
 		return CTL_ERROR;
 	t = ctl_table_make(cols, 2);
 	rc = store_admin_protected(ctl->store, table_row, t);
-	if (rc < 0)
-		ctl_error("cannot read protected_domains");
-	else
-		ctl_table_print(t, ctl->json, stdout);
-	ctl_table_free(t);
-	return rc < 0 ? CTL_ERROR : CTL_OK;
+	return ctl_table_done(ctl, t, rc, "protected_domains");
 }
 
 /* ctl_cmd_protected - protected add DOMAIN [NOTE] | remove DOMAIN | list */
@@ -218,35 +213,16 @@ int ctl_cmd_seen(struct ctl *ctl, int argc, char **argv)
 		{ "HITS", "hits", CTL_NUM, 0 },
 		{ "RULE", "rule", CTL_STR, 0 },
 	};
+	struct ctl_list o = { .max = 50 };
 	struct ctl_table *t;
-	const char *v;
-	time_t since = 0;
-	int i, max = 50, rc, r;
+	int rc;
 
-	for (i = 1; i < argc; i++) {
-		if ((r = ctl_opt(argc, argv, &i, "--since", &v)) == 1) {
-			if (ctl_parse_since(v, ctl->now, &since) < 0) {
-				ctl_error("bad time: %s", v);
-				return CTL_USAGE;
-			}
-		} else if (r == 0 &&
-			   (r = ctl_opt(argc, argv, &i, "--limit", &v)) == 1) {
-			if (ctl_parse_count(v, &max) < 0) {
-				ctl_error("bad limit: %s", v);
-				return CTL_USAGE;
-			}
-		} else {
-			return ctl_cmd_usage(argv[0]);
-		}
-	}
+	if ((rc = ctl_list_opts(ctl, argc, argv, CTL_OPT_SINCE | CTL_OPT_LIMIT,
+				&o)) != CTL_OK)
+		return rc;
 	if (ctl_store(ctl) == NULL)
 		return CTL_ERROR;
 	t = ctl_table_make(cols, 7);
-	rc = store_admin_seen(ctl->store, since, max, seen_row, t);
-	if (rc < 0)
-		ctl_error("cannot read seen_domains");
-	else
-		ctl_table_print(t, ctl->json, stdout);
-	ctl_table_free(t);
-	return rc < 0 ? CTL_ERROR : CTL_OK;
+	rc = store_admin_seen(ctl->store, o.since, o.max, seen_row, t);
+	return ctl_table_done(ctl, t, rc, "seen_domains");
 }

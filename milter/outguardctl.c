@@ -133,6 +133,55 @@ int ctl_opt(int argc, char **argv, int *i, const char *name,
 	return 1;
 }
 
+/* list_opt - one option of a listing command; 1 taken, 0 not, -1 bad */
+static int list_opt(struct ctl *ctl, int argc, char **argv, int *i,
+		    int allow, struct ctl_list *o)
+{
+	const char *v;
+	int r;
+
+	if ((allow & CTL_OPT_WINDOW) &&
+	    (r = ctl_opt(argc, argv, i, "--window", &v)) != 0)
+		return r < 0 || ctl_parse_duration(v, &o->window) < 0
+			       ? (ctl_error("bad duration: %s", argv[*i]), -1)
+			       : 1;
+	if ((allow & CTL_OPT_SINCE) &&
+	    (r = ctl_opt(argc, argv, i, "--since", &v)) != 0)
+		return r < 0 || ctl_parse_since(v, ctl->now, &o->since) < 0
+			       ? (ctl_error("bad time: %s", argv[*i]), -1)
+			       : 1;
+	if ((allow & CTL_OPT_LOGIN) &&
+	    (r = ctl_opt(argc, argv, i, "--login", &v)) != 0) {
+		if (r < 0 ||
+		    ctl_login(v, o->login_buf, sizeof(o->login_buf)) < 0)
+			return -1;
+		o->login = o->login_buf;
+		return 1;
+	}
+	if ((allow & CTL_OPT_LIMIT) &&
+	    (r = ctl_opt(argc, argv, i, "--limit", &v)) != 0)
+		return r < 0 || ctl_parse_count(v, &o->max) < 0
+			       ? (ctl_error("bad limit: %s", argv[*i]), -1)
+			       : 1;
+	return 0;
+}
+
+/* ctl_list_opts - the options of a listing command, see ctl.h */
+int ctl_list_opts(struct ctl *ctl, int argc, char **argv, int allow,
+		  struct ctl_list *o)
+{
+	int i, r;
+
+	for (i = 1; i < argc; i++) {
+		r = list_opt(ctl, argc, argv, &i, allow, o);
+		if (r < 0)
+			return CTL_USAGE;
+		if (r == 0)
+			return ctl_cmd_usage(argv[0]);
+	}
+	return CTL_OK;
+}
+
 /* ctl_parse_duration - "30m", "1h", "2d", "1w", "3600"; 0, or -1 */
 int ctl_parse_duration(const char *s, long *out)
 {
