@@ -11,66 +11,7 @@
 #	python3 (JSON is checked with python3's json module).
 # DIAGNOSTICS
 #	Ends with "N passed, N failed"; exits 1 when a check failed.
-set -u
-
-OG=${1:?usage: test_ctl.sh OUTGUARD OUTGUARDCTL}
-CTL=${2:?usage: test_ctl.sh OUTGUARD OUTGUARDCTL}
-export TZ=UTC
-T=$(mktemp -d /tmp/test_ctl.XXXXXX)
-trap 'rm -rf "$T"' EXIT
-DB=$T/og.db
-pass=0
-fail=0
-
-# check NAME GOT WANT - one comparison
-check() {
-	if [ "$2" == "$3" ]; then
-		pass=$((pass + 1))
-	else
-		fail=$((fail + 1))
-		printf 'FAIL %s: got [%s], want [%s]\n' "$1" "$2" "$3"
-	fi
-}
-
-# contains NAME TEXT PART - TEXT holds PART
-contains() {
-	if [[ "$2" == *"$3"* ]]; then
-		pass=$((pass + 1))
-	else
-		fail=$((fail + 1))
-		printf 'FAIL %s: [%s] does not contain [%s]\n' "$1" "$2" "$3"
-	fi
-}
-
-# ctl ARGS... - run outguardctl on the test database: $out, $err, $rc
-ctl() {
-	out=$("$CTL" -d "$DB" "$@" 2>"$T/err")
-	rc=$?
-	err=$(cat "$T/err")
-}
-
-# json EXPR - evaluate a python expression over $out parsed as d
-json() {
-	printf '%s' "$out" | python3 -c '
-import json, sys
-d = json.loads(sys.stdin.buffer.read().decode("utf-8"))
-print(eval(sys.argv[1]))' "$1" 2>&1
-}
-
-# lim EXPR [COND] - EXPR of each limit l of a status (that meets COND)
-lim() {
-	json "[$1 for l in d['limits'] if ${2:-True}]"
-}
-
-# rows EXPR - EXPR of each row r of a listing
-rows() {
-	json "[$1 for r in d]"
-}
-
-# sql QUERY - run a query on the test database
-sql() {
-	sqlite3 "$DB" "$1"
-}
+. "$(dirname "$0")/ctl_lib.sh" test_ctl "$@"
 
 # --- usage and start-up --------------------------------------------------
 "$CTL" >/dev/null 2>&1
@@ -282,5 +223,4 @@ for args in "status alice" "top" "events" "block bob" "unblock bob" \
 	check "valid JSON: $args" "$?:$rc" "0:0"
 done
 
-echo "$pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+ctl_finish

@@ -12,67 +12,7 @@
 #	Needs sqlite3 and python3.
 # DIAGNOSTICS
 #	Ends with "N passed, N failed"; exits 1 when a check failed.
-set -u
-
-OG=${1:?usage: test_ctl_rules.sh OUTGUARD OUTGUARDCTL}
-CTL=${2:?usage: test_ctl_rules.sh OUTGUARD OUTGUARDCTL}
-export TZ=UTC
-T=$(mktemp -d /tmp/test_ctl_rules.XXXXXX)
-trap 'rm -rf "$T"' EXIT
-DB=$T/og.db
-pass=0
-fail=0
-
-# check NAME GOT WANT - one comparison
-check() {
-	if [ "$2" == "$3" ]; then
-		pass=$((pass + 1))
-	else
-		fail=$((fail + 1))
-		printf 'FAIL %s: got [%s], want [%s]\n' "$1" "$2" "$3"
-	fi
-}
-
-# contains NAME TEXT PART - TEXT holds PART
-contains() {
-	if [[ "$2" == *"$3"* ]]; then
-		pass=$((pass + 1))
-	else
-		fail=$((fail + 1))
-		printf 'FAIL %s: [%s] does not contain [%s]\n' "$1" "$2" "$3"
-	fi
-}
-
-# ctl ARGS... - run outguardctl on the test database: $out, $err, $rc
-ctl() {
-	out=$("$CTL" -d "$DB" "$@" 2>"$T/err")
-	rc=$?
-	err=$(cat "$T/err")
-}
-
-# json EXPR - evaluate a python expression over $out parsed as d
-json() {
-	printf '%s' "$out" | python3 -c '
-import json, sys
-d = json.loads(sys.stdin.buffer.read().decode("utf-8"))
-print(eval(sys.argv[1]))' "$1" 2>&1
-}
-
-# rows EXPR - EXPR of each row r of a listing
-rows() {
-	json "[$1 for r in d]"
-}
-
-# valid NAME - $out parses as JSON and the command succeeded
-valid() {
-	printf '%s' "$out" | python3 -m json.tool >/dev/null 2>&1
-	check "valid JSON: $1" "$?:$rc" "0:0"
-}
-
-# sql QUERY - run a query on the test database
-sql() {
-	sqlite3 "$DB" "$1"
-}
+. "$(dirname "$0")/ctl_lib.sh" test_ctl_rules "$@"
 
 cat >"$T/og.conf" <<EOF
 Database $DB
@@ -299,5 +239,4 @@ ctl rules test xn--pypal-4ve.com --json
 check "rules test punycode" "$(json 'd["unicode"], d["lookalike"]["protected_domain"]')" \
 	"('pаypal.com', 'paypal.com')"
 
-echo "$pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+ctl_finish
