@@ -121,6 +121,13 @@ int ctl_cmd_seen(struct ctl *ctl, int argc, char **argv);
 /* ctl_cmd_quarantine - list [--all] | show ID | release ID | delete ID */
 int ctl_cmd_quarantine(struct ctl *ctl, int argc, char **argv);
 
+/*
+ * ctl_quarantine_act - release (1) or delete (0) the quarantine row key
+ * (its id, else its queue id) through the MTA's tools, set its status
+ * and write an events row; prints the outcome.  CTL_OK or CTL_ERROR.
+ */
+int ctl_quarantine_act(struct ctl *ctl, const char *key, int release);
+
 /* ctl_out.c -------------------------------------------------------- */
 
 enum ctl_type {

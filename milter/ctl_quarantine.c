@@ -514,8 +514,8 @@ static void print_done(struct ctl *ctl, const struct qrow *r,
 	}
 }
 
-/* quarantine_act - release ID or delete ID */
-static int quarantine_act(struct ctl *ctl, const char *key, int release)
+/* ctl_quarantine_act - release ID or delete ID */
+int ctl_quarantine_act(struct ctl *ctl, const char *key, int release)
 {
 	const char *done = release ? "released" : "deleted";
 	char where[16], *argv[5], *out = NULL;
@@ -591,5 +591,5 @@ int ctl_cmd_quarantine(struct ctl *ctl, int argc, char **argv)
 		return CTL_ERROR;
 	if (strcmp(sub, "show") == 0)
 		return quarantine_show(ctl, argv[2]);
-	return quarantine_act(ctl, argv[2], strcmp(sub, "release") == 0);
+	return ctl_quarantine_act(ctl, argv[2], strcmp(sub, "release") == 0);
 }
