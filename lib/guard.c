@@ -23,6 +23,7 @@
 #include "mailaddr.h"
 #include "network.h"
 #include "rules.h"
+#include "webmail.h"
 
 /* guard_new - open the store, load the policy, start the threads */
 struct guard *guard_new(const struct conf *conf, char *err, size_t errlen)
@@ -151,8 +152,8 @@ static void store_error(struct guard_conn *c)
 	c->store_failed = 1;
 }
 
-/* msg_end - close the current message: report refusals, release */
-static void msg_end(struct guard_conn *c)
+/* guard_msg_end - close the current message: report refusals, release */
+void guard_msg_end(struct guard_conn *c)
 {
 	char detail[96];
 
@@ -225,10 +226,10 @@ static int sender_allowed(struct guard_conn *c)
 }
 
 /*
- * msg_facts - what the checks know of the message so far: the envelope
+ * guard_msg_facts - what the checks know of the message so far: the envelope
  * and the connection; the header fields are "" until the caller fills them
  */
-static void msg_facts(const struct guard_conn *c, struct checks_msg *m)
+void guard_msg_facts(const struct guard_conn *c, struct checks_msg *m)
 {
 	memset(m, 0, sizeof(*m));
 	m->auth = c->login[0] != '\0';
@@ -241,8 +242,8 @@ static void msg_facts(const struct guard_conn *c, struct checks_msg *m)
 	m->reply_to_domain = m->subject = "";
 }
 
-/* envelope_checks - the sender and connection checks, once a message */
-static void envelope_checks(struct guard_conn *c)
+/* guard_envelope_checks - the sender and connection checks, once a message */
+void guard_envelope_checks(struct guard_conn *c)
 {
 	struct checks_msg m;
 
@@ -250,7 +251,7 @@ static void envelope_checks(struct guard_conn *c)
 		return;
 	if (c->login[0])
 		c->sender_allowed = sender_allowed(c);
-	msg_facts(c, &m);
+	guard_msg_facts(c, &m);
 	if (!checks_envelope(c->pol, c->scratch, &m, &c->env))
 		return;
 	if (!action_refuses(c->env.v.action)) {
@@ -261,15 +262,11 @@ static void envelope_checks(struct guard_conn *c)
 	}
 }
 
-static void lookup_user(struct guard_conn *c, time_t now);
-
 /* guard_mail - a new message */
 void guard_mail(struct guard_conn *c, const char *login,
 		const char *mail_from, const char *queue_id)
 {
-	time_t now = time(NULL);
-
-	msg_end(c);
+	guard_msg_end(c);
 	msg_reset(c);
 	c->in_msg = 1;
 	c->pol = policy_current();
@@ -278,31 +275,37 @@ void guard_mail(struct guard_conn *c, const char *login,
 			 sizeof(c->mail_from_domain));
 	snprintf(c->queue_id, sizeof(c->queue_id), "%s",
 		 queue_id ? queue_id : "");
-	if (addr_login(login, c->login, sizeof(c->login)) < 0) {
+	snprintf(c->origin, sizeof(c->origin), "%s", c->client_addr);
+	c->webmail = c->pol ? webmail_match(c->pol->webmail, c->client_addr)
+			    : 0;
+	if (addr_login(login, c->login, sizeof(c->login)) < 0 ||
+	    c->webmail) {
 		/* unauthenticated: never counted.  A queue id at MAIL means
 		 * Postfix's non_smtpd_milters (or Sendmail): no refusals at
-		 * RCPT there, decide at end-of-message. */
-		c->defer = c->queue_id[0] != '\0';
-		envelope_checks(c);
+		 * RCPT there, decide at end-of-message.  Webmail names its
+		 * user in a header: everything waits for end-of-message. */
+		c->defer = c->queue_id[0] != '\0' || c->webmail;
+		if (!c->webmail)
+			guard_envelope_checks(c);
 		return;
 	}
-	lookup_user(c, now);
-	envelope_checks(c);
+	guard_lookup_user(c, time(NULL), 1);
+	guard_envelope_checks(c);
 }
 
-/* lookup_user - count the session, read the user and its counts */
-static void lookup_user(struct guard_conn *c, time_t now)
+/* guard_lookup_user - count the session, read the user and its counts */
+void guard_lookup_user(struct guard_conn *c, time_t now, int session)
 {
 	struct store *s = c->g->store;
 
 	network_key(c->pol ? c->pol->groups : NULL,
 		    c->pol ? c->pol->ipv4_prefix : 24,
-		    c->pol ? c->pol->ipv6_prefix : 48, c->client_addr,
+		    c->pol ? c->pol->ipv6_prefix : 48, c->origin,
 		    c->network, sizeof(c->network));
-	if (strcmp(c->session_login, c->login) != 0) {
+	if (session && strcmp(c->session_login, c->login) != 0) {
 		snprintf(c->session_login, sizeof(c->session_login), "%s",
 			 c->login);
-		store_add_session(s, c->login, now, c->client_addr,
+		store_add_session(s, c->login, now, c->origin,
 				  c->network[0] ? c->network : NULL);
 	}
 	if (store_lookup(s, c->login, c->network[0] ? c->network : NULL, now,
@@ -310,8 +313,8 @@ static void lookup_user(struct guard_conn *c, time_t now)
 		store_error(c);
 }
 
-/* store_verdict - the verdict when the store failed */
-static int store_verdict(struct guard_conn *c, struct verdict *v)
+/* guard_store_verdict - the verdict when the store failed */
+int guard_store_verdict(struct guard_conn *c, struct verdict *v)
 {
 	char why[200];
 
@@ -332,18 +335,24 @@ static int store_verdict(struct guard_conn *c, struct verdict *v)
 	return 1;
 }
 
+/* guard_block_login - a limit's block: set the login blocked */
+void guard_block_login(struct guard_conn *c, const struct verdict *v)
+{
+	if (v->action == ACTION_BLOCK && v->kind == VERDICT_LIMIT &&
+	    c->user.status != USER_BLOCKED) {
+		c->user.status = USER_BLOCKED;
+		store_set_status(c->g->store, c->login, USER_BLOCKED,
+				 v->reason);
+	}
+}
+
 /* refuse - a recipient is refused with v */
 static enum action refuse(struct guard_conn *c, const struct verdict *v,
 			  struct guard_reply *r)
 {
 	enum action a = v->action;
 
-	if (a == ACTION_BLOCK && v->kind == VERDICT_LIMIT &&
-	    c->user.status != USER_BLOCKED) {
-		c->user.status = USER_BLOCKED;
-		store_set_status(c->g->store, c->login, USER_BLOCKED,
-				 v->reason);
-	}
+	guard_block_login(c, v);
 	c->rcpts_refused++;
 	if (c->rcpts_refused == 1 || a > c->refusal.action)
 		c->refusal = *v;
@@ -384,14 +393,44 @@ static int rcpt_checks(struct guard_conn *c, const char *addr,
 			c->stage = f.v;
 		return 0;
 	}
+	guard_tripwire(c, &f);
+	v->action = refuse(c, &f.v, r);
+	return 1;
+}
+
+/* guard_tripwire - a refusing recipient rule: put the login on watch */
+void guard_tripwire(struct guard_conn *c, const struct check_finding *f)
+{
 	if (c->login[0] && c->user.status == USER_ACTIVE) {
 		c->user.status = USER_WATCH;
 		store_set_status(c->g->store, c->login, USER_WATCH,
-				 f.v.reason);
-		guard_report(c, &f.v, f.v.action, "login set to watch");
+				 f->v.reason);
+		guard_report(c, &f->v, f->v.action, "login set to watch");
 	}
-	v->action = refuse(c, &f.v, r);
-	return 1;
+}
+
+/*
+ * defer_rcpt - a recipient of mail decided at end-of-message: count it
+ * and keep the worst refusing rule hit for then
+ */
+static void defer_rcpt(struct guard_conn *c, const char *addr)
+{
+	struct check_finding f;
+
+	note_rcpt(c, addr);
+	c->rcpts_deferred++;
+	if (!checks_rcpt(c->pol, c->scratch, c->login[0] || c->webmail, addr,
+			 addr_domain(addr), &f))
+		return;
+	if (f.domain[0])
+		guard_finding(c, &f);
+	if (!action_refuses(f.v.action)) {
+		if (f.v.action > c->stage.action)
+			c->stage = f.v;
+	} else if (!action_refuses(c->rcpt_hit.v.action) ||
+		   f.v.action > c->rcpt_hit.v.action) {
+		c->rcpt_hit = f;
+	}
 }
 
 /* guard_rcpt - one recipient */
@@ -407,8 +446,8 @@ enum action guard_rcpt(struct guard_conn *c, const char *rcpt,
 	if (queue_id && *queue_id)
 		snprintf(c->queue_id, sizeof(c->queue_id), "%s", queue_id);
 	addr_envelope(rcpt, addr, sizeof(addr));
-	if (c->defer) {		/* non-SMTP mail: everything at eom */
-		note_rcpt(c, addr);
+	if (c->defer) {		/* non-SMTP or webmail: decided at eom */
+		defer_rcpt(c, addr);
 		return ACTION_ACCEPT;
 	}
 	if (action_refuses(c->env.v.action)) {
@@ -424,7 +463,7 @@ enum action guard_rcpt(struct guard_conn *c, const char *rcpt,
 		note_rcpt(c, addr);
 		return ACTION_ACCEPT;
 	}
-	if (!store_verdict(c, &v)) {
+	if (!guard_store_verdict(c, &v)) {
 		in.cls = c->cls;
 		in.status = c->user.status;
 		in.counts = c->counts;
@@ -462,149 +501,18 @@ void guard_header(struct guard_conn *c, const char *name, const char *value)
 	else if (strcasecmp(name, "Reply-To") == 0 &&
 		 c->reply_to_raw[0] == '\0')
 		snprintf(c->reply_to_raw, sizeof(c->reply_to_raw), "%s", value);
-}
-
-/*
- * first_addr - the first address of a header value that has one ("Doe,
- * John <j@x>" is two entries, the first without an address); 1 or 0
- */
-static int first_addr(const char *value, struct mailaddr *out)
-{
-	struct mailaddr list[8];
-	int i, n = mailaddr_parse(value, list, 8);
-
-	for (i = 0; i < n; i++) {
-		if (list[i].addr[0]) {
-			*out = list[i];
-			return 1;
-		}
-	}
-	return 0;
-}
-
-/* header_checks - the checks of From:, Reply-To: and Subject: */
-static int header_checks(struct guard_conn *c, struct check_finding *f)
-{
-	struct mailaddr from, reply_to;
-	char from_domain[256] = "", reply_to_domain[256] = "";
-	struct checks_msg m;
-
-	msg_facts(c, &m);
-	m.from_raw = c->from_raw;
-	m.reply_to_raw = c->reply_to_raw;
-	m.subject = c->subject;
-	if (first_addr(c->from_raw, &from)) {
-		m.from = &from;
-		domain_normalise(from.domain, from_domain, sizeof(from_domain));
-	}
-	if (first_addr(c->reply_to_raw, &reply_to)) {
-		m.reply_to = &reply_to;
-		domain_normalise(reply_to.domain, reply_to_domain,
-				 sizeof(reply_to_domain));
-	}
-	m.from_domain = from_domain;
-	m.reply_to_domain = reply_to_domain;
-	return checks_headers(c->pol, c->scratch, &m, f);
-}
-
-/* eom_refuse - the whole message is refused at end-of-message */
-static void eom_refuse(struct guard_conn *c, const struct verdict *v,
-		       struct guard_eom *out)
-{
-	out->action = v->action == ACTION_REJECT ? ACTION_REJECT
-						  : ACTION_TEMPFAIL;
-	guard_reply_for(c->pol, v, v->action, &out->reply);
-	guard_report(c, v, v->action, "message refused at end-of-data");
-}
-
-/* eom_stage - apply the header or quarantine stage */
-static void eom_stage(struct guard_conn *c, struct guard_eom *out)
-{
-	const char *name;
-	struct store_quarantine q;
-
-	out->action = c->stage.action;
-	if (c->stage.action == ACTION_HEADER) {
-		name = policy_setting(c->pol, "header_name", "X-Outguard");
-		out->add_header = 1;
-		snprintf(out->header_name, sizeof(out->header_name), "%s",
-			 name);
-		snprintf(out->header_value, sizeof(out->header_value),
-			 "%.130s%s%.60s", c->stage.reason,
-			 c->login[0] ? " login=" : "", c->login);
-	} else if (c->stage.action == ACTION_QUARANTINE) {
-		out->quarantine = 1;
-		snprintf(out->quarantine_reason,
-			 sizeof(out->quarantine_reason), "outguard: %s",
-			 c->stage.reason);
-		q.ts = time(NULL);
-		q.queue_id = c->queue_id;
-		q.login = c->login;
-		q.mail_from = c->mail_from;
-		q.rcpts = c->rcpts;
-		q.subject = c->subject;
-		q.reason = c->stage.reason;
-		store_add_quarantine(c->g->store, &q);
-	}
-	if (c->stage.action != ACTION_ACCEPT)
-		guard_report(c, &c->stage, c->stage.action, NULL);
-}
-
-/* guard_eom - the message's final decision */
-void guard_eom(struct guard_conn *c, const char *queue_id,
-	       struct guard_eom *out)
-{
-	struct store_user now_user;
-	struct check_finding f;
-	struct verdict v;
-
-	memset(out, 0, sizeof(*out));
-	if (!c->in_msg)
-		return;
-	if (queue_id && *queue_id)
-		snprintf(c->queue_id, sizeof(c->queue_id), "%s", queue_id);
-	/* a block made while the message was in DATA still applies */
-	if (c->login[0] && c->rcpts_ok > 0 &&
-	    store_user_get(c->g->store, c->login, &now_user) == 0 &&
-	    now_user.status == USER_BLOCKED) {
-		memset(&v, 0, sizeof(v));
-		v.action = ACTION_TEMPFAIL;
-		v.kind = VERDICT_BLOCKED;
-		snprintf(v.reason, sizeof(v.reason), "login is blocked");
-		eom_refuse(c, &v, out);
-		msg_end(c);
-		return;
-	}
-	if (c->defer && action_refuses(c->env.v.action)) {
-		guard_finding(c, &c->env);
-		eom_refuse(c, &c->env.v, out);
-		msg_end(c);
-		return;
-	}
-	if (header_checks(c, &f)) {
-		guard_finding(c, &f);
-		if (action_refuses(f.v.action)) {
-			eom_refuse(c, &f.v, out);
-			msg_end(c);
-			return;
-		}
-		if (f.v.action > c->stage.action)
-			c->stage = f.v;
-	}
-	eom_stage(c, out);
-	if (c->login[0] && c->rcpts_ok > 0) {
-		store_add_message(c->g->store, c->login, time(NULL),
-				  (int)c->rcpts_ok, c->client_addr, c->queue_id,
-				  1, (int)c->rcpts_ok);
-		c->done = 1;
-	}
-	msg_end(c);
+	else if (strcasecmp(name, "Message-Id") == 0 &&
+		 c->message_id[0] == '\0')
+		sscanf(value, " %255s", c->message_id);
+	if (c->webmail)
+		webmail_header(c->pol->webmail, c->webmail, name, value,
+			       &c->wid);
 }
 
 /* guard_abort - the MTA dropped the message */
 void guard_abort(struct guard_conn *c)
 {
-	msg_end(c);
+	guard_msg_end(c);
 }
 
 /* guard_conn_free - end of connection */
@@ -612,7 +520,7 @@ void guard_conn_free(struct guard_conn *c)
 {
 	if (c == NULL)
 		return;
-	msg_end(c);
+	guard_msg_end(c);
 	scratch_put(c->g, c->scratch);
 	free(c);
 }

@@ -14,6 +14,7 @@
 #include "notify.h"
 #include "policy.h"
 #include "store.h"
+#include "webmail.h"
 
 #define GUARD_ALERT_SLOTS 4096
 #define GUARD_SEEN_SLOTS 8192
@@ -49,7 +50,7 @@ struct guard_conn {
 	char client_name[256];
 	char helo[256];
 	char session_login[256]; /* the login whose session is counted */
-	char network[64];	 /* the client's network key, "" if none */
+	char network[64];	 /* the origin's network key, "" if none */
 	struct rules_scratch *scratch; /* PCRE2 match data */
 
 	/* the current message; reset by msg_end() */
@@ -63,6 +64,13 @@ struct guard_conn {
 	char from_raw[1024];
 	char reply_to_raw[1024];
 	int defer;		/* decide at end-of-message, not at RCPT */
+	char origin[64];	/* the client counted: webmail's, else ours */
+	unsigned webmail;	/* webmail_sources for the client (bits) */
+	struct webmail_id wid;	/* what their headers said */
+	char message_id[256];	/* Message-Id of a deferred message */
+	int counted_before;	/* that Message-Id was counted already */
+	long rcpts_deferred;	/* recipients of a deferred message */
+	struct check_finding rcpt_hit; /* worst refusing rcpt rule, deferred */
 	int sender_allowed;	/* user_senders lists the sender */
 	struct check_finding env; /* the envelope checks' finding */
 	int env_reported;
@@ -78,6 +86,32 @@ struct guard_conn {
 	struct verdict refusal;	/* the worst refusal of a recipient */
 	int done;		/* eom decided; nothing to release */
 };
+
+/* guard.c: the parts guard_eom.c shares ------------------------- */
+
+/* guard_msg_end - report refusals, release the reservation, end */
+void guard_msg_end(struct guard_conn *c);
+
+/* guard_msg_facts - the checks' view of the envelope and connection */
+void guard_msg_facts(const struct guard_conn *c, struct checks_msg *m);
+
+/* guard_envelope_checks - the sender and connection checks */
+void guard_envelope_checks(struct guard_conn *c);
+
+/*
+ * guard_lookup_user - read c->login's user and counts from the origin's
+ * network; with session, count the connection's session first (once)
+ */
+void guard_lookup_user(struct guard_conn *c, time_t now, int session);
+
+/* guard_store_verdict - 1 with v filled when the store failed */
+int guard_store_verdict(struct guard_conn *c, struct verdict *v);
+
+/* guard_block_login - v is a limit's block: set the login blocked */
+void guard_block_login(struct guard_conn *c, const struct verdict *v);
+
+/* guard_tripwire - a refusing recipient rule: the login goes on watch */
+void guard_tripwire(struct guard_conn *c, const struct check_finding *f);
 
 /* guard_watch_start - load the policy and start the watcher; 0 or -1 */
 int guard_watch_start(struct guard *g, char *err, size_t errlen);

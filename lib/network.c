@@ -92,6 +92,31 @@ void network_groups_free(struct network_groups *g)
 	free(g);
 }
 
+/* network_groups_find - the first range holding addr */
+int network_groups_find(const struct network_groups *g, const char *addr)
+{
+	unsigned char a[16], m[16];
+	int i;
+
+	if (g == NULL || addr == NULL || parse(addr, a) == 0)
+		return -1;
+	for (i = 0; i < g->n; i++) {
+		memcpy(m, a, 16);
+		mask(m, g->v[i].bits);
+		if (memcmp(m, g->v[i].net, 16) == 0)
+			return i;
+	}
+	return -1;
+}
+
+/* network_is_addr - 1 when s is an IPv4 or IPv6 address */
+int network_is_addr(const char *s)
+{
+	unsigned char a[16];
+
+	return s != NULL && parse(s, a) != 0;
+}
+
 /* network_key - the key of an address */
 int network_key(const struct network_groups *g, int v4_prefix,
 		int v6_prefix, const char *addr, char *out, size_t outlen)

@@ -27,6 +27,15 @@ int network_groups_add(struct network_groups *g, const char *cidr,
 void network_groups_free(struct network_groups *g);
 
 /*
+ * network_groups_find - index (in the order added) of the first range
+ * holding address addr, or -1 (none, or addr is not an address)
+ */
+int network_groups_find(const struct network_groups *g, const char *addr);
+
+/* network_is_addr - 1 when s is an IPv4 or IPv6 address, else 0 */
+int network_is_addr(const char *s);
+
+/*
  * network_key - the key of address addr (IPv4 or IPv6 text) into out.
  * Returns 0, or -1 when addr is not an address (out is then "").
  */

@@ -19,6 +19,7 @@
 #include "network.h"
 #include "policy.h"
 #include "rules.h"
+#include "webmail.h"
 
 static const char *const metric_names[METRIC_COUNT] = {
 	[METRIC_RCPT_PER_MSG] = "rcpt_per_msg", [METRIC_RCPT] = "rcpt",
@@ -147,6 +148,7 @@ void policy_free(struct policy *p)
 	ruleset_free(p->rules);
 	lookalike_free(p->lookalike);
 	network_groups_free(p->groups);
+	webmail_free(p->webmail);
 	free(p);
 }
 

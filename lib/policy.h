@@ -19,6 +19,7 @@
 struct ruleset;
 struct lookalike;
 struct network_groups;
+struct webmail;
 
 enum metric {
 	METRIC_RCPT_PER_MSG = 0,
@@ -91,6 +92,7 @@ struct policy {
 	int ipv4_prefix, ipv6_prefix;	/* a network's size, from settings */
 	struct ruleset *rules;		/* never NULL once loaded */
 	struct lookalike *lookalike;	/* never NULL once loaded */
+	struct webmail *webmail;	/* webmail_sources, never NULL */
 	long max_window;	/* the longest window_s of any limit */
 	char **problems;	/* rows skipped while loading, for logs and -n */
 	int nproblems;

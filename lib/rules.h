@@ -103,4 +103,29 @@ void ruleset_explain(const struct ruleset *rs, struct rules_scratch *sc,
 const char *rules_field_name(enum rule_field f);
 int rules_field_parse(const char *s, enum rule_field *out);
 
+/* Single patterns that extract a value (rules_capture.c) ------------- */
+
+#define RULES_CAPTURE_MAX 8192	/* longest text looked at */
+
+struct rules_capture;
+
+/*
+ * rules_capture_new - compile pattern (case-insensitive): its value is
+ * the group named "login", else group 1, else the whole match.  NULL
+ * with the cause in err.  Read-only after, shared by threads.
+ */
+struct rules_capture *rules_capture_new(const char *pattern, char *err,
+					size_t errlen);
+
+/*
+ * rules_capture_run - match text (its first RULES_CAPTURE_MAX bytes);
+ * 1 with the value in out (cut to outlen - 1), 0 when there is no match
+ * or the value is empty, -1 when a limit was hit or memory ran out.
+ */
+int rules_capture_run(const struct rules_capture *rc, const char *text,
+		      size_t len, char *out, size_t outlen);
+
+/* rules_capture_free - release; NULL is fine */
+void rules_capture_free(struct rules_capture *rc);
+
 #endif

@@ -116,6 +116,13 @@ int store_lookup(struct store *s, const char *login, const char *network,
 int store_user_sender(struct store *s, const char *login, const char *address,
 		      const char *domain);
 
+/*
+ * store_message_counted - 1 when msg_log holds login's message with this
+ * Message-Id (committed), 0 if not, -1 on a store failure
+ */
+int store_message_counted(struct store *s, const char *login,
+			  const char *message_id);
+
 /* store_seen_known - 1 when seen_domains has domain, 0 if not, -1 error */
 int store_seen_known(struct store *s, const char *domain);
 
@@ -137,6 +144,14 @@ void store_release(struct store *s, const char *login, int msgs, int rcpts);
 void store_add_message(struct store *s, const char *login, time_t ts,
 		       int rcpts, const char *client_addr,
 		       const char *queue_id, int res_msgs, int res_rcpts);
+
+/*
+ * store_add_message_id - record a message that held no reservation,
+ * with its Message-Id (NULL: none), so store_message_counted() finds it
+ */
+void store_add_message_id(struct store *s, const char *login, time_t ts,
+			  int rcpts, const char *client_addr,
+			  const char *queue_id, const char *message_id);
 
 /* store_add_session - record an authenticated session from network */
 void store_add_session(struct store *s, const char *login, time_t ts,

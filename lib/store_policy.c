@@ -19,6 +19,7 @@
 #include "lookalike.h"
 #include "network.h"
 #include "rules.h"
+#include "webmail.h"
 #include "store_int.h"
 
 /* col_text - a column as a C string, never NULL */
@@ -256,6 +257,29 @@ static int load_groups(sqlite3 *db, struct policy *p)
 	return rc == SQLITE_DONE ? 0 : -1;
 }
 
+/* load_webmail - webmail_sources, compiled; bad rows are problems */
+static int load_webmail(sqlite3 *db, struct policy *p)
+{
+	sqlite3_stmt *st;
+	char err[300];
+	int rc;
+
+	if ((p->webmail = webmail_new()) == NULL)
+		return -1;
+	if (sqlite3_prepare_v2(db, "SELECT network, header, pattern, "
+			       "ip_header FROM webmail_sources ORDER BY rowid",
+			       -1, &st, NULL) != SQLITE_OK)
+		return -1;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		if (webmail_add(p->webmail, col_text(st, 0), col_text(st, 1),
+				col_text(st, 2), col_text(st, 3), err,
+				sizeof(err)) < 0)
+			policy_problem(p, "webmail_sources \"%s\": %s; row "
+				       "ignored", col_text(st, 0), err);
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
 /* load_version - policy_version.version */
 static int load_version(sqlite3 *db, struct policy *p)
 {
@@ -290,7 +314,7 @@ struct policy *store_policy_load(struct store *s, char *err, size_t errlen)
 	     load_domains(s->db, p, "SELECT domain FROM freemail_domains",
 			  &p->freemail_domains, "freemail_domains") == 0 &&
 	     load_rules(s->db, p) == 0 && load_protected(s->db, p) == 0 &&
-	     load_groups(s->db, p) == 0;
+	     load_groups(s->db, p) == 0 && load_webmail(s->db, p) == 0;
 	if (!rc)
 		snprintf(err, errlen, "loading policy: %s",
 			 sqlite3_errmsg(s->db));

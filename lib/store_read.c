@@ -23,7 +23,7 @@ struct store_reader {
 	int generation;			/* s->generation when opened */
 	sqlite3 *db;
 	sqlite3_stmt *user_st, *msg_st, *sess_st, *begin_st, *commit_st;
-	sqlite3_stmt *sender_st, *seen_st, *net_st;
+	sqlite3_stmt *sender_st, *seen_st, *net_st, *msgid_st;
 };
 
 static const char user_sql[] =
@@ -40,6 +40,8 @@ static const char sender_sql[] =
 	"SELECT 1 FROM user_senders WHERE login = ?1 AND "
 	"(address = ?2 OR address = '@' || ?3)";
 static const char seen_sql[] = "SELECT 1 FROM seen_domains WHERE domain = ?1";
+static const char msgid_sql[] =
+	"SELECT 1 FROM msg_log WHERE message_id = ?2 AND login = ?1";
 
 /* reader_free - close one reader */
 static void reader_free(struct store_reader *r)
@@ -52,6 +54,7 @@ static void reader_free(struct store_reader *r)
 	sqlite3_finalize(r->sender_st);
 	sqlite3_finalize(r->seen_st);
 	sqlite3_finalize(r->net_st);
+	sqlite3_finalize(r->msgid_st);
 	sqlite3_close(r->db);
 	free(r);
 }
@@ -88,7 +91,10 @@ static struct store_reader *reader_new(struct store *s)
 	    sqlite3_prepare_v3(r->db, seen_sql, -1, SQLITE_PREPARE_PERSISTENT,
 			       &r->seen_st, NULL) != SQLITE_OK ||
 	    sqlite3_prepare_v3(r->db, net_sql, -1, SQLITE_PREPARE_PERSISTENT,
-			       &r->net_st, NULL) != SQLITE_OK) {
+			       &r->net_st, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v3(r->db, msgid_sql, -1,
+			       SQLITE_PREPARE_PERSISTENT, &r->msgid_st,
+			       NULL) != SQLITE_OK) {
 		store_fail(s, "prepare reads", r->db);
 		reader_free(r);
 		return NULL;
@@ -362,6 +368,22 @@ int store_seen_known(struct store *s, const char *domain)
 		return -1;
 	sqlite3_bind_text(r->seen_st, 1, domain, -1, SQLITE_STATIC);
 	rc = exists(s, r, r->seen_st, "read seen_domains");
+	reader_put(s, r);
+	return rc;
+}
+
+/* store_message_counted - has login's message message_id been counted? */
+int store_message_counted(struct store *s, const char *login,
+			  const char *message_id)
+{
+	struct store_reader *r = reader_get(s);
+	int rc;
+
+	if (r == NULL)
+		return -1;
+	sqlite3_bind_text(r->msgid_st, 1, login, -1, SQLITE_STATIC);
+	sqlite3_bind_text(r->msgid_st, 2, message_id, -1, SQLITE_STATIC);
+	rc = exists(s, r, r->msgid_st, "read msg_log");
 	reader_put(s, r);
 	return rc;
 }

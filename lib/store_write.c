@@ -47,7 +47,7 @@ struct store_op {
 /* One statement per kind; ?1 ts, ?2 n, ?3.. v[0..] */
 static const char *const op_sql[] = {
 	[OP_MESSAGE] = "INSERT INTO msg_log (ts, rcpts, login, client_addr, "
-		       "queue_id) VALUES (?1, ?2, ?3, ?4, ?5)",
+		       "queue_id, message_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
 	[OP_SESSION] = "INSERT INTO session_log (ts, login, client_addr, "
 		       "network) VALUES (?1, ?3, ?4, ?5)",
 	[OP_EVENT] = "INSERT INTO events (ts, login, client_addr, queue_id, "
@@ -503,6 +503,16 @@ void store_add_message(struct store *s, const char *login, time_t ts,
 
 	enqueue(s, login, op_new(OP_MESSAGE, ts, rcpts, v), res_msgs,
 		res_rcpts);
+}
+
+/* store_add_message_id - queue a message known by its Message-Id */
+void store_add_message_id(struct store *s, const char *login, time_t ts,
+			  int rcpts, const char *client_addr,
+			  const char *queue_id, const char *message_id)
+{
+	const char *v[6] = { login, client_addr, queue_id, message_id };
+
+	enqueue(s, login, op_new(OP_MESSAGE, ts, rcpts, v), 0, 0);
 }
 
 /* store_add_session - queue an authenticated session */
