@@ -162,16 +162,21 @@ void webmail_header(const struct webmail *w, unsigned set, const char *name,
 
 	for (i = 0; w != NULL && set != 0 && i < w->n; i++) {
 		const struct webmail_source *src = &w->v[i];
+		int same = strcasecmp(src->ip_header, src->header) == 0;
 
 		if (!(set & (1u << i)))
 			continue;
 		if (id->login[0] == '\0' &&
 		    strcasecmp(name, src->header) == 0 &&
 		    rules_capture_run(src->pattern, value, strlen(value),
-				      found, sizeof(found)) == 1 &&
-		    addr_login(found, id->login, sizeof(id->login)) < 0)
-			id->login[0] = '\0';
-		if (id->ip[0] == '\0' && src->ip_header[0] &&
+				      found, sizeof(found)) == 1) {
+			if (addr_login(found, id->login, sizeof(id->login)) ==
+				    0 &&
+			    same)
+				webmail_ip(value, id->ip, sizeof(id->ip));
+			continue;
+		}
+		if (id->ip[0] == '\0' && src->ip_header[0] && !same &&
 		    strcasecmp(name, src->ip_header) == 0)
 			webmail_ip(value, id->ip, sizeof(id->ip));
 	}

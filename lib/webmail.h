@@ -11,7 +11,8 @@
  *	(network, header, pattern, ip_header) says: for mail from a client
  *	in network, the login is what pattern captures in header (the group
  *	"login", else group 1, else the match), and the originating client
- *	is the first IP address in ip_header.  The sources are compiled
+ *	is the first IP address in ip_header (in the header that named the
+ *	login, when ip_header and header are the same).  The sources are compiled
  *	once per policy load and read-only afterwards.
  *
  *	Only the first WEBMAIL_MAX_SOURCES rows are used.  For each header

@@ -2,7 +2,7 @@
  * NAME
  *	nullfilter - the do-nothing libmilter filter, as a benchmark reference
  * SYNOPSIS
- *	nullfilter -p SOCKET [-e] [-a] [-T] [-d MS]
+ *	nullfilter -p SOCKET [-e] [-a] [-T] [-d MS] [-F FILE]
  * DESCRIPTION
  *	Registers a callback for every stage; each one does nothing and
  *	lets the message through.  By default the filter is naive: it
@@ -15,7 +15,9 @@
  *	message; SMFIR_SETSYMLIST asks for {client_addr} at CONNECT.
  *	-a adds an "X-Nullfilter: yes" header at end of message.  -T
  *	tempfails every recipient with "451 4.7.1".  -d sleeps MS
- *	milliseconds at end of message.
+ *	milliseconds at end of message.  -F tempfails at end of message
+ *	while FILE exists: a filter after outguard that makes Postfix keep
+ *	a message and filter it again, for the end-to-end tests.
  *
  *	On SIGTERM or SIGINT it stops, prints how often each callback ran
  *	("nullfilter: connect=N helo=N ..."), and exits 0.
@@ -45,6 +47,7 @@ static int nf_efficient;		/* -e */
 static int nf_addheader;		/* -a */
 static int nf_tempfail;			/* -T */
 static unsigned nf_delay_ms;		/* -d */
+static const char *nf_flag;		/* -F */
 
 /* nf_count - count one callback */
 static void nf_count(int which)
@@ -174,6 +177,8 @@ static sfsistat nf_eom(SMFICTX *ctx)
 	if (nf_addheader &&
 	    smfi_addheader(ctx, "X-Nullfilter", "yes") != MI_SUCCESS)
 		return SMFIS_TEMPFAIL;
+	if (nf_flag && access(nf_flag, F_OK) == 0)
+		return SMFIS_TEMPFAIL;
 	return SMFIS_CONTINUE;
 }
 
@@ -206,7 +211,7 @@ static sfsistat nf_unknown(SMFICTX *ctx, const char *cmd)
 static void nf_usage(void)
 {
 	fprintf(stderr, "usage: nullfilter -p SOCKET [-e] [-a] [-T] "
-		"[-d MS]\n");
+		"[-d MS] [-F FILE]\n");
 	exit(2);
 }
 
@@ -234,11 +239,12 @@ int main(int argc, char **argv)
 	const char *spec = NULL;
 	int c, i, rc;
 
-	while ((c = getopt(argc, argv, "ad:ep:T")) != -1) {
+	while ((c = getopt(argc, argv, "ad:eF:p:T")) != -1) {
 		switch (c) {
 		case 'a': nf_addheader = 1; break;
 		case 'd': nf_delay_ms = (unsigned)atoi(optarg); break;
 		case 'e': nf_efficient = 1; break;
+		case 'F': nf_flag = optarg; break;
 		case 'p': spec = optarg; break;
 		case 'T': nf_tempfail = 1; break;
 		default: nf_usage();

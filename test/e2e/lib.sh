@@ -58,6 +58,7 @@ SINK_PORT=
 SINK_DIR=
 OG_PID=
 OG_LAST_EXIT=
+E2E_PIDS=
 OG_N=0
 OG_CONF=
 OG_DB=
@@ -133,6 +134,12 @@ e2e_require()
 	done
 }
 
+# e2e_track - PID: a helper process the test started, stopped at exit
+e2e_track()
+{
+	E2E_PIDS="$E2E_PIDS $1"
+}
+
 # e2e_find_binary - a built program NAME in a build dir of the tree, or ""
 e2e_find_binary()
 {
@@ -164,6 +171,9 @@ e2e_cleanup()
 	og_stop
 	pf_stop
 	sink_stop
+	for pid in $E2E_PIDS; do
+		kill -TERM "$pid" 2>/dev/null && pid_wait_exit "$pid" 10
+	done
 	if [ -n "$E2E_TMP" ] && [ -d "$E2E_TMP" ]; then
 		if [ "${KEEP:-0}" = 1 ]; then
 			say "KEEP=1: left $E2E_TMP"
