@@ -162,8 +162,8 @@ void ctl_mta_print_out(const char *out)
  * ctl_mta_add - append a listed message (strings copied, truncated to
  * their fields; dir may be NULL)
  */
-void ctl_mta_add(struct ctl_mta *m, const char *id, const char *where,
-		 int held, const char *dir)
+void ctl_mta_add(struct ctl_mta *m, const char *id, const char *where, int held,
+		 const char *dir)
 {
 	struct ctl_mta_entry *e;
 	void *n;
@@ -362,8 +362,7 @@ struct ctl_mta *ctl_mta_open(const struct ctl *ctl)
  * or "gone" when the MTA does not have it; *held (may be NULL) is 1 for
  * the quarantine
  */
-const char *ctl_mta_where(const struct ctl_mta *m, const char *qid,
-			  int *held)
+const char *ctl_mta_where(const struct ctl_mta *m, const char *qid, int *held)
 {
 	const struct ctl_mta_entry *e = ctl_mta_find(m, qid);
 

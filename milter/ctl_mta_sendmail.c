@@ -24,9 +24,11 @@
  *	then "sendmail -qIID" runs the queue for it in the background.
  *
  *	Delete: Sendmail has no command for it; like qtool.pl -d, the
- *	control file is locked (flock and fcntl, without waiting: a busy
- *	message is left alone) and removed, then the data and transcript
- *	files.  The queue directory is the one mailq named.
+ *	control file is locked as Sendmail locks it (flock(2) on Linux: a
+ *	queue run skips an hf file someone else has flocked, and ignores
+ *	fcntl locks), without waiting: a busy message is left alone.  Then
+ *	it is removed, and the data and transcript files after it.  The
+ *	queue directory is the one mailq named.
  *
  *	-qI matches a substring of the queue id; an id that is part of
  *	another listed id is refused rather than acting on both.
@@ -220,9 +222,8 @@ static int sm_show(struct ctl_mta *m, const struct ctl_mta_entry *e)
 			ctl_error("mailq -qI%s failed (exit %d)", e->id, st);
 		return CTL_MTA_FAIL;
 	}
-	if (e->dir == NULL ||
-	    sm_path(path, sizeof path, e->dir, "qf", e->held ? "hf" : "qf",
-		    e->id) < 0) {
+	if (e->dir == NULL || sm_path(path, sizeof path, e->dir, "qf",
+				      e->held ? "hf" : "qf", e->id) < 0) {
 		ctl_error("no queue directory for %s in mailq's listing",
 			  e->id);
 		return CTL_MTA_FAIL;
@@ -298,7 +299,6 @@ static void sm_unlink(const char *dir, const char *kind, const char *id)
 /* sm_delete - lock and remove the hf file, then the df and xf files */
 static int sm_delete(struct ctl_mta *m, const struct ctl_mta_entry *e)
 {
-	struct flock fl = { .l_type = F_WRLCK, .l_whence = SEEK_SET };
 	char path[SM_PATH_MAX];
 	struct stat a, b;
 	int fd, rc = CTL_MTA_FAIL;
@@ -314,7 +314,7 @@ static int sm_delete(struct ctl_mta *m, const struct ctl_mta_entry *e)
 		ctl_error("%s: %s", path, strerror(errno));
 		return errno == ENOENT ? CTL_MTA_GONE : CTL_MTA_FAIL;
 	}
-	if (flock(fd, LOCK_EX | LOCK_NB) < 0 || fcntl(fd, F_SETLK, &fl) < 0) {
+	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
 		ctl_error("%s is locked: Sendmail is working on message %s; "
 			  "try again",
 			  path, e->id);

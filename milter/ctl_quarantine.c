@@ -318,9 +318,9 @@ int ctl_quarantine_act(struct ctl *ctl, const char *key, int release)
 		goto out;
 	}
 	if (!release && !held) {
-		ctl_error("quarantine %s: message %s is no longer held (it is "
-			  "in the %s queue)",
-			  r.v[0], r.v[2], where);
+		ctl_error("quarantine %s: message %s is no longer held (%s "
+			  "has it in \"%s\")",
+			  r.v[0], r.v[2], ctl_mta_name(mta), where);
 		goto out;
 	}
 	st = release ? ctl_mta_release(mta, r.v[2])

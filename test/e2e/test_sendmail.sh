@@ -7,7 +7,8 @@
 #   quarantine review: a quarantine stage at 0 puts messages in Sendmail's
 #     quarantine (hf files); outguardctl quarantine list shows them,
 #     show prints one, release delivers it to the sink, delete removes
-#     another from the queue directory, and a message Sendmail no longer
+#     another from the queue directory (not while Sendmail has it
+#     locked), and a message Sendmail no longer
 #     has makes release exit 1 with a clear message and the row "gone";
 #     every review records reviewed_by and reviewed_at.
 
@@ -141,6 +142,12 @@ check "reviewed by $ADMIN, now" reviewed_now "$ID_one" "$ADMIN"
 expect_eq "a release event is written" 1 \
 	"$(sql "SELECT COUNT(*) FROM events WHERE kind='admin' AND action='release' AND queue_id='$QID_one'")"
 
+out=$(flock "$SM_QUEUE/hf$QID_two" "$OUTGUARDCTL" -c "$OG_CONF" \
+	quarantine delete "$ID_two" 2>&1)
+expect_eq "delete while Sendmail has the message locked exits 1" 1 $?
+check "saying it is locked" grep -q "is locked" <<<"$out"
+expect_eq "and leaves the row held" held "$(qcol status "$ID_two")"
+check "and the message quarantined" sm_quarantined "$QID_two"
 check "quarantine delete $ID_two (under sudo) succeeds" \
 	env SUDO_USER=postmaster-e2e "$OUTGUARDCTL" -c "$OG_CONF" \
 	quarantine delete "$ID_two"
