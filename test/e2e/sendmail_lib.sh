@@ -70,7 +70,8 @@ sm_require()
 {
 	local p
 	[ "$(id -u)" = 0 ] || e2e_skip "end-to-end tests need root"
-	for p in unshare mount hostname m4 swaks saslpasswd2; do
+	for p in unshare mount hostname flock m4 swaks saslpasswd2 smtp-sink \
+		python3; do
 		command -v "$p" >/dev/null || e2e_skip "$p not installed"
 	done
 	[ -d /usr/lib/sasl2 ] ||
