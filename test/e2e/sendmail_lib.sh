@@ -33,8 +33,9 @@
 #   the local host and would not be relayed), AUTH PLAIN/LOGIN against a
 #   sasldb with the users alice, bob, carol (password secret), outguard
 #   as INPUT_MAIL_FILTER with F=T, {client_addr} added to the connect
-#   macros, FEATURE(accept_unresolvable_domains), and
-#   DontBlameSendmail=TrustStickyBit because the temp dir is under /tmp.
+#   macros, FEATURE(accept_unresolvable_domains), host lookups in the
+#   hosts file only (no DNS), and DontBlameSendmail=TrustStickyBit
+#   because the temp dir is under /tmp.
 # - SM_BIN_DIR holds "sendmail" and "mailq" wrappers that add -C SM_CF;
 #   put it first in PATH (sm_start does) and outguardctl's MTA tools and
 #   the test's own mailq calls all reach this instance.
@@ -181,6 +182,7 @@ sm_start()
 	: >"$SM_DIR/trusted-users"
 	: >"$SM_DIR/relay-domains"
 	: >"$SM_DIR/aliases"
+	printf 'hosts files\naliases files\n' >"$SM_DIR/service.switch"
 	cp "$SM_ROOT/etc/mail/helpfile" "$SM_DIR/helpfile"
 	sm_write_mc "$milter" >"$SM_DIR/test.mc"
 	m4 -D_CF_DIR_="$SM_ROOT/usr/share/sendmail/cf/" \
@@ -231,6 +233,7 @@ define(\`confCR_FILE', \`$SM_DIR/relay-domains')dnl
 define(\`HELP_FILE', \`$SM_DIR/helpfile')dnl
 define(\`ALIAS_FILE', \`$SM_DIR/aliases')dnl
 define(\`confDEAD_LETTER_DROP', \`$SM_DIR/dead.letter')dnl
+define(\`confSERVICE_SWITCH_FILE', \`$SM_DIR/service.switch')dnl
 define(\`confDONT_BLAME_SENDMAIL', \`TrustStickyBit')dnl
 define(\`confDONT_PROBE_INTERFACES', \`True')dnl
 define(\`confTO_IDENT', \`0')dnl
