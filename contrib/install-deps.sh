@@ -5,13 +5,16 @@
 #   test:  that plus the MTAs and tools the test suite drives.
 # Postfix is preseeded to "No configuration" so that installing it does
 # not configure or start a system mail server; the tests run their own
-# private instance.
+# private instance.  Sendmail is never installed: test/e2e/sendmail_lib.sh
+# fetches sendmail-bin and sendmail-cf with apt-get download and unpacks
+# them into the build dir; m4 builds its .cf, and the libraries listed
+# after m4 are what its binary links against.
 set -eu
 what=${1:-build}
 build="build-essential cmake pkg-config libmilter-dev libsqlite3-dev
 libpcre2-dev libidn2-dev libpsl-dev libicu-dev sqlite3"
 test="postfix sasl2-bin libsasl2-modules swaks miltertest faketime python3
-procps"
+procps m4 libwrap0 libdb5.3 libldap-2.5-0 libnsl2 libssl3"
 pkgs=$build
 [ "$what" = test ] && pkgs="$build $test"
 missing=

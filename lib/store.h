@@ -251,7 +251,7 @@ int store_admin_seen(struct store *s, time_t since, int max, store_row_fn fn,
 /*
  * store_admin_quarantine - quarantine rows newest first, only the held
  * ones unless all (id, ts, queue_id, login, mail_from, rcpts, subject,
- * reason, status); 0/-1
+ * reason, status, reviewed_by, reviewed_at); 0/-1
  */
 int store_admin_quarantine(struct store *s, int all, store_row_fn fn,
 			   void *arg);
@@ -260,9 +260,12 @@ int store_admin_quarantine(struct store *s, int all, store_row_fn fn,
 int store_admin_quarantine_get(struct store *s, const char *key,
 			       store_row_fn fn, void *arg);
 
-/* store_admin_quarantine_status - set row id's status; 1, 0 none, -1 */
+/*
+ * store_admin_quarantine_status - set row id's status, reviewed_by and
+ * reviewed_at; 1, 0 none, -1
+ */
 int store_admin_quarantine_status(struct store *s, long long id,
-				  const char *status, char *err,
-				  size_t errlen);
+				  const char *status, const char *reviewer,
+				  time_t when, char *err, size_t errlen);
 
 #endif

@@ -479,14 +479,14 @@ int store_admin_seen(struct store *s, time_t since, int max, store_row_fn fn,
 /*
  * store_admin_quarantine - quarantine rows, newest first: those still
  * held, or all of them.  Columns: id, ts, queue_id, login, mail_from,
- * rcpts, subject, reason, status.  0, or -1.
+ * rcpts, subject, reason, status, reviewed_by, reviewed_at.  0, or -1.
  */
 int store_admin_quarantine(struct store *s, int all, store_row_fn fn,
 			   void *arg)
 {
 	static const char sql[] =
 		"SELECT id, ts, queue_id, login, mail_from, rcpts, subject, "
-		"reason, status FROM quarantine "
+		"reason, status, reviewed_by, reviewed_at FROM quarantine "
 		"WHERE ?1 OR status = 'held' ORDER BY ts DESC, id DESC";
 	sqlite3_stmt *st;
 	int rc = -1;
@@ -529,7 +529,7 @@ int store_admin_quarantine_get(struct store *s, const char *key,
 {
 	static const char sql[] =
 		"SELECT id, ts, queue_id, login, mail_from, rcpts, subject, "
-		"reason, status FROM quarantine "
+		"reason, status, reviewed_by, reviewed_at FROM quarantine "
 		"WHERE id = ?1 OR queue_id = ?2 "
 		"ORDER BY id = ?1 DESC, ts DESC, id DESC LIMIT 1";
 	struct quarantine_pick p = { fn, arg, 0 };
@@ -556,15 +556,17 @@ int store_admin_quarantine_get(struct store *s, const char *key,
 }
 
 /*
- * store_admin_quarantine_status - set the status of quarantine row id.
- * 1 when set, 0 when there is no such row, -1 with err.
+ * store_admin_quarantine_status - set the status of quarantine row id
+ * and who reviewed it when (reviewer NULL: unknown).  1 when set, 0 when
+ * there is no such row, -1 with err.
  */
 int store_admin_quarantine_status(struct store *s, long long id,
-				  const char *status, char *err,
-				  size_t errlen)
+				  const char *status, const char *reviewer,
+				  time_t when, char *err, size_t errlen)
 {
 	static const char sql[] =
-		"UPDATE quarantine SET status = ?2 WHERE id = ?1";
+		"UPDATE quarantine SET status = ?2, reviewed_by = ?3, "
+		"reviewed_at = ?4 WHERE id = ?1";
 	sqlite3_stmt *st;
 	int rc = -1;
 
@@ -574,6 +576,8 @@ int store_admin_quarantine_status(struct store *s, long long id,
 	} else {
 		sqlite3_bind_int64(st, 1, (sqlite3_int64)id);
 		admin_text(st, 2, status);
+		admin_text(st, 3, reviewer);
+		sqlite3_bind_int64(st, 4, (sqlite3_int64)when);
 		if (sqlite3_step(st) == SQLITE_DONE)
 			rc = sqlite3_changes(s->db) > 0;
 		else

@@ -86,6 +86,12 @@ void ctl_format_time(time_t t, char *buf, size_t len);
 /* ctl_login - check and lower-case a login into buf; 0, or -1 */
 int ctl_login(const char *arg, char *buf, size_t len);
 
+/*
+ * ctl_admin_name - who runs this: $SUDO_USER when set, else the name of
+ * the real uid (its number when it has none), into buf; returns buf
+ */
+const char *ctl_admin_name(char *buf, size_t len);
+
 /* ctl_status.c ----------------------------------------------------- */
 
 /* A login's users row, or the defaults when it has none. */
@@ -127,6 +133,49 @@ int ctl_cmd_quarantine(struct ctl *ctl, int argc, char **argv);
  * and write an events row; prints the outcome.  CTL_OK or CTL_ERROR.
  */
 int ctl_quarantine_act(struct ctl *ctl, const char *key, int release);
+
+/* ctl_mta.c, ctl_mta_sendmail.c ------------------------------------ */
+
+/* What the MTA actions return. */
+enum { CTL_MTA_FAIL = -1, CTL_MTA_OK = 0, CTL_MTA_GONE = 1 };
+
+/* The MTA of the config, with its queue as listed when opened. */
+struct ctl_mta;
+
+/*
+ * ctl_mta_open - the MTA named by the config's MTA key (Postfix without
+ * a config, i.e. with -d), its queue listed once; NULL after ctl_error()
+ */
+struct ctl_mta *ctl_mta_open(const struct ctl *ctl);
+
+/* ctl_mta_name - "Postfix" or "Sendmail" */
+const char *ctl_mta_name(const struct ctl_mta *m);
+
+/*
+ * ctl_mta_where - where the listing has queue id qid: "hold" (Postfix)
+ * or "quarantine" (Sendmail) when quarantined, another queue's name
+ * ("deferred", "queue", ...), or "gone"; *held (may be NULL) is set to 1
+ * for the quarantine.  The string lives as long as m.
+ */
+const char *ctl_mta_where(const struct ctl_mta *m, const char *qid,
+			  int *held);
+
+/* ctl_mta_show - print qid's message on stdout: CTL_MTA_OK/GONE/FAIL */
+int ctl_mta_show(struct ctl_mta *m, const char *qid);
+
+/*
+ * ctl_mta_release - take qid out of the quarantine and have the MTA
+ * deliver it now (a message in another queue is just delivered):
+ * CTL_MTA_OK, CTL_MTA_GONE (the MTA does not have it) or CTL_MTA_FAIL
+ * (said).  Output of a failing tool goes to stderr.
+ */
+int ctl_mta_release(struct ctl_mta *m, const char *qid);
+
+/* ctl_mta_delete - remove quarantined qid: CTL_MTA_OK/GONE/FAIL */
+int ctl_mta_delete(struct ctl_mta *m, const char *qid);
+
+/* ctl_mta_free - close; NULL is fine */
+void ctl_mta_free(struct ctl_mta *m);
 
 /* ctl_out.c -------------------------------------------------------- */
 

@@ -24,10 +24,12 @@
 #include <ctype.h>
 #include <errno.h>
 #include <limits.h>
+#include <pwd.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "conf.h"
 #include "ctl.h"
@@ -294,6 +296,29 @@ void ctl_format_time(time_t t, char *buf, size_t len)
 	/* +0200 to +02:00 */
 	memmove(buf + n - 1, buf + n - 2, 3);
 	buf[n - 2] = ':';
+}
+
+/*
+ * ctl_admin_name - who runs this: $SUDO_USER when set, else the name of
+ * the real uid (its number when it has none); control characters become
+ * '?'.  Returns buf.
+ */
+const char *ctl_admin_name(char *buf, size_t len)
+{
+	const char *sudo = getenv("SUDO_USER");
+	struct passwd *pw;
+	size_t i;
+
+	if (sudo && *sudo)
+		snprintf(buf, len, "%s", sudo);
+	else if ((pw = getpwuid(getuid())) != NULL)
+		snprintf(buf, len, "%s", pw->pw_name);
+	else
+		snprintf(buf, len, "uid %lu", (unsigned long)getuid());
+	for (i = 0; buf[i]; i++)
+		if ((unsigned char)buf[i] < 0x20 || buf[i] == 0x7f)
+			buf[i] = '?';
+	return buf;
 }
 
 /* ctl_login - check and lower-case a login into buf; 0, or -1 */

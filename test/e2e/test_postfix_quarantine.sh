@@ -3,7 +3,8 @@
 # Postfix: a quarantine stage at 0 holds every message; list (text and
 # --json) shows the held rows and that Postfix has them, show prints the
 # message, release delivers one to the sink, delete removes the other,
-# and a second release of the deleted one fails with a clear message.
+# and a second release of the deleted one fails with a clear message;
+# every release, delete and gone records reviewed_by and reviewed_at.
 
 . "$(dirname "$0")/lib.sh"
 
@@ -29,11 +30,19 @@ json_check()
 	python3 -c "import json,sys; d=json.load(sys.stdin); sys.exit(0 if ($1) else 1)"
 }
 
+# reviewed_now - ID WHO: row ID was reviewed by WHO within the last minute
+reviewed_now()
+{
+	sql_is "SELECT reviewed_by = '$2' AND reviewed_at BETWEEN strftime('%s','now') - 60 AND strftime('%s','now') FROM quarantine WHERE id=$1" 1
+}
+
 # not_held - QUEUEID: true when Postfix does not hold QUEUEID
 not_held()
 {
 	! pf_hold_ids | grep -qx "$1"
 }
+
+ADMIN=${SUDO_USER:-$(id -un)}
 
 say "=== quarantine stage at 0"
 og_init
@@ -76,12 +85,16 @@ check "quarantine release $ID1 succeeds" ogctl quarantine release "$ID1"
 check "the released message reaches the sink" sink_wait 1
 check "it is at the sink" sink_has "quarantine-one"
 expect_eq "its row is released" released "$(qstatus "$ID1")"
+check "reviewed by $ADMIN, now" reviewed_now "$ID1" "$ADMIN"
 expect_eq "a release event is written" 1 \
 	"$(sql "SELECT COUNT(*) FROM events WHERE kind='admin' AND action='release' AND queue_id='$QID1'")"
 
-check "quarantine delete $ID2 succeeds" ogctl quarantine delete "$ID2"
+check "quarantine delete $ID2 (under sudo) succeeds" \
+	env SUDO_USER=postmaster-e2e "$OUTGUARDCTL" -d "$OG_DB" \
+	quarantine delete "$ID2"
 check "it is gone from the hold queue" not_held "$QID2"
 expect_eq "its row is deleted" deleted "$(qstatus "$ID2")"
+check "reviewed by the sudo user, now" reviewed_now "$ID2" postmaster-e2e
 expect_eq "a delete event is written" 1 \
 	"$(sql "SELECT COUNT(*) FROM events WHERE kind='admin' AND action='delete' AND queue_id='$QID2'")"
 
@@ -100,7 +113,13 @@ check_fails "show of the lost message fails" ogctl quarantine show "$ID3"
 check_fails "release of the lost message fails" \
 	ogctl quarantine release "$ID3"
 expect_eq "its row is marked gone" gone "$(qstatus "$ID3")"
-check "list --all shows all three rows" json_check "len(d)==3" \
+check "and reviewed by $ADMIN, now" reviewed_now "$ID3" "$ADMIN"
+check "list --all shows all three rows, each reviewed" json_check \
+	"len(d)==3 and all(r['reviewed_by'] and r['reviewed_at'] for r in d)" \
 	<<<"$(ogctl quarantine list --all --json)"
+check "list --all prints who reviewed" grep -q "postmaster-e2e" \
+	<<<"$(ogctl quarantine list --all)"
+check "show prints who reviewed and when" grep -q "^REVIEWED AT: *2" \
+	<<<"$(ogctl quarantine show "$ID2" 2>/dev/null)"
 
 e2e_finish
