@@ -33,7 +33,8 @@
 #define STORE_BATCH_MAX 2000
 
 enum op_kind {
-	OP_MESSAGE, OP_SESSION, OP_EVENT, OP_QUARANTINE, OP_STATUS, OP_SEEN
+	OP_MESSAGE, OP_SESSION, OP_EVENT, OP_QUARANTINE, OP_STATUS, OP_SEEN,
+	OP_TRIP, OP_TRIP_HELD
 };
 
 struct store_op {
@@ -51,7 +52,9 @@ static const char *const op_sql[] = {
 	[OP_SESSION] = "INSERT INTO session_log (ts, login, client_addr, "
 		       "network) VALUES (?1, ?3, ?4, ?5)",
 	[OP_EVENT] = "INSERT INTO events (ts, login, client_addr, queue_id, "
-		     "kind, action, detail) VALUES (?1, ?3, ?4, ?5, ?6, ?7, ?8)",
+		     "kind, action, detail, incident_id) VALUES (?1, ?3, ?4, "
+		     "?5, ?6, ?7, ?8, (SELECT id FROM incidents WHERE "
+		     "login = ?3 AND status = 'open'))",
 	[OP_QUARANTINE] = "INSERT INTO quarantine (ts, queue_id, login, "
 			  "mail_from, rcpts, subject, reason) "
 			  "VALUES (?1, ?3, ?4, ?5, ?6, ?7, ?8)",
@@ -64,8 +67,11 @@ static const char *const op_sql[] = {
 		    "hits, rule) VALUES (?3, ?1, ?1, 1, ?4) "
 		    "ON CONFLICT(domain) DO UPDATE SET last_seen = ?1, "
 		    "hits = hits + 1",
+	[OP_TRIP] = store_trip_sql,
+	[OP_TRIP_HELD] = store_trip_held_sql,
 };
 #define NOPS (sizeof(op_sql) / sizeof(op_sql[0]))
+_Static_assert(NOPS <= STORE_WCONN_STMTS, "store_wconn has too few statements");
 
 /* op_free - free one op */
 static void op_free(struct store_op *op)
@@ -539,6 +545,16 @@ void store_set_status(struct store *s, const char *login,
 	const char *v[6] = { login, engine_user_status_name(status), note };
 
 	enqueue(s, login, op_new(OP_STATUS, time(NULL), 0, v), 0, 0);
+}
+
+/* store_add_trip - queue an incident's trip, then link its held mail */
+void store_add_trip(struct store *s, const struct store_trip *t)
+{
+	const char *v[6] = { t->login, t->kind, t->action, t->trigger,
+			     t->counts };
+
+	enqueue(s, t->login, op_new(OP_TRIP, t->ts, 0, v), 0, 0);
+	enqueue(s, t->login, op_new(OP_TRIP_HELD, t->ts, 0, v), 0, 0);
 }
 
 /* store_add_seen - queue a seen_domains hit */
