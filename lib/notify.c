@@ -214,7 +214,7 @@ static void run_one(struct notify *n, struct notify_task *t)
 	const char *command = t->command ? t->command : n->command;
 	int timeout = t->timeout > 0 ? t->timeout : NOTIFY_TIMEOUT;
 	int sv[2] = { -1, -1 }, status, rc;
-	time_t start = time(NULL);
+	struct timespec start, now;
 	size_t sent = 0;
 	pid_t pid;
 
@@ -233,13 +233,17 @@ static void run_one(struct notify *n, struct notify_task *t)
 		return;
 	}
 	log_msg(LOG_INFO, "notify: %s started (pid %ld)", t->what, (long)pid);
+	clock_gettime(CLOCK_MONOTONIC, &start);
 	for (;;) {
 		if (t->input != NULL)
 			feed(t, &sv[0], &sent);
 		rc = waitpid(pid, &status, WNOHANG);
 		if (rc == pid || (rc < 0 && errno != EINTR))
 			break;
-		if (time(NULL) - start >= timeout) {
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		if ((now.tv_sec - start.tv_sec) * 1000L +
+			    (now.tv_nsec - start.tv_nsec) / 1000000 >=
+		    timeout * 1000L) {
 			kill(-pid, SIGKILL);
 			waitpid(pid, &status, 0);
 			log_msg(LOG_ERR, "notify: %s ran over %ds and was "

@@ -128,6 +128,15 @@ int ctl_cmd_quarantine(struct ctl *ctl, int argc, char **argv);
  */
 int ctl_quarantine_act(struct ctl *ctl, const char *key, int release);
 
+/* ctl_incidents.c -------------------------------------------------- */
+
+/*
+ * ctl_cmd_incidents - list [--all] [--since WHEN] [--login LOGIN]
+ * [--limit N] | show ID | release ID | delete ID [--unblock] |
+ * close ID [NOTE...]
+ */
+int ctl_cmd_incidents(struct ctl *ctl, int argc, char **argv);
+
 /* ctl_out.c -------------------------------------------------------- */
 
 enum ctl_type {
