@@ -52,6 +52,7 @@ struct store {
 	struct store_op *q_head, *q_tail;
 	long q_len;
 	long q_committed, q_enqueued;
+	int q_writing;		  /* a batch taken off the queue is written */
 	long keep_counters, keep_events; /* retention, seconds */
 	int commits_since_checkpoint;	/* writer thread only */
 	dev_t st_dev;		  /* the file opened, to notice removal */

@@ -272,9 +272,11 @@ static int drain(struct store *s, struct store_wconn *w)
 	pthread_mutex_lock(&s->q_lock);
 	while (s->q_head != NULL && rc == 0) {
 		batch = take_batch(s, &n);
+		s->q_writing = 1;
 		pthread_mutex_unlock(&s->q_lock);
 		rc = write_batch(s, w, batch);
 		pthread_mutex_lock(&s->q_lock);
+		s->q_writing = 0;
 		if (rc < 0) {
 			put_back(s, batch, n);
 			break;
@@ -307,7 +309,8 @@ void store_flush(struct store *s)
 	until.tv_sec += 5;
 	pthread_mutex_lock(&s->q_lock);
 	target = s->q_enqueued;
-	while (s->q_committed < target && s->q_head != NULL) {
+	while (s->q_committed < target &&
+	       (s->q_head != NULL || s->q_writing)) {
 		pthread_cond_signal(&s->q_cond);
 		if (pthread_cond_timedwait(&s->q_done, &s->q_lock, &until))
 			break;
