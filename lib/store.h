@@ -176,12 +176,11 @@ struct store_trip {
 };
 
 /*
- * store_add_trip - open an incident for t->login with this trip, or
- * count it on the login's open one (keeping the worse action); either
- * way the networks of the login's recent sessions are recorded and its
- * held quarantine rows of the last hour without an incident join it.
- * Queue it before the trip's events row, which then names the incident.
- * Strings are copied.
+ * store_add_trip - open an incident for t->login with this trip and the
+ * networks of the login's sessions of the last hour, or count it on the
+ * login's open one (keeping the worse action; the networks are counted
+ * again at most once a minute).  Queue it before the trip's events and
+ * quarantine rows: they then name the incident.  Strings are copied.
  */
 void store_add_trip(struct store *s, const struct store_trip *t);
 

@@ -6,17 +6,18 @@
  *	#include "store.h"
  * DESCRIPTION
  *	A trip (store_add_trip, queued like every write of the mail path)
- *	is two statements run by the writer: an upsert that opens the
- *	login's incident or counts the trip on its open one (at most one
- *	open per login: the partial unique index incidents_open), then an
- *	update that gives the login's held quarantine rows of the last
- *	hour that have no incident this one.  The events row queued after
- *	the trip names the open incident (store_write.c).
+ *	is one upsert run by the writer: it opens the login's incident or
+ *	counts the trip on its open one (at most one open per login: the
+ *	partial unique index incidents_open).  The events and quarantine
+ *	rows queued after it name the open incident (store_write.c), so
+ *	the guard reports a trip before it writes the message's rows.
  *
  *	The networks of an incident are the distinct session_log networks
- *	of the login from an hour before it opened on, recomputed at each
- *	trip, at most 64 of them.  The worst action is kept
- *	by the order of action.h, spelled out in SQL below.
+ *	of the login from an hour before it opened on, at most 64 of
+ *	them: counted when it opens and again by the first trip of every
+ *	later minute, so that an attack's thousands of trips do not each
+ *	scan the login's sessions.  The worst action is kept by the order
+ *	of action.h, spelled out in SQL below.
  *
  *	store_incident_open() is the notifier thread's read, on the main
  *	connection after the writer has committed what was queued; the
@@ -40,7 +41,7 @@
 	"FROM session_log WHERE login = ?3 AND ts > " t " - 3600 AND "      \
 	"network IS NOT NULL ORDER BY network LIMIT 64))"
 
-/* The writer's statements: ?1 ts, ?3 login, ?4 kind, ?5 action, ?6
+/* The writer's statement: ?1 ts, ?3 login, ?4 kind, ?5 action, ?6
  * trigger, ?7 counts (store_write.c binds them). */
 const char store_trip_sql[] =
 	"INSERT INTO incidents (login, opened, updated, kind, action, "
@@ -50,13 +51,9 @@ const char store_trip_sql[] =
 	"updated = max(updated, excluded.updated), trips = trips + 1, "
 	"action = CASE WHEN " RANK("excluded.action") " > " RANK("action")
 	" THEN excluded.action ELSE action END, "
-	"networks = coalesce(" NETWORKS_SINCE("incidents.opened")
-	", networks)";
-
-const char store_trip_held_sql[] =
-	"UPDATE quarantine SET incident_id = (SELECT id FROM incidents "
-	"WHERE login = ?3 AND status = 'open') WHERE login = ?3 AND "
-	"status = 'held' AND incident_id IS NULL AND ts > ?1 - 3600";
+	"networks = CASE WHEN excluded.updated / 60 > updated / 60 THEN "
+	"coalesce(" NETWORKS_SINCE("incidents.opened") ", networks) "
+	"ELSE networks END";
 
 /* text_col - column i of st as text, or "" */
 static const char *text_col(sqlite3_stmt *st, int i)

@@ -112,8 +112,8 @@ void store_prune(struct store *s, sqlite3 *db, time_t now);
 /* store_pend_free - drop the pending table */
 void store_pend_free(struct store *s);
 
-/* The writer's statements of a trip, store_incident.c */
-extern const char store_trip_sql[], store_trip_held_sql[];
+/* The writer's statement of a trip, store_incident.c */
+extern const char store_trip_sql[];
 
 /*
  * The admin helpers of store_admin.c, for store_incident.c: prepare on

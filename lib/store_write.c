@@ -34,7 +34,7 @@
 
 enum op_kind {
 	OP_MESSAGE, OP_SESSION, OP_EVENT, OP_QUARANTINE, OP_STATUS, OP_SEEN,
-	OP_TRIP, OP_TRIP_HELD
+	OP_TRIP
 };
 
 struct store_op {
@@ -56,8 +56,9 @@ static const char *const op_sql[] = {
 		     "?5, ?6, ?7, ?8, (SELECT id FROM incidents WHERE "
 		     "login = ?3 AND status = 'open'))",
 	[OP_QUARANTINE] = "INSERT INTO quarantine (ts, queue_id, login, "
-			  "mail_from, rcpts, subject, reason) "
-			  "VALUES (?1, ?3, ?4, ?5, ?6, ?7, ?8)",
+			  "mail_from, rcpts, subject, reason, incident_id) "
+			  "VALUES (?1, ?3, ?4, ?5, ?6, ?7, ?8, (SELECT id FROM "
+			  "incidents WHERE login = ?4 AND status = 'open'))",
 	[OP_STATUS] = "INSERT INTO users (login, status, note, changed) "
 		      "VALUES (?3, ?4, ?5, ?1) ON CONFLICT(login) DO UPDATE "
 		      "SET status = CASE WHEN status = 'blocked' THEN status "
@@ -68,7 +69,6 @@ static const char *const op_sql[] = {
 		    "ON CONFLICT(domain) DO UPDATE SET last_seen = ?1, "
 		    "hits = hits + 1",
 	[OP_TRIP] = store_trip_sql,
-	[OP_TRIP_HELD] = store_trip_held_sql,
 };
 #define NOPS (sizeof(op_sql) / sizeof(op_sql[0]))
 _Static_assert(NOPS <= STORE_WCONN_STMTS, "store_wconn has too few statements");
@@ -550,14 +550,13 @@ void store_set_status(struct store *s, const char *login,
 	enqueue(s, login, op_new(OP_STATUS, time(NULL), 0, v), 0, 0);
 }
 
-/* store_add_trip - queue an incident's trip, then link its held mail */
+/* store_add_trip - queue a trip for the login's incident */
 void store_add_trip(struct store *s, const struct store_trip *t)
 {
 	const char *v[6] = { t->login, t->kind, t->action, t->trigger,
 			     t->counts };
 
 	enqueue(s, t->login, op_new(OP_TRIP, t->ts, 0, v), 0, 0);
-	enqueue(s, t->login, op_new(OP_TRIP_HELD, t->ts, 0, v), 0, 0);
 }
 
 /* store_add_seen - queue a seen_domains hit */
