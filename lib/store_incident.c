@@ -16,7 +16,8 @@
  *	of the login from an hour before it opened on, at most 64 of
  *	them: counted when it opens and again by the first trip of every
  *	later minute, so that an attack's thousands of trips do not each
- *	scan the login's sessions.  The worst action is kept by the order
+ *	scan the login's sessions (the VALUES of the upsert are computed
+ *	before the conflict is found, hence the EXISTS there).  The worst action is kept by the order
  *	of action.h, spelled out in SQL below.
  *
  *	store_incident_open() is the notifier thread's read, on the main
@@ -46,7 +47,8 @@
 const char store_trip_sql[] =
 	"INSERT INTO incidents (login, opened, updated, kind, action, "
 	"trigger, counts, networks) VALUES (?3, ?1, ?1, ?4, ?5, ?6, ?7, "
-	NETWORKS_SINCE("?1") ") "
+	"CASE WHEN EXISTS (SELECT 1 FROM incidents WHERE login = ?3 AND "
+	"status = 'open') THEN NULL ELSE " NETWORKS_SINCE("?1") " END) "
 	"ON CONFLICT (login) WHERE status = 'open' DO UPDATE SET "
 	"updated = max(updated, excluded.updated), trips = trips + 1, "
 	"action = CASE WHEN " RANK("excluded.action") " > " RANK("action")
