@@ -105,7 +105,7 @@ int guard_alert_due(struct guard *g, const char *login,
 /*
  * guard_trip - queue a trip of c's login (a decision that is not an
  * accept, a store error or a blocked login's refusal) for its incident;
- * before the decision's events row
+ * before the decision's events and quarantine rows
  */
 void guard_trip(struct guard_conn *c, enum action action, const char *kind,
 		const char *reason);

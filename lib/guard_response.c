@@ -7,7 +7,8 @@
  *	accept, a store error, or the refusal of a login already blocked.
  *	guard_trip() queues it for the store, which opens the login's
  *	incident or adds to the open one (store_incident.c), before the
- *	decision's events row so that the row names the incident.
+ *	decision's events and quarantine rows so that they name the
+ *	incident.
  *
  *	guard_respond() then, off the mail path on the notifier thread:
  *	when a limit blocks the login, runs settings' block_command with
@@ -15,9 +16,10 @@
  *	OUTGUARD_CLIENT, killed after block_command_timeout seconds
  *	(default 30); and when alert_address is set, mails a report
  *	through alert_sendmail (default "/usr/sbin/sendmail -i -t") on a
- *	login's first trip in the window and on every block.  Both read
- *	the incident's id, networks and held mail on the notifier thread,
- *	after the writer has committed the trip.
+ *	login's first trip in the window and on every block.  Their
+ *	prepare functions read the incident (id; for the mail also its
+ *	networks and held mail) on the notifier thread, after the writer
+ *	has committed what was queued.
  *
  *	The mail's header fields carry only printable ASCII (anything
  *	else becomes "?"); its body is UTF-8 with control characters
