@@ -75,12 +75,17 @@ static void eom_refuse(struct guard_conn *c, const struct verdict *v,
 	guard_report(c, v, v->action, "message refused at end-of-data");
 }
 
-/* eom_stage - apply the header or quarantine stage */
+/*
+ * eom_stage - apply the header or quarantine stage; the report comes
+ * first, so that the quarantine row names the incident it opens
+ */
 static void eom_stage(struct guard_conn *c, struct guard_eom *out)
 {
 	const char *name;
 	struct store_quarantine q;
 
+	if (c->stage.action != ACTION_ACCEPT)
+		guard_report(c, &c->stage, c->stage.action, NULL);
 	out->action = c->stage.action;
 	if (c->stage.action == ACTION_HEADER) {
 		name = policy_setting(c->pol, "header_name", "X-Outguard");
@@ -104,8 +109,6 @@ static void eom_stage(struct guard_conn *c, struct guard_eom *out)
 		q.reason = c->stage.reason;
 		store_add_quarantine(c->g->store, &q);
 	}
-	if (c->stage.action != ACTION_ACCEPT)
-		guard_report(c, &c->stage, c->stage.action, NULL);
 }
 
 /*

@@ -129,6 +129,30 @@ void guard_report(struct guard_conn *c, const struct verdict *v,
  */
 void guard_finding(struct guard_conn *c, const struct check_finding *f);
 
+/*
+ * guard_alert_due - 1 when this trip of login should raise an alert: the
+ * first of its key (login and v->limit_id) within window_s (0: an hour)
+ */
+int guard_alert_due(struct guard *g, const char *login,
+		    const struct verdict *v, long window_s, time_t now);
+
+/*
+ * guard_trip - queue a trip of c's login (a decision that is not an
+ * accept, a store error or a blocked login's refusal) for its incident;
+ * before the decision's events and quarantine rows
+ */
+void guard_trip(struct guard_conn *c, enum action action, const char *kind,
+		const char *reason);
+
+/*
+ * guard_respond - after a trip: block_command when a limit blocks the
+ * login, and the alert mail when due; vars are the NotifyCommand
+ * variables of the decision; window_s the deciding limit's (0: an hour)
+ */
+void guard_respond(struct guard_conn *c, const struct verdict *v,
+		   enum action action, const char *const *vars,
+		   long window_s);
+
 /* guard_reply - fill the SMTP reply for a refusing verdict */
 void guard_reply_for(const struct policy *pol, const struct verdict *v,
 		     enum action action, struct guard_reply *r);

@@ -5,7 +5,9 @@
  *	Every decision that is not a plain accept gets an events row and
  *	one log line "QUEUEID: login=... action=... reason=...".  The first
  *	trip of a login in a limit's window, every block, and every
- *	decision about a login on watch also run NotifyCommand.  Reply
+ *	decision about a login on watch also run NotifyCommand.  A trip of
+ *	an authenticated login also goes to its incident, block_command
+ *	and the alert mail (guard_response.c).  Reply
  *	texts come from settings so a site can say what its users should
  *	do.
  */
@@ -84,9 +86,9 @@ void guard_reply_for(const struct policy *pol, const struct verdict *v,
 	}
 }
 
-/* alert_due - 1 when this trip of login should raise an alert */
-static int alert_due(struct guard *g, const char *login,
-		     const struct verdict *v, long window_s, time_t now)
+/* guard_alert_due - 1 when this trip of login should raise an alert */
+int guard_alert_due(struct guard *g, const char *login,
+		    const struct verdict *v, long window_s, time_t now)
 {
 	unsigned h = 2166136261u, i;
 	struct guard_alert_slot *slot;
@@ -120,12 +122,12 @@ static long limit_window(const struct guard_conn *c, const struct verdict *v)
 	return 0;
 }
 
-/* alert - run NotifyCommand for a decision */
-static void alert(struct guard_conn *c, const struct verdict *v,
-		  enum action action, const char *qid)
+/* report_vars - the OUTGUARD_* variables of a decision, into vars[] */
+static void report_vars(struct guard_conn *c, const struct verdict *v,
+			enum action action, const char *qid, char *ts,
+			size_t tslen, const char *vars[20])
 {
-	char ts[32];
-	const char *vars[] = {
+	const char *const list[] = {
 		"OUTGUARD_EVENT", action == ACTION_BLOCK ? "block"
 							 : kind_names[v->kind],
 		"OUTGUARD_LOGIN", c->login,
@@ -139,8 +141,16 @@ static void alert(struct guard_conn *c, const struct verdict *v,
 		NULL,
 	};
 
-	snprintf(ts, sizeof(ts), "%lld", (long long)time(NULL));
-	notify_send(c->g->notify, vars);
+	snprintf(ts, tslen, "%lld", (long long)time(NULL));
+	memcpy(vars, list, sizeof(list));
+}
+
+/* is_trip - 1 when the decision counts for the login's incident */
+static int is_trip(const struct guard_conn *c, const struct verdict *v,
+		   enum action action)
+{
+	return c->login[0] && action != ACTION_ACCEPT &&
+	       v->kind != VERDICT_STORE && v->kind != VERDICT_BLOCKED;
 }
 
 /* guard_report - events row, log line and maybe an alert */
@@ -150,12 +160,16 @@ void guard_report(struct guard_conn *c, const struct verdict *v,
 	const char *qid = c->queue_id[0] ? c->queue_id : "NOQUEUE";
 	const char *login = c->login[0] ? c->login : "-";
 	const char *kind = kind_names[v->kind];
+	const char *vars[20];
+	int trip = is_trip(c, v, action);
 	struct store_event e;
 	time_t now = time(NULL);
-	char full[400];
+	char full[400], ts[32];
 
 	snprintf(full, sizeof(full), "%s%s%s", v->reason, detail ? "; " : "",
 		 detail ? detail : "");
+	if (trip)	/* first, so that the events row names the incident */
+		guard_trip(c, action, kind, full);
 	e.ts = now;
 	e.login = c->login[0] ? c->login : NULL;
 	e.client_addr = c->client_addr[0] ? c->client_addr : NULL;
@@ -170,12 +184,15 @@ void guard_report(struct guard_conn *c, const struct verdict *v,
 		kind, full);
 	if (!c->login[0] || v->kind == VERDICT_STORE)
 		return;
+	report_vars(c, v, action, qid, ts, sizeof(ts), vars);
 	if (action == ACTION_BLOCK && v->kind == VERDICT_LIMIT)
-		alert(c, v, action, qid);
+		notify_send(c->g->notify, vars);
 	else if (c->user.status == USER_WATCH ||
 		 (v->kind != VERDICT_BLOCKED &&
-		  alert_due(c->g, c->login, v, limit_window(c, v), now)))
-		alert(c, v, action, qid);
+		  guard_alert_due(c->g, c->login, v, limit_window(c, v), now)))
+		notify_send(c->g->notify, vars);
+	if (trip)
+		guard_respond(c, v, action, vars, limit_window(c, v));
 }
 
 /* seen_first - 1 the first time this process meets domain (remembered) */
@@ -248,7 +265,7 @@ void guard_finding(struct guard_conn *c, const struct check_finding *f)
 		struct verdict key = f->v;
 
 		key.limit_id = -(long)f->v.kind; /* once an hour per kind */
-		if (alert_due(c->g, c->login, &key, 3600, time(NULL)))
+		if (guard_alert_due(c->g, c->login, &key, 3600, time(NULL)))
 			finding_alert(c, f, kind_names[f->v.kind]);
 	}
 }

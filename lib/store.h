@@ -180,6 +180,43 @@ void store_add_quarantine(struct store *s, const struct store_quarantine *q);
  */
 void store_set_retention(struct store *s, long counters_s, long events_s);
 
+/* A login tripped a limit or check (not a store error). */
+struct store_trip {
+	time_t ts;
+	const char *login;	/* lower case, as the guard has it */
+	const char *kind;	/* events.kind */
+	const char *action;	/* action_name() */
+	const char *trigger;	/* the reason */
+	const char *counts;	/* "msg 12/1h, rcpt 600/1h, ..." or NULL */
+};
+
+/*
+ * store_add_trip - open an incident for t->login with this trip and the
+ * networks of the login's sessions of the last hour, or count it on the
+ * login's open one (keeping the worse action; the networks are counted
+ * again at most once a minute).  Queue it before the trip's events and
+ * quarantine rows: they then name the incident.  Strings are copied.
+ */
+void store_add_trip(struct store *s, const struct store_trip *t);
+
+/* The open incident of a login, as an alert tells it. */
+struct store_incident_brief {
+	long long id;
+	long trips;
+	char networks[512];	/* space separated */
+	long nheld;		/* quarantine rows still held */
+	char held[2048];	/* "QUEUEID subject" lines, the first ones */
+};
+
+/*
+ * store_incident_open - wait for the writer to commit what is queued
+ * (store_flush), then login's open incident into b.  1 when there is
+ * one, 0 when not, -1 on failure.  For the notifier thread, never the
+ * mail path.
+ */
+int store_incident_open(struct store *s, const char *login,
+			struct store_incident_brief *b);
+
 /* store_add_seen - count a hit of a suspicious domain in seen_domains */
 void store_add_seen(struct store *s, const char *domain, const char *rule,
 		    time_t ts);
@@ -259,6 +296,37 @@ int store_admin_quarantine(struct store *s, int all, store_row_fn fn,
 /* store_admin_quarantine_get - row by id, else by queue id; 1, 0, -1 */
 int store_admin_quarantine_get(struct store *s, const char *key,
 			       store_row_fn fn, void *arg);
+
+/*
+ * store_admin_incidents - incidents opened at or after since, newest
+ * first, open ones unless all, of login (NULL: any), at most max (0:
+ * all).  Columns: id, opened, updated, login, status, kind, action,
+ * trigger, trips, counts, networks, held, messages, closed, closed_by,
+ * outcome; 0/-1
+ */
+int store_admin_incidents(struct store *s, int all, time_t since,
+			  const char *login, int max, store_row_fn fn,
+			  void *arg);
+
+/* store_admin_incident_get - incident id (columns as above); 1, 0, -1 */
+int store_admin_incident_get(struct store *s, long long id, store_row_fn fn,
+			     void *arg);
+
+/*
+ * store_admin_incident_messages - quarantine rows of incident id, oldest
+ * first, only held ones if held_only (id, ts, queue_id, mail_from,
+ * rcpts, subject, reason, status); 0/-1
+ */
+int store_admin_incident_messages(struct store *s, long long id,
+				  int held_only, store_row_fn fn, void *arg);
+
+/*
+ * store_admin_incident_close - close open incident id with status,
+ * who and outcome; 1 closed, 0 no open incident id, -1 with err
+ */
+int store_admin_incident_close(struct store *s, long long id,
+			       const char *status, const char *by,
+			       const char *outcome, char *err, size_t errlen);
 
 /*
  * store_admin_quarantine_status - set row id's status, reviewed_by and

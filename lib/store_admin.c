@@ -587,3 +587,29 @@ int store_admin_quarantine_status(struct store *s, long long id,
 	pthread_mutex_unlock(&s->db_lock);
 	return rc;
 }
+
+/* store_admin_prepare - admin_prepare for the other store_*.c files */
+sqlite3_stmt *store_admin_prepare(struct store *s, const char *sql)
+{
+	return admin_prepare(s, sql);
+}
+
+/* store_admin_text - admin_text for the other store_*.c files */
+void store_admin_text(sqlite3_stmt *st, int i, const char *v)
+{
+	admin_text(st, i, v);
+}
+
+/* store_admin_rows - admin_rows for the other store_*.c files */
+int store_admin_rows(struct store *s, sqlite3_stmt *st, const char *what,
+		     store_row_fn fn, void *arg)
+{
+	return admin_rows(s, st, what, fn, arg);
+}
+
+/* store_admin_err - admin_err for the other store_*.c files */
+void store_admin_err(struct store *s, const char *what, char *err,
+		     size_t errlen)
+{
+	admin_err(s, what, err, errlen);
+}

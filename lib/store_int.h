@@ -19,10 +19,12 @@
 struct store_op;   /* a queued write, store_write.c */
 struct store_pend; /* per-login reservations and queued counts */
 
+#define STORE_WCONN_STMTS 12 /* kinds of queued writes, at most */
+
 /* A writing connection and its statements, prepared on first use. */
 struct store_wconn {
 	sqlite3 *db;
-	sqlite3_stmt *st[8];
+	sqlite3_stmt *st[STORE_WCONN_STMTS];
 };
 
 struct store {
@@ -50,6 +52,7 @@ struct store {
 	struct store_op *q_head, *q_tail;
 	long q_len;
 	long q_committed, q_enqueued;
+	int q_writing;		  /* a batch taken off the queue is written */
 	long keep_counters, keep_events; /* retention, seconds */
 	int commits_since_checkpoint;	/* writer thread only */
 	dev_t st_dev;		  /* the file opened, to notice removal */
@@ -108,5 +111,21 @@ void store_prune(struct store *s, sqlite3 *db, time_t now);
 
 /* store_pend_free - drop the pending table */
 void store_pend_free(struct store *s);
+
+/* The writer's statement of a trip, store_incident.c */
+extern const char store_trip_sql[];
+
+/*
+ * The admin helpers of store_admin.c, for store_incident.c: prepare on
+ * the main connection, bind text (NULL binds NULL), hand each row to fn
+ * and finalize (0 or -1, logged), the last error as "what: message".
+ * The caller holds s->db_lock.
+ */
+sqlite3_stmt *store_admin_prepare(struct store *s, const char *sql);
+void store_admin_text(sqlite3_stmt *st, int i, const char *v);
+int store_admin_rows(struct store *s, sqlite3_stmt *st, const char *what,
+		     store_row_fn fn, void *arg);
+void store_admin_err(struct store *s, const char *what, char *err,
+		     size_t errlen);
 
 #endif

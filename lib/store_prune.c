@@ -3,9 +3,9 @@
  *	store_prune - keep the database from growing without bound
  * DESCRIPTION
  *	Counter rows older than the longest window (plus a minute) and
- *	events and finished quarantine rows older than their retention are
- *	deleted, a few thousand rows per statement so the writer never
- *	holds the write lock for long.  Called by the writer once a minute.
+ *	events, finished quarantine rows and closed incidents older than
+ *	their retention are deleted, a few thousand rows per statement so
+ *	the writer never holds the write lock for long.  Called by the writer once a minute.
  */
 #include "log.h"
 #include "store_int.h"
@@ -22,6 +22,8 @@ static const char *const prune_sql[] = {
 	"WHERE ts < ?2 LIMIT 5000)",
 	"DELETE FROM quarantine WHERE id IN (SELECT id FROM quarantine "
 	"WHERE ts < ?2 AND status <> 'held' LIMIT 5000)",
+	"DELETE FROM incidents WHERE id IN (SELECT id FROM incidents "
+	"WHERE status <> 'open' AND closed < ?2 LIMIT 5000)",
 };
 
 /* prune_one - run one step of one statement; rows deleted, or -1 */

@@ -33,7 +33,8 @@
 #define STORE_BATCH_MAX 2000
 
 enum op_kind {
-	OP_MESSAGE, OP_SESSION, OP_EVENT, OP_QUARANTINE, OP_STATUS, OP_SEEN
+	OP_MESSAGE, OP_SESSION, OP_EVENT, OP_QUARANTINE, OP_STATUS, OP_SEEN,
+	OP_TRIP
 };
 
 struct store_op {
@@ -51,10 +52,13 @@ static const char *const op_sql[] = {
 	[OP_SESSION] = "INSERT INTO session_log (ts, login, client_addr, "
 		       "network) VALUES (?1, ?3, ?4, ?5)",
 	[OP_EVENT] = "INSERT INTO events (ts, login, client_addr, queue_id, "
-		     "kind, action, detail) VALUES (?1, ?3, ?4, ?5, ?6, ?7, ?8)",
+		     "kind, action, detail, incident_id) VALUES (?1, ?3, ?4, "
+		     "?5, ?6, ?7, ?8, (SELECT id FROM incidents WHERE "
+		     "login = ?3 AND status = 'open'))",
 	[OP_QUARANTINE] = "INSERT INTO quarantine (ts, queue_id, login, "
-			  "mail_from, rcpts, subject, reason) "
-			  "VALUES (?1, ?3, ?4, ?5, ?6, ?7, ?8)",
+			  "mail_from, rcpts, subject, reason, incident_id) "
+			  "VALUES (?1, ?3, ?4, ?5, ?6, ?7, ?8, (SELECT id FROM "
+			  "incidents WHERE login = ?4 AND status = 'open'))",
 	[OP_STATUS] = "INSERT INTO users (login, status, note, changed) "
 		      "VALUES (?3, ?4, ?5, ?1) ON CONFLICT(login) DO UPDATE "
 		      "SET status = CASE WHEN status = 'blocked' THEN status "
@@ -64,8 +68,10 @@ static const char *const op_sql[] = {
 		    "hits, rule) VALUES (?3, ?1, ?1, 1, ?4) "
 		    "ON CONFLICT(domain) DO UPDATE SET last_seen = ?1, "
 		    "hits = hits + 1",
+	[OP_TRIP] = store_trip_sql,
 };
 #define NOPS (sizeof(op_sql) / sizeof(op_sql[0]))
+_Static_assert(NOPS <= STORE_WCONN_STMTS, "store_wconn has too few statements");
 
 /* op_free - free one op */
 static void op_free(struct store_op *op)
@@ -266,9 +272,11 @@ static int drain(struct store *s, struct store_wconn *w)
 	pthread_mutex_lock(&s->q_lock);
 	while (s->q_head != NULL && rc == 0) {
 		batch = take_batch(s, &n);
+		s->q_writing = 1;
 		pthread_mutex_unlock(&s->q_lock);
 		rc = write_batch(s, w, batch);
 		pthread_mutex_lock(&s->q_lock);
+		s->q_writing = 0;
 		if (rc < 0) {
 			put_back(s, batch, n);
 			break;
@@ -301,7 +309,8 @@ void store_flush(struct store *s)
 	until.tv_sec += 5;
 	pthread_mutex_lock(&s->q_lock);
 	target = s->q_enqueued;
-	while (s->q_committed < target && s->q_head != NULL) {
+	while (s->q_committed < target &&
+	       (s->q_head != NULL || s->q_writing)) {
 		pthread_cond_signal(&s->q_cond);
 		if (pthread_cond_timedwait(&s->q_done, &s->q_lock, &until))
 			break;
@@ -549,6 +558,15 @@ void store_set_status(struct store *s, const char *login,
 	const char *v[6] = { login, engine_user_status_name(status), note };
 
 	enqueue(s, login, op_new(OP_STATUS, time(NULL), 0, v), 0, 0);
+}
+
+/* store_add_trip - queue a trip for the login's incident */
+void store_add_trip(struct store *s, const struct store_trip *t)
+{
+	const char *v[6] = { t->login, t->kind, t->action, t->trigger,
+			     t->counts };
+
+	enqueue(s, t->login, op_new(OP_TRIP, t->ts, 0, v), 0, 0);
 }
 
 /* store_add_seen - queue a seen_domains hit */

@@ -177,6 +177,15 @@ int ctl_mta_delete(struct ctl_mta *m, const char *qid);
 /* ctl_mta_free - close; NULL is fine */
 void ctl_mta_free(struct ctl_mta *m);
 
+/* ctl_incidents.c -------------------------------------------------- */
+
+/*
+ * ctl_cmd_incidents - list [--all] [--since WHEN] [--login LOGIN]
+ * [--limit N] | show ID | release ID | delete ID [--unblock] |
+ * close ID [NOTE...]
+ */
+int ctl_cmd_incidents(struct ctl *ctl, int argc, char **argv);
+
 /* ctl_out.c -------------------------------------------------------- */
 
 enum ctl_type {

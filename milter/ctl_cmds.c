@@ -318,5 +318,11 @@ const struct ctl_cmd ctl_cmds[] = {
 	{ "quarantine", "list [--all] | show ID | release ID | delete ID",
 	  "review held mail: list it, show one, deliver it or delete it",
 	  ctl_cmd_quarantine },
+	{ "incidents", "list [--all] [--since DURATION|EPOCH|DATE] "
+		       "[--login LOGIN] [--limit N] | show ID | release ID | "
+		       "delete ID [--unblock] | close ID [NOTE...]",
+	  "what tripped, per login: list, show; release or delete all its "
+	  "held mail and reset (release: unblock) the login; or close",
+	  ctl_cmd_incidents },
 	{ NULL, NULL, NULL, NULL },
 };

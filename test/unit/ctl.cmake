@@ -6,3 +6,6 @@ add_test(NAME ctl_commands
 add_test(NAME ctl_rules
   COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/test_ctl_rules.sh
           $<TARGET_FILE:outguard> $<TARGET_FILE:outguardctl>)
+add_test(NAME ctl_incidents
+  COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/test_ctl_incidents.sh
+          $<TARGET_FILE:outguard> $<TARGET_FILE:outguardctl>)

@@ -1,0 +1,273 @@
+/*
+ * NAME
+ *	store_incident - incidents: the trips the writer records, the
+ *	read behind an alert, and outguardctl's queries
+ * SYNOPSIS
+ *	#include "store.h"
+ * DESCRIPTION
+ *	A trip (store_add_trip, queued like every write of the mail path)
+ *	is one upsert run by the writer: it opens the login's incident or
+ *	counts the trip on its open one (at most one open per login: the
+ *	partial unique index incidents_open).  The events and quarantine
+ *	rows queued after it name the open incident (store_write.c), so
+ *	the guard reports a trip before it writes the message's rows.
+ *
+ *	The networks of an incident are the distinct session_log networks
+ *	of the login from an hour before it opened on, at most 64 of
+ *	them: counted when it opens and again by the first trip of every
+ *	later minute, so that an attack's thousands of trips do not each
+ *	scan the login's sessions (the VALUES of the upsert are computed
+ *	before the conflict is found, hence the EXISTS there).  The worst action is kept by the order
+ *	of action.h, spelled out in SQL below.
+ *
+ *	store_incident_open() is the notifier thread's read, on the main
+ *	connection after the writer has committed what was queued; the
+ *	store_admin_incident* functions are outguardctl's, synchronous.
+ * DIAGNOSTICS
+ *	Reads return -1 and log through store_fail(); changes return -1
+ *	with the cause in err.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "store_int.h"
+
+/* the order of action severity; instr() of " name " gives the rank */
+#define ACTION_RANKS "' accept header quarantine tempfail reject discard block '"
+#define RANK(x) "instr(" ACTION_RANKS ", ' ' || " x " || ' ')"
+#define NETWORKS_SINCE(t)                                                   \
+	"(SELECT group_concat(network, ' ') FROM (SELECT DISTINCT network " \
+	"FROM session_log WHERE login = ?3 AND ts > " t " - 3600 AND "      \
+	"network IS NOT NULL ORDER BY network LIMIT 64))"
+
+/* The writer's statement: ?1 ts, ?3 login, ?4 kind, ?5 action, ?6
+ * trigger, ?7 counts (store_write.c binds them). */
+const char store_trip_sql[] =
+	"INSERT INTO incidents (login, opened, updated, kind, action, "
+	"trigger, counts, networks) VALUES (?3, ?1, ?1, ?4, ?5, ?6, ?7, "
+	"CASE WHEN EXISTS (SELECT 1 FROM incidents WHERE login = ?3 AND "
+	"status = 'open') THEN NULL ELSE " NETWORKS_SINCE("?1") " END) "
+	"ON CONFLICT (login) WHERE status = 'open' DO UPDATE SET "
+	"updated = max(updated, excluded.updated), trips = trips + 1, "
+	"action = CASE WHEN " RANK("excluded.action") " > " RANK("action")
+	" THEN excluded.action ELSE action END, "
+	"networks = CASE WHEN excluded.updated / 60 > updated / 60 THEN "
+	"coalesce(" NETWORKS_SINCE("incidents.opened") ", networks) "
+	"ELSE networks END";
+
+/* text_col - column i of st as text, or "" */
+static const char *text_col(sqlite3_stmt *st, int i)
+{
+	const char *t = (const char *)sqlite3_column_text(st, i);
+
+	return t ? t : "";
+}
+
+/* held_lines - b->held: "QUEUEID subject" lines of incident b->id */
+static int held_lines(sqlite3 *db, struct store_incident_brief *b)
+{
+	static const char sql[] =
+		"SELECT queue_id, subject FROM quarantine WHERE incident_id "
+		"= ?1 AND status = 'held' ORDER BY id";
+	sqlite3_stmt *st;
+	char line[400];
+	size_t n = 0;
+	int rc, len;
+
+	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
+		return -1;
+	sqlite3_bind_int64(st, 1, b->id);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		b->nheld++;
+		len = snprintf(line, sizeof(line), "%.60s %.300s\n",
+			       text_col(st, 0), text_col(st, 1));
+		if (len > 0 && n + (size_t)len < sizeof(b->held)) {
+			memcpy(b->held + n, line, (size_t)len + 1);
+			n += (size_t)len;
+		}
+	}
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
+/* store_incident_open - login's open incident; 1, 0 none, -1 failed */
+int store_incident_open(struct store *s, const char *login,
+			struct store_incident_brief *b)
+{
+	static const char sql[] =
+		"SELECT id, trips, networks FROM incidents WHERE login = ?1 "
+		"AND status = 'open'";
+	sqlite3_stmt *st = NULL;
+	int rc = -1;
+
+	memset(b, 0, sizeof(*b));
+	store_flush(s);
+	pthread_mutex_lock(&s->db_lock);
+	if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
+		goto out;
+	sqlite3_bind_text(st, 1, login, -1, SQLITE_STATIC);
+	switch (sqlite3_step(st)) {
+	case SQLITE_ROW:
+		b->id = sqlite3_column_int64(st, 0);
+		b->trips = sqlite3_column_int(st, 1);
+		snprintf(b->networks, sizeof(b->networks), "%s",
+			 text_col(st, 2));
+		rc = held_lines(s->db, b) < 0 ? -1 : 1;
+		break;
+	case SQLITE_DONE:
+		rc = 0;
+		break;
+	}
+out:
+	if (rc < 0)
+		store_fail(s, "incident read", s->db);
+	sqlite3_finalize(st);
+	pthread_mutex_unlock(&s->db_lock);
+	return rc;
+}
+
+/* The columns of a listing, with the counts of its messages. */
+#define INCIDENT_COLS                                                      \
+	"SELECT i.id, i.opened, i.updated, i.login, i.status, i.kind, "    \
+	"i.action, i.trigger, i.trips, i.counts, i.networks, "             \
+	"(SELECT COUNT(*) FROM quarantine q WHERE q.login = i.login AND "  \
+	"q.status = 'held' AND q.incident_id = i.id) AS held, "            \
+	"(SELECT COUNT(*) FROM quarantine q WHERE q.login = i.login AND "  \
+	"q.incident_id = i.id) AS messages, i.closed, i.closed_by, "       \
+	"i.outcome FROM incidents i "
+
+/*
+ * store_admin_incidents - incidents opened at or after since, newest
+ * first: the open ones, or all; of login (NULL: all); at most max (0:
+ * all).  Columns: id, opened, updated, login, status, kind, action,
+ * trigger, trips, counts, networks, held, messages, closed, closed_by,
+ * outcome.  0, or -1.
+ */
+int store_admin_incidents(struct store *s, int all, time_t since,
+			  const char *login, int max, store_row_fn fn,
+			  void *arg)
+{
+	static const char sql[] =
+		INCIDENT_COLS "WHERE (?1 OR i.status = 'open') AND "
+		"i.opened >= ?2 AND (?3 IS NULL OR i.login = ?3) "
+		"ORDER BY i.opened DESC, i.id DESC LIMIT ?4";
+	sqlite3_stmt *st;
+	int rc = -1;
+
+	pthread_mutex_lock(&s->db_lock);
+	if ((st = store_admin_prepare(s, sql)) == NULL) {
+		store_fail(s, "admin incidents", s->db);
+	} else {
+		sqlite3_bind_int(st, 1, all != 0);
+		sqlite3_bind_int64(st, 2, (sqlite3_int64)since);
+		store_admin_text(st, 3, login);
+		sqlite3_bind_int(st, 4, max > 0 ? max : -1);
+		rc = store_admin_rows(s, st, "admin incidents", fn, arg);
+	}
+	pthread_mutex_unlock(&s->db_lock);
+	return rc;
+}
+
+/* A row callback that also counts the rows. */
+struct incident_pick {
+	store_row_fn fn;
+	void *arg;
+	int found;
+};
+
+/* pick_row - count the row and hand it on */
+static int pick_row(void *arg, int n, const char *const *names,
+		    const char *const *values)
+{
+	struct incident_pick *p = arg;
+
+	p->found++;
+	return p->fn(p->arg, n, names, values);
+}
+
+/*
+ * store_admin_incident_get - incident id to fn, columns as for
+ * store_admin_incidents.  1 found, 0 none, -1 error.
+ */
+int store_admin_incident_get(struct store *s, long long id, store_row_fn fn,
+			     void *arg)
+{
+	static const char sql[] = INCIDENT_COLS "WHERE i.id = ?1";
+	struct incident_pick p = { fn, arg, 0 };
+	sqlite3_stmt *st;
+	int rc = -1;
+
+	pthread_mutex_lock(&s->db_lock);
+	if ((st = store_admin_prepare(s, sql)) == NULL) {
+		store_fail(s, "admin incident", s->db);
+	} else {
+		sqlite3_bind_int64(st, 1, (sqlite3_int64)id);
+		rc = store_admin_rows(s, st, "admin incident", pick_row, &p);
+	}
+	pthread_mutex_unlock(&s->db_lock);
+	return rc < 0 ? -1 : p.found > 0;
+}
+
+/*
+ * store_admin_incident_messages - the quarantine rows of incident id,
+ * oldest first; only the held ones when held_only.  Columns: id, ts,
+ * queue_id, mail_from, rcpts, subject, reason, status.  0, or -1.
+ */
+int store_admin_incident_messages(struct store *s, long long id,
+				  int held_only, store_row_fn fn, void *arg)
+{
+	static const char sql[] =
+		"SELECT id, ts, queue_id, mail_from, rcpts, subject, reason, "
+		"status FROM quarantine WHERE incident_id = ?1 AND "
+		"(NOT ?2 OR status = 'held') ORDER BY ts, id";
+	sqlite3_stmt *st;
+	int rc = -1;
+
+	pthread_mutex_lock(&s->db_lock);
+	if ((st = store_admin_prepare(s, sql)) == NULL) {
+		store_fail(s, "admin incident messages", s->db);
+	} else {
+		sqlite3_bind_int64(st, 1, (sqlite3_int64)id);
+		sqlite3_bind_int(st, 2, held_only != 0);
+		rc = store_admin_rows(s, st, "admin incident messages", fn,
+				      arg);
+	}
+	pthread_mutex_unlock(&s->db_lock);
+	return rc;
+}
+
+/*
+ * store_admin_incident_close - close incident id if it is open: status
+ * (released, deleted, closed), closed now, closed_by by, outcome.  1
+ * when closed, 0 when there is no open incident id, -1 with err.
+ */
+int store_admin_incident_close(struct store *s, long long id,
+			       const char *status, const char *by,
+			       const char *outcome, char *err, size_t errlen)
+{
+	static const char sql[] =
+		"UPDATE incidents SET status = ?2, closed = ?3, closed_by = "
+		"?4, outcome = ?5 WHERE id = ?1 AND status = 'open'";
+	sqlite3_stmt *st;
+	int rc = -1;
+
+	pthread_mutex_lock(&s->db_lock);
+	if ((st = store_admin_prepare(s, sql)) == NULL) {
+		store_admin_err(s, "close incident", err, errlen);
+	} else {
+		sqlite3_bind_int64(st, 1, (sqlite3_int64)id);
+		store_admin_text(st, 2, status);
+		sqlite3_bind_int64(st, 3, (sqlite3_int64)time(NULL));
+		store_admin_text(st, 4, by);
+		store_admin_text(st, 5, outcome);
+		if (sqlite3_step(st) == SQLITE_DONE)
+			rc = sqlite3_changes(s->db) > 0;
+		else
+			store_admin_err(s, "close incident", err, errlen);
+		sqlite3_finalize(st);
+	}
+	pthread_mutex_unlock(&s->db_lock);
+	return rc;
+}
