@@ -316,21 +316,6 @@ static int admin_event(struct ctl *ctl, const char *login,
 	return -1;
 }
 
-/* who - who runs the command: SUDO_USER, else the user's name */
-static const char *who(char *buf, size_t len)
-{
-	const char *sudo = getenv("SUDO_USER");
-	struct passwd *pw;
-
-	if (sudo && *sudo)
-		snprintf(buf, len, "%s", sudo);
-	else if ((pw = getpwuid(getuid())) != NULL)
-		snprintf(buf, len, "%s", pw->pw_name);
-	else
-		snprintf(buf, len, "uid %ld", (long)getuid());
-	return buf;
-}
-
 /* What settling an incident did. */
 struct settled {
 	int done, gone;		/* messages released or deleted; gone */
@@ -468,7 +453,7 @@ static int settle(struct ctl *ctl, long long id, int mode, int unblock,
 			 s.unblocked ? "login set active"
 				     : "login status unchanged");
 	rc = store_admin_incident_close(ctl->store, id, status,
-					who(by, sizeof by), outcome, err,
+					ctl_admin_name(by, sizeof by), outcome, err,
 					sizeof err);
 	if (rc <= 0) {
 		ctl_error("incident %lld: %s", id,
