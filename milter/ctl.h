@@ -92,6 +92,15 @@ int ctl_login(const char *arg, char *buf, size_t len);
  */
 const char *ctl_admin_name(char *buf, size_t len);
 
+/* ctl_cmds.c ------------------------------------------------------- */
+
+/*
+ * ctl_admin_event - the events row (kind admin) of a change made to
+ * login; 0, or -1 after saying the change is made but not recorded
+ */
+int ctl_admin_event(struct ctl *ctl, const char *login, const char *action,
+		    const char *detail);
+
 /* ctl_status.c ----------------------------------------------------- */
 
 /* A login's users row, or the defaults when it has none. */

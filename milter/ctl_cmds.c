@@ -23,8 +23,8 @@
 
 #define CTL_REASON_MAX 500	/* longest block reason kept */
 
-/* admin_event - write the events row of an admin change; 0, or -1 */
-static int admin_event(struct ctl *ctl, const char *login,
+/* ctl_admin_event - write the events row of an admin change; 0, or -1 */
+int ctl_admin_event(struct ctl *ctl, const char *login,
 		       const char *action, const char *detail)
 {
 	struct store_event e = { 0 };
@@ -92,7 +92,7 @@ static int set_status(struct ctl *ctl, const char *login, const char *status,
 		snprintf(was, sizeof was, "was %s", u.status);
 		note = was;
 	}
-	return admin_event(ctl, login, action, *note ? note : NULL) < 0
+	return ctl_admin_event(ctl, login, action, *note ? note : NULL) < 0
 		       ? CTL_ERROR
 		       : CTL_OK;
 }
@@ -142,7 +142,7 @@ static int cmd_reset(struct ctl *ctl, int argc, char **argv)
 		return CTL_ERROR;
 	}
 	print_change(ctl, login, "counters", "reset", NULL);
-	return admin_event(ctl, login, "reset", "counters cleared") < 0
+	return ctl_admin_event(ctl, login, "reset", "counters cleared") < 0
 		       ? CTL_ERROR
 		       : CTL_OK;
 }
@@ -185,7 +185,7 @@ static int set_class(struct ctl *ctl, const char *login, const char *name)
 		print_change(ctl, login, "class", cls->name, u.cls);
 		snprintf(detail, sizeof detail, "class %.60s -> %.60s", u.cls,
 			 cls->name);
-		rc = admin_event(ctl, login, "class", detail);
+		rc = ctl_admin_event(ctl, login, "class", detail);
 	}
 	policy_free(p);
 	return rc;

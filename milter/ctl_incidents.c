@@ -298,24 +298,6 @@ static int msgs_get(struct ctl *ctl, long long id, int held_only,
 	return -1;
 }
 
-/* admin_event - the events row of a change; 0, or -1 (said) */
-static int admin_event(struct ctl *ctl, const char *login,
-		       const char *action, const char *detail)
-{
-	struct store_event e = { 0 };
-
-	e.ts = ctl->now;
-	e.login = login;
-	e.kind = "admin";
-	e.action = action;
-	e.detail = detail;
-	if (store_admin_event(ctl->store, &e) == 0)
-		return 0;
-	ctl_error("%s: %s done, but its event was not written", login,
-		  action);
-	return -1;
-}
-
 /* What settling an incident did. */
 struct settled {
 	int done, gone;		/* messages released or deleted; gone */
@@ -343,7 +325,7 @@ static int settle_login(struct ctl *ctl, const char *login, int unblock,
 	}
 	s->reset = 1;
 	snprintf(detail, sizeof detail, "counters cleared; incident %lld", id);
-	if (admin_event(ctl, login, "reset", detail) < 0)
+	if (ctl_admin_event(ctl, login, "reset", detail) < 0)
 		return -1;
 	if (!unblock || strcmp(u.status, "active") == 0)
 		return 0;
@@ -355,7 +337,7 @@ static int settle_login(struct ctl *ctl, const char *login, int unblock,
 	s->unblocked = 1;
 	snprintf(detail, sizeof detail, "was %s; incident %lld", u.status,
 		 id);
-	return admin_event(ctl, login, "unblock", detail);
+	return ctl_admin_event(ctl, login, "unblock", detail);
 }
 
 /* print_settled - the outcome, as text or a JSON object */
@@ -462,7 +444,7 @@ static int settle(struct ctl *ctl, long long id, int mode, int unblock,
 		goto out;
 	}
 	snprintf(detail, sizeof detail, "incident %lld: %s", id, outcome);
-	rc = admin_event(ctl, r.v[3], mode == 'r'   ? "release"
+	rc = ctl_admin_event(ctl, r.v[3], mode == 'r'   ? "release"
 				      : mode == 'd' ? "delete"
 						    : "close",
 			 detail) < 0 || s.gone > 0
