@@ -4,9 +4,10 @@
  * DESCRIPTION
  *	See guard.h.  A message's life: guard_mail() looks up the user and
  *	its counts once (the session is counted first, so it is included);
- *	each guard_rcpt() asks the engine with one more recipient and
- *	reserves what it accepts, so concurrent messages of the login see
- *	it; guard_eom() re-reads the login's status (a block during DATA
+ *	each guard_rcpt() adds what other messages of the login reserved
+ *	or stored since (store_since), asks the engine with one more
+ *	recipient and reserves what it accepts, under the login's lock, so
+ *	concurrent messages of a login cannot pass a limit together; guard_eom() re-reads the login's status (a block during DATA
  *	still applies), applies the header or quarantine stage, and turns
  *	the reservation into a stored count.  Refused and aborted messages
  *	release their reservation: only mail accepted or held counts.
@@ -170,6 +171,7 @@ static void msg_end(struct guard_conn *c)
 	}
 	if (c->reserved && !c->done)
 		store_release(c->g->store, c->login, 1, (int)c->rcpts_ok);
+	store_mark_drop(c->g->store, c->login, &c->mark);
 	policy_put(c->pol);
 	c->pol = NULL;
 	c->in_msg = 0;
@@ -306,7 +308,7 @@ static void lookup_user(struct guard_conn *c, time_t now)
 				  c->network[0] ? c->network : NULL);
 	}
 	if (store_lookup(s, c->login, c->network[0] ? c->network : NULL, now,
-			 &c->user, class_windows, c, c->counts) < 0)
+			 &c->user, class_windows, c, c->counts, &c->mark) < 0)
 		store_error(c);
 }
 
@@ -394,11 +396,53 @@ static int rcpt_checks(struct guard_conn *c, const char *addr,
 	return 1;
 }
 
+/* accept_rcpt - a recipient passes: stage, reservation, quarantine list */
+static void accept_rcpt(struct guard_conn *c, const char *addr,
+			const struct verdict *v)
+{
+	if (v->action > c->stage.action)
+		c->stage = *v;
+	store_reserve(c->g->store, c->login, c->reserved ? 0 : 1, 1);
+	c->reserved = 1;
+	c->rcpts_ok++;
+	note_rcpt(c, addr);
+}
+
+/*
+ * limits_decide - the engine's verdict for one more recipient, on the
+ * counts read at MAIL plus what other messages of the login reserved or
+ * stored since (the caller holds the login's lock)
+ */
+static void limits_decide(struct guard_conn *c, struct verdict *v)
+{
+	struct window_counts now[POLICY_MAX_WINDOWS];
+	struct engine_input in;
+	long m, r, se;
+	int i, n = c->cls != NULL ? c->cls->nwindows : 0;
+
+	store_since(c->g->store, c->login, &c->mark, &m, &r, &se);
+	if (c->mark.held) {	/* our own reservation is not news */
+		m -= c->reserved ? 1 : 0;
+		r -= c->rcpts_ok;
+	}
+	for (i = 0; i < n && i < POLICY_MAX_WINDOWS; i++) {
+		now[i] = c->counts[i];
+		now[i].msgs += m;
+		now[i].rcpts += r;
+		now[i].sessions += se;
+	}
+	in.cls = c->cls;
+	in.status = c->user.status;
+	in.counts = now;
+	in.msg_rcpts = c->rcpts_ok + 1;
+	engine_decide(&in, v);
+}
+
 /* guard_rcpt - one recipient */
 enum action guard_rcpt(struct guard_conn *c, const char *rcpt,
 		       const char *queue_id, struct guard_reply *r)
 {
-	struct engine_input in;
+	struct store *s = c->g->store;
 	struct verdict v;
 	char addr[512];
 
@@ -424,26 +468,23 @@ enum action guard_rcpt(struct guard_conn *c, const char *rcpt,
 		note_rcpt(c, addr);
 		return ACTION_ACCEPT;
 	}
-	if (!store_verdict(c, &v)) {
-		in.cls = c->cls;
-		in.status = c->user.status;
-		in.counts = c->counts;
-		in.msg_rcpts = c->rcpts_ok + 1;
-		engine_decide(&in, &v);
+	if (store_verdict(c, &v)) {
+		if (action_refuses(v.action))
+			return refuse(c, &v, r);
+		if (c->refusal.kind == VERDICT_NONE) {
+			c->refusal = v;	/* accepted despite the store */
+			guard_report(c, &v, ACTION_ACCEPT, NULL);
+		}
+		accept_rcpt(c, addr, &v);
+		return ACTION_ACCEPT;
 	}
-	if (action_refuses(v.action))
-		return refuse(c, &v, r);
-	if (v.kind == VERDICT_STORE && c->refusal.kind == VERDICT_NONE) {
-		c->refusal = v;	/* accepted despite the store: report once */
-		guard_report(c, &v, ACTION_ACCEPT, NULL);
-	}
-	if (v.action > c->stage.action)
-		c->stage = v;
-	store_reserve(c->g->store, c->login, c->reserved ? 0 : 1, 1);
-	c->reserved = 1;
-	c->rcpts_ok++;
-	note_rcpt(c, addr);
-	return ACTION_ACCEPT;
+	/* decide and reserve in one step for the login */
+	store_login_lock(s, c->login);
+	limits_decide(c, &v);
+	if (!action_refuses(v.action))
+		accept_rcpt(c, addr, &v);
+	store_login_unlock(s, c->login);
+	return action_refuses(v.action) ? refuse(c, &v, r) : ACTION_ACCEPT;
 }
 
 /* guard_header - keep what later decisions need */

@@ -69,7 +69,8 @@ struct guard_conn {
 	char rcpts[512];	/* the first recipients, for quarantine rows */
 	struct store_user user;
 	const struct policy_class *cls;
-	struct window_counts counts[POLICY_MAX_WINDOWS];
+	struct window_counts counts[POLICY_MAX_WINDOWS]; /* at MAIL */
+	struct store_mark mark;	/* held from the counts' lookup to msg_end */
 	int store_failed;
 	long rcpts_ok;		/* recipients accepted */
 	long rcpts_refused;
