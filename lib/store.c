@@ -154,6 +154,16 @@ struct store *store_open(const char *path, int flags, char *err,
 			 path, sqlite3_errmsg(s->db));
 		goto fail;
 	}
+	/* SQLite opens a file it cannot write (chattr +i, a read-only
+	 * mount of a WAL database) read-only without a word: the daemon
+	 * (STORE_CREATE) must not start on it */
+	if ((flags & STORE_CREATE) && !ro &&
+	    sqlite3_db_readonly(s->db, "main") == 1) {
+		snprintf(err, errlen, "%s: cannot write the database (opened "
+			 "read-only); outguard must be able to write it and "
+			 "its directory", path);
+		goto fail;
+	}
 	if (store_migrate(s->db, (flags & STORE_CREATE) && !ro, err, errlen) <
 	    0)
 		goto fail;
