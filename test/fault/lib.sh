@@ -195,6 +195,22 @@ send_one()
 	grep -v '^eom: continue$' "$RAW_OUT" | grep '^eom: \|^closed'
 }
 
+# policy_edit SQL - change the policy and wait until the daemon loaded it
+policy_edit()
+{
+	local n
+	n=$(grep -c "policy version .* loaded" "$OG_LOG")
+	sql "$1" || e2e_fatal "cannot change the policy"
+	wait_for 20 policy_loaded_after "$n" ||
+		e2e_fatal "the daemon did not load the new policy"
+}
+
+# policy_loaded_after N - true when the log has more than N policy loads
+policy_loaded_after()
+{
+	[ "$(grep -c "policy version .* loaded" "$OG_LOG")" -gt "$1" ]
+}
+
 # msg_count - LOGIN: msg_log rows of the login (sqlite3, 5 s timeout)
 msg_count()
 {

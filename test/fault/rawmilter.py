@@ -5,10 +5,12 @@
 #	rawmilter.py SOCKET < SCRIPT
 # DESCRIPTION
 #	Speaks milter protocol 6 to SOCKET (unix:PATH) the way Postfix
-#	does (offers every action and protocol flag, honours the filter's
-#	SMFIP_NO* and SMFIP_NR_* answers and its macro lists are ignored:
-#	the macros a line names are sent as given).  Unlike miltertest it
-#	sends any bytes: NUL, 8-bit, invalid UTF-8, megabyte values.
+#	does: it offers every action and protocol flag and honours the
+#	filter's SMFIP_NO* and SMFIP_NR_* answers; it sends the macros
+#	outguard asks for whatever the filter's lists say.  Unlike
+#	miltertest it sends any bytes in commands and headers: NUL, 8-bit,
+#	invalid UTF-8, values of a megabyte.  Macro values stop at a NUL,
+#	as an MTA's C strings do.
 #
 #	SCRIPT has one step a line; arguments are Python bytes escapes
 #	(\x00, \xff, \r ...).  "#" lines and empty lines are skipped.
@@ -27,8 +29,8 @@
 #	Each step that gets a reply prints one line: the step, then the
 #	reply ("continue", "accept", "tempfail", "reject", "discard",
 #	"reply CODE TEXT", "closed" when the filter dropped the connection).
-#	"rcpts" prints "rcpts N: continue=A reply452=B ..." (counts by the
-#	first three characters of the reply).  Header additions and
+#	"rcpts" prints "rcpts N: continue=A reply452=B ... first refusal:
+#	TEXT" (counts by reply code, and the first refusal in full).  Header additions and
 #	quarantine at end of message are printed as "eom: +header NAME"
 #	and "eom: +quarantine".
 # DIAGNOSTICS
@@ -48,6 +50,13 @@ SMFIP_NR_BODY = 0x80000
 ALL_PROTO = 0x1FFFFF
 ALL_ACTS = 0x1FF
 TIMEOUT = 30
+
+
+def cstr(b):
+    """b up to its first NUL, as an MTA written in C would send a macro
+    (a NUL inside a macro value makes libmilter 8.17's smfi_getsymval
+    read past its array and crash the filter: not a case to send)"""
+    return b.split(b"\0")[0]
 
 
 class Closed(Exception):
@@ -147,7 +156,7 @@ class Milter:
                           SMFIP_NR_HELO, "helo")
 
     def mail(self, arg):
-        pairs = [(b"{mail_addr}", arg.strip(b"<>"))]
+        pairs = [(b"{mail_addr}", cstr(arg).strip(b"<>"))]
         if self.login is not None:
             pairs += [(b"{auth_authen}", self.login),
                       (b"{auth_type}", b"PLAIN")]
@@ -156,7 +165,7 @@ class Milter:
                           "mail")
 
     def rcpt(self, arg):
-        pairs = [(b"{rcpt_addr}", arg.strip(b"<>"))]
+        pairs = [(b"{rcpt_addr}", cstr(arg).strip(b"<>"))]
         if self.qid is not None:
             pairs.append((b"i", self.qid))
         self.macro(b"R", pairs)
@@ -199,13 +208,17 @@ def run(m, line):
         r = m.rcpt(arg(rest))
     elif word == "rcpts":
         n, domain = rest.split(" ", 1)
-        counts = {}
+        counts, first = {}, None
         for i in range(1, int(n) + 1):
             got = m.rcpt(b"<r%d@%s>" % (i, arg(domain))) or "noreply"
-            key = "reply" + got.split(" ")[1] if got.startswith("reply ") \
-                else got
+            key = got
+            if got.startswith("reply "):
+                key = "reply" + got.split(" ")[1]
+                first = first or got[6:]
             counts[key] = counts.get(key, 0) + 1
         r = " ".join("%s=%d" % kv for kv in sorted(counts.items()))
+        if first is not None:
+            r += " first refusal: " + first
         word = "rcpts " + n
     elif word == "header":
         name, _, value = rest.partition(" ")

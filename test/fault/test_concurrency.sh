@@ -24,22 +24,6 @@ fresh_daemon()
 	og_start
 }
 
-# policy_edit SQL - change the policy and wait until the daemon loaded it
-policy_edit()
-{
-	local n
-	n=$(grep -c "policy version .* loaded" "$OG_LOG")
-	sql "$1" || e2e_fatal "cannot change the policy"
-	wait_for 20 policy_loaded_after "$n" ||
-		e2e_fatal "the daemon did not load the new policy"
-}
-
-# policy_loaded_after N - true when the log has more than N policy loads
-policy_loaded_after()
-{
-	[ "$(grep -c "policy version .* loaded" "$OG_LOG")" -gt "$1" ]
-}
-
 # stored - "messages|recipients" of user0 in msg_log
 stored()
 {
