@@ -13,7 +13,7 @@
 #	ml -c 64 -n 500 -l 1             # milterload on the daemon's socket
 #	expect_eq "all decided" 500 "$(ml_val continue)"
 #	og_report_rss "after the load"
-#	e2e_finish
+#	fault_finish                     # sanitizer reports fail the test
 #
 # It builds on test/e2e/lib.sh (the temp dir, the daemon, Postfix,
 # check/expect_eq) and adds: the daemon's peak RSS, milterload and
@@ -263,6 +263,21 @@ fault_cleanup()
 	fi
 	(exit $rc)
 	e2e_cleanup
+}
+
+# fault_finish - fail on a sanitizer report in any log of the daemon,
+# then e2e_finish ("N passed, N failed" and the exit status)
+fault_finish()
+{
+	local f re='ERROR: (Address|Leak|Thread)Sanitizer|runtime error:'
+	for f in "$E2E_TMP"/og/*.log; do
+		[ -f "$f" ] || continue
+		if grep -q -E "$re" "$f"; then
+			fail "sanitizer report in $(basename "$f")"
+			grep -E -A20 "$re" "$f" | head -n 40
+		fi
+	done
+	e2e_finish
 }
 
 # fault_init - e2e_init with fault_cleanup as the EXIT trap

@@ -15,7 +15,8 @@
 #	SCRIPT has one step a line; arguments are Python bytes escapes
 #	(\x00, \xff, \r ...).  "#" lines and empty lines are skipped.
 #	  connect HOST ADDR        negotiate, CONNECT and HELO
-#	  login LOGIN              {auth_authen} for the next MAIL
+#	  login [LOGIN]            {auth_authen} for the next MAIL (none:
+#	                           unauthenticated)
 #	  qid QUEUEID              the macro i, sent from RCPT on
 #	  mail ARG                 MAIL FROM (ARG as given, e.g. <a@b>)
 #	  rcpt ARG                 one RCPT TO
@@ -30,9 +31,9 @@
 #	reply ("continue", "accept", "tempfail", "reject", "discard",
 #	"reply CODE TEXT", "closed" when the filter dropped the connection).
 #	"rcpts" prints "rcpts N: continue=A reply452=B ... first refusal:
-#	TEXT" (counts by reply code, and the first refusal in full).  Header additions and
-#	quarantine at end of message are printed as "eom: +header NAME"
-#	and "eom: +quarantine".
+#	TEXT" (counts by reply code, and the first refusal in full).
+#	Header additions and quarantine at end of message are printed as
+#	"eom: continue +header NAME" and "... +quarantine".
 # DIAGNOSTICS
 #	Exit 0 when the script ran to its end, 1 when the connection
 #	failed or closed (the rest is skipped), 2 on a bad script.

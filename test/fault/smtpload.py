@@ -20,7 +20,6 @@
 #	Exit 0 when every message got a line.
 import argparse
 import smtplib
-import sys
 import threading
 
 

@@ -94,7 +94,8 @@ header To =?utf-8?B?invalid base64?= <x@$E2E_RCPT_DOMAIN>
 eom UTF1
 quit
 EOF
-check "both recipients accepted" [ "$(grep -c '^rcpt: continue$' "$RAW_OUT")" = 2 ]
+expect_eq "both recipients accepted" 2 \
+	"$(grep -c '^rcpt: continue$' "$RAW_OUT")"
 check "delivered" eom_is continue
 
 say "NUL bytes"
@@ -177,4 +178,4 @@ og_report_rss "after 500 concurrent connections"
 check "the daemon is still running" og_alive
 og_stop
 expect_eq "and stops cleanly" 0 "$OG_LAST_EXIT"
-e2e_finish
+fault_finish

@@ -52,6 +52,7 @@ delivered()
 
 og_init
 og_start
+# shellcheck disable=SC2034 # read by pf_start
 PF_MAIN_EXTRA="smtpd_hard_error_limit = 20000"
 pf_start "$OG_SOCK"
 
@@ -73,7 +74,7 @@ id=$(queued_id)
 check "the message is queued" [ -n "$id" ]
 check "and delivered" delivered "$id"
 expect_eq "the sink has its 100 recipients" 100 \
-	"$(grep -c '^X-Rcpt-Args:' $(sink_file_with "Subject: ten thousand"))"
+	"$(grep -c '^X-Rcpt-Args:' "$(sink_file_with "Subject: ten thousand")")"
 check "outguard logged it once" og_log_has \
 	"$id: login=alice .*refused 9900 of 10000 recipients"
 og_report_rss "after 10,000 recipients through Postfix"
@@ -155,4 +156,4 @@ check "counted for alice" sql_wait \
 
 check "the daemon is still running" og_alive
 og_report_rss "at the end"
-e2e_finish
+fault_finish

@@ -83,4 +83,4 @@ og_report_rss "after the message limit run"
 og_stop
 expect_eq "integrity after the runs" ok "$(db_integrity)"
 
-e2e_finish
+fault_finish

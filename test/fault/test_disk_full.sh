@@ -112,4 +112,4 @@ expect_eq "after restart: integrity_check" ok "$(db_integrity)"
 expect_eq "after restart: every message accepted is counted" \
 	"A1 A2 $want F5" "$(queue_ids)"
 
-e2e_finish
+fault_finish

@@ -111,4 +111,4 @@ check "and counts it" sql_wait \
 	"SELECT COUNT(*) FROM msg_log WHERE login = 'alice'" $((n + 40)) 20
 og_report_rss "after the restart and 40 messages"
 
-e2e_finish
+fault_finish

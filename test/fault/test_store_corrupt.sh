@@ -15,7 +15,8 @@
 #   At start, the same pages damaged: the daemon starts (the policy is
 #   readable) and tempfails alice with 451 4.3.0, naming the damage.
 #   At start, garbage over the header: outguard refuses to start
-#   ("file is not a database").
+#   ("not a database, or damaged (file is not a database); restore it
+#   from a backup").
 . "$(dirname "$0")/lib.sh"
 e2e_require outguard sqlite3
 command -v python3 >/dev/null || e2e_skip "python3 not installed"
@@ -64,8 +65,9 @@ sql ".backup $E2E_TMP/backup.db" || e2e_fatal "backup failed"
 backup_n=1
 pages=$(msg_log_pages)
 check "checkpointed" wait_for 10 checkpoint
+# shellcheck disable=SC2086 # one argument per page
 garble_pages $pages || e2e_fatal "cannot write over $OG_DB"
-say "garbage over $(echo $pages | wc -w) pages of msg_log"
+say "garbage over $(wc -w <<<"$pages") pages of msg_log"
 
 accepted=0
 got=
@@ -96,13 +98,15 @@ og_restart
 expect_eq "after restart: integrity_check" ok "$(db_integrity)"
 n=$(alice_count)
 say "alice: $n rows (backup $backup_n, $accepted accepted while damaged, R1)"
-check "after restart: the backup's row and R1 kept" [ "$n" -ge $((backup_n + 1)) ]
+check "after restart: the backup's row and R1 kept" \
+	[ "$n" -ge $((backup_n + 1)) ]
 check "after restart: nothing counted that was not accepted" \
 	[ "$n" -le $((backup_n + accepted + 1)) ]
 pages=$(msg_log_pages)
 og_stop
 
 say "damaged pages at start"
+# shellcheck disable=SC2086 # one argument per page
 garble_pages $pages
 check "the daemon starts (the policy is readable)" og_try_start
 got=$(send_one alice S1)
@@ -118,6 +122,7 @@ head -c 100 /dev/zero | tr '\0' '\252' |
 	dd of="$OG_DB" conv=notrunc status=none
 check_fails "the daemon refuses to start" og_try_start
 expect_eq "it exits 1" 1 "$OG_LAST_EXIT"
-check "its log says why" og_log_has "file is not a database"
+check "its log says why" og_log_has \
+	"outguard: $OG_DB: not a database, or damaged \(file is not a database\); restore it from a backup"
 
-e2e_finish
+fault_finish

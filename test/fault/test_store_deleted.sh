@@ -56,4 +56,4 @@ expect_eq "after restart: the backup's rows and all accepted since" \
 		(SELECT queue_id FROM msg_log WHERE login = 'alice'
 		 ORDER BY queue_id)")"
 
-e2e_finish
+fault_finish

@@ -55,6 +55,7 @@ expect_eq "after restart: msg_log has L1-L4 and L6" \
 expect_eq "after restart: L7 accepted" continue "$(send_one alice L7)"
 
 say "OnStoreError accept"
+# shellcheck disable=SC2034 # read by og_init
 OG_CONF_EXTRA="OnStoreError accept"
 og_init
 og_start
@@ -74,4 +75,4 @@ check "a store event is written" sql_wait \
 	 action = 'accept'" 1 10
 og_report_rss "after the lock"
 
-e2e_finish
+fault_finish

@@ -78,4 +78,4 @@ expect_eq "after restart: every count kept" "2|300" \
 	"$(sql "SELECT (SELECT COUNT(*) FROM msg_log WHERE login = 'alice')
 		|| '|' || (SELECT COUNT(*) FROM msg_log WHERE login = 'user0')")"
 
-e2e_finish
+fault_finish
