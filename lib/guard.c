@@ -7,9 +7,10 @@
  *	each guard_rcpt() adds what other messages of the login reserved
  *	or stored since (store_since), asks the engine with one more
  *	recipient and reserves what it accepts, under the login's lock, so
- *	concurrent messages of a login cannot pass a limit together; guard_eom() re-reads the login's status (a block during DATA
- *	still applies), applies the header or quarantine stage, and turns
- *	the reservation into a stored count.  Refused and aborted messages
+ *	concurrent messages of a login cannot pass a limit together;
+ *	guard_eom() re-reads the login's status (a block during DATA still
+ *	applies), applies the header or quarantine stage, and turns the
+ *	reservation into a stored count.  Refused and aborted messages
  *	release their reservation: only mail accepted or held counts.
  */
 #include <stdio.h>
