@@ -4,11 +4,13 @@
  * DESCRIPTION
  *	See guard.h.  A message's life: guard_mail() looks up the user and
  *	its counts once (the session is counted first, so it is included);
- *	each guard_rcpt() asks the engine with one more recipient and
- *	reserves what it accepts, so concurrent messages of the login see
- *	it; guard_eom() re-reads the login's status (a block during DATA
- *	still applies), applies the header or quarantine stage, and turns
- *	the reservation into a stored count.  Refused and aborted messages
+ *	each guard_rcpt() adds what other messages of the login reserved
+ *	or stored since (store_since), asks the engine with one more
+ *	recipient and reserves what it accepts, under the login's lock, so
+ *	concurrent messages of a login cannot pass a limit together;
+ *	guard_eom() re-reads the login's status (a block during DATA still
+ *	applies), applies the header or quarantine stage, and turns the
+ *	reservation into a stored count.  Refused and aborted messages
  *	release their reservation: only mail accepted or held counts.
  */
 #include <stdio.h>
@@ -171,6 +173,7 @@ void guard_msg_end(struct guard_conn *c)
 	}
 	if (c->reserved && !c->done)
 		store_release(c->g->store, c->login, 1, (int)c->rcpts_ok);
+	store_mark_drop(c->g->store, c->login, &c->mark);
 	policy_put(c->pol);
 	c->pol = NULL;
 	c->in_msg = 0;
@@ -309,7 +312,7 @@ void guard_lookup_user(struct guard_conn *c, time_t now, int session)
 				  c->network[0] ? c->network : NULL);
 	}
 	if (store_lookup(s, c->login, c->network[0] ? c->network : NULL, now,
-			 &c->user, class_windows, c, c->counts) < 0)
+			 &c->user, class_windows, c, c->counts, &c->mark) < 0)
 		store_error(c);
 }
 
@@ -433,11 +436,54 @@ static void defer_rcpt(struct guard_conn *c, const char *addr)
 	}
 }
 
+/* accept_rcpt - a recipient passes: stage, reservation, quarantine list */
+static void accept_rcpt(struct guard_conn *c, const char *addr,
+			const struct verdict *v)
+{
+	if (v->action > c->stage.action)
+		c->stage = *v;
+	store_reserve(c->g->store, c->login, c->reserved ? 0 : 1, 1);
+	c->reserved = 1;
+	c->rcpts_ok++;
+	note_rcpt(c, addr);
+}
+
+/*
+ * guard_limits_decide - the engine's verdict for msg_rcpts recipients
+ * of the message, on the counts read at MAIL plus what other messages of
+ * the login reserved or stored since (the caller holds the login's lock)
+ */
+void guard_limits_decide(struct guard_conn *c, long msg_rcpts,
+			 struct verdict *v)
+{
+	struct window_counts now[POLICY_MAX_WINDOWS];
+	struct engine_input in;
+	long m, r, se;
+	int i, n = c->cls != NULL ? c->cls->nwindows : 0;
+
+	store_since(c->g->store, c->login, &c->mark, &m, &r, &se);
+	if (c->mark.held) {	/* our own reservation is not news */
+		m -= c->reserved ? 1 : 0;
+		r -= c->rcpts_ok;
+	}
+	for (i = 0; i < n && i < POLICY_MAX_WINDOWS; i++) {
+		now[i] = c->counts[i];
+		now[i].msgs += m;
+		now[i].rcpts += r;
+		now[i].sessions += se;
+	}
+	in.cls = c->cls;
+	in.status = c->user.status;
+	in.counts = now;
+	in.msg_rcpts = msg_rcpts;
+	engine_decide(&in, v);
+}
+
 /* guard_rcpt - one recipient */
 enum action guard_rcpt(struct guard_conn *c, const char *rcpt,
 		       const char *queue_id, struct guard_reply *r)
 {
-	struct engine_input in;
+	struct store *s = c->g->store;
 	struct verdict v;
 	char addr[512];
 
@@ -463,26 +509,23 @@ enum action guard_rcpt(struct guard_conn *c, const char *rcpt,
 		note_rcpt(c, addr);
 		return ACTION_ACCEPT;
 	}
-	if (!guard_store_verdict(c, &v)) {
-		in.cls = c->cls;
-		in.status = c->user.status;
-		in.counts = c->counts;
-		in.msg_rcpts = c->rcpts_ok + 1;
-		engine_decide(&in, &v);
+	if (guard_store_verdict(c, &v)) {
+		if (action_refuses(v.action))
+			return refuse(c, &v, r);
+		if (c->refusal.kind == VERDICT_NONE) {
+			c->refusal = v;	/* accepted despite the store */
+			guard_report(c, &v, ACTION_ACCEPT, NULL);
+		}
+		accept_rcpt(c, addr, &v);
+		return ACTION_ACCEPT;
 	}
-	if (action_refuses(v.action))
-		return refuse(c, &v, r);
-	if (v.kind == VERDICT_STORE && c->refusal.kind == VERDICT_NONE) {
-		c->refusal = v;	/* accepted despite the store: report once */
-		guard_report(c, &v, ACTION_ACCEPT, NULL);
-	}
-	if (v.action > c->stage.action)
-		c->stage = v;
-	store_reserve(c->g->store, c->login, c->reserved ? 0 : 1, 1);
-	c->reserved = 1;
-	c->rcpts_ok++;
-	note_rcpt(c, addr);
-	return ACTION_ACCEPT;
+	/* decide and reserve in one step for the login */
+	store_login_lock(s, c->login);
+	guard_limits_decide(c, c->rcpts_ok + 1, &v);
+	if (!action_refuses(v.action))
+		accept_rcpt(c, addr, &v);
+	store_login_unlock(s, c->login);
+	return action_refuses(v.action) ? refuse(c, &v, r) : ACTION_ACCEPT;
 }
 
 /* guard_header - keep what later decisions need */

@@ -146,7 +146,6 @@ static void webmail_identify(struct guard_conn *c)
  */
 static int eom_deferred(struct guard_conn *c, struct guard_eom *out)
 {
-	struct engine_input in;
 	struct verdict v;
 
 	if (c->webmail)
@@ -164,11 +163,9 @@ static int eom_deferred(struct guard_conn *c, struct guard_eom *out)
 	if (!c->login[0] || c->counted_before || c->rcpts_deferred == 0)
 		return 0;
 	if (!guard_store_verdict(c, &v)) {
-		in.cls = c->cls;
-		in.status = c->user.status;
-		in.counts = c->counts;
-		in.msg_rcpts = c->rcpts_deferred;
-		engine_decide(&in, &v);
+		store_login_lock(c->g->store, c->login);
+		guard_limits_decide(c, c->rcpts_deferred, &v);
+		store_login_unlock(c->g->store, c->login);
 	}
 	if (v.kind == VERDICT_RCPT_CAP && action_refuses(v.action))
 		v.action = ACTION_REJECT; /* retrying cannot help it */

@@ -77,7 +77,8 @@ struct guard_conn {
 	char rcpts[512];	/* the first recipients, for quarantine rows */
 	struct store_user user;
 	const struct policy_class *cls;
-	struct window_counts counts[POLICY_MAX_WINDOWS];
+	struct window_counts counts[POLICY_MAX_WINDOWS]; /* at MAIL */
+	struct store_mark mark;	/* held from the counts' lookup to msg_end */
 	int store_failed;
 	long rcpts_ok;		/* recipients accepted */
 	long rcpts_refused;
@@ -106,6 +107,14 @@ void guard_lookup_user(struct guard_conn *c, time_t now, int session);
 
 /* guard_store_verdict - 1 with v filled when the store failed */
 int guard_store_verdict(struct guard_conn *c, struct verdict *v);
+
+/*
+ * guard_limits_decide - the engine's verdict for a message of msg_rcpts
+ * recipients on the counts of the lookup and what other messages of the
+ * login added since; call it holding store_login_lock()
+ */
+void guard_limits_decide(struct guard_conn *c, long msg_rcpts,
+			 struct verdict *v);
 
 /* guard_block_login - v is a limit's block: set the login blocked */
 void guard_block_login(struct guard_conn *c, const struct verdict *v);

@@ -136,6 +136,8 @@ struct store *store_open(const char *path, int flags, char *err,
 	pthread_rwlock_init(&s->commit_lock, NULL);
 	pthread_mutex_init(&s->pend_lock, NULL);
 	pthread_mutex_init(&s->readers_lock, NULL);
+	for (int i = 0; i < STORE_LOGIN_LOCKS; i++)
+		pthread_mutex_init(&s->login_locks[i], NULL);
 	if ((flags & STORE_CREATE) && !ro) {
 		/* sqlite creates the file; make it ours alone */
 		int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0640);
@@ -147,9 +149,26 @@ struct store *store_open(const char *path, int flags, char *err,
 		goto fail;
 	if (!ro && sqlite3_exec(s->db, "PRAGMA journal_mode=WAL", NULL, NULL,
 				NULL) != SQLITE_OK) {
-		snprintf(err, errlen, "%s: cannot write the database (%s); "
-			 "outguard must be able to write it and its directory",
-			 path, sqlite3_errmsg(s->db));
+		int rc = sqlite3_errcode(s->db);
+
+		if (rc == SQLITE_NOTADB || rc == SQLITE_CORRUPT)
+			snprintf(err, errlen, "%s: not a database, or damaged "
+				 "(%s); restore it from a backup", path,
+				 sqlite3_errmsg(s->db));
+		else
+			snprintf(err, errlen, "%s: cannot write the database "
+				 "(%s); outguard must be able to write it and "
+				 "its directory", path, sqlite3_errmsg(s->db));
+		goto fail;
+	}
+	/* SQLite opens a file it cannot write (chattr +i, a read-only
+	 * mount of a WAL database) read-only without a word: the daemon
+	 * (STORE_CREATE) must not start on it */
+	if ((flags & STORE_CREATE) && !ro &&
+	    sqlite3_db_readonly(s->db, "main") == 1) {
+		snprintf(err, errlen, "%s: cannot write the database (opened "
+			 "read-only); outguard must be able to write it and "
+			 "its directory", path);
 		goto fail;
 	}
 	if (store_migrate(s->db, (flags & STORE_CREATE) && !ro, err, errlen) <
@@ -239,8 +258,10 @@ void store_fail(struct store *s, const char *what, sqlite3 *db)
 {
 	char why[200];
 
-	snprintf(why, sizeof(why), "%s: %s", what,
-		 db ? sqlite3_errmsg(db) : "failed");
+	if (db != NULL)
+		snprintf(why, sizeof(why), "%s: %s", what, sqlite3_errmsg(db));
+	else
+		snprintf(why, sizeof(why), "%s", what);
 	pthread_mutex_lock(&s->health_lock);
 	s->healthy = 0;
 	memcpy(s->why, why, sizeof(s->why));

@@ -98,16 +98,30 @@ int store_counts_get(struct store *s, const char *login, time_t now,
 		     struct window_counts *c, int n);
 
 /*
+ * A lookup's mark: the login's pending counts plus what commits have
+ * moved from them into the database, when the counts were read.  While
+ * it is held, store_since() tells what other messages of the login have
+ * added since, so a decision at RCPT sees them without reading the
+ * database again.  All zero (held 0) when nothing is held.
+ */
+struct store_mark {
+	long msgs, rcpts, sessions;
+	int held;
+};
+
+/*
  * store_lookup - store_user_get() and then store_counts_get() in one
  * read transaction, with networks counted apart from network (the
  * current one, or NULL): windows_for(arg, u, c) fills c[i].window_s for the
- * user's class and returns how many (0: no counts needed).  0 or -1.
+ * user's class and returns how many (0: no counts needed).  When counts
+ * are read and mark is not NULL, the mark is taken (held until
+ * store_mark_drop).  0 or -1.
  */
 int store_lookup(struct store *s, const char *login, const char *network,
 		 time_t now, struct store_user *u,
 		 int (*windows_for)(void *arg, const struct store_user *u,
 				    struct window_counts *c),
-		 void *arg, struct window_counts *c);
+		 void *arg, struct window_counts *c, struct store_mark *mark);
 
 /*
  * store_user_sender - 1 when user_senders lets login send as address
@@ -133,6 +147,29 @@ void store_reserve(struct store *s, const char *login, int msgs, int rcpts);
 
 /* store_release - undo a reservation (message refused or aborted) */
 void store_release(struct store *s, const char *login, int msgs, int rcpts);
+
+/*
+ * store_since - what the login's counts grew by since mark was taken:
+ * messages, recipients and sessions reserved, queued or stored by any
+ * message, the caller's own reservations included.  Zeros when mark is
+ * not held.
+ */
+void store_since(struct store *s, const char *login,
+		 const struct store_mark *mark, long *msgs, long *rcpts,
+		 long *sessions);
+
+/* store_mark_drop - release a held mark of login; a no-op otherwise */
+void store_mark_drop(struct store *s, const char *login,
+		     struct store_mark *mark);
+
+/*
+ * store_login_lock, store_login_unlock - a lock per login (striped) for
+ * a decision and the reservation it makes: concurrent messages of one
+ * login that decide under it and reserve before unlocking cannot each
+ * slip under a limit together.
+ */
+void store_login_lock(struct store *s, const char *login);
+void store_login_unlock(struct store *s, const char *login);
 
 /* Queued writes (daemon: committed by the writer thread) ------------- */
 

@@ -15,6 +15,7 @@
 #include "store.h"
 
 #define STORE_BUSY_MS 2000 /* how long a statement waits for a lock */
+#define STORE_LOGIN_LOCKS 64 /* stripes of store_login_lock */
 
 struct store_op;   /* a queued write, store_write.c */
 struct store_pend; /* per-login reservations and queued counts */
@@ -65,6 +66,7 @@ struct store {
 	pthread_mutex_t pend_lock;
 	struct store_pend **pend;
 	unsigned pend_size;
+	pthread_mutex_t login_locks[STORE_LOGIN_LOCKS];
 };
 
 /* store_conn_open - a configured connection; NULL with err */
@@ -105,6 +107,21 @@ void store_pend_get(struct store *s, const char *login, long *msgs,
 /* store_pend_add - add deltas for login (caller holds pend_lock) */
 void store_pend_add(struct store *s, const char *login, long msgs,
 		    long rcpts, long sessions);
+
+/*
+ * store_pend_commit - counts of login were committed: they leave the
+ * pending counts and are remembered as moved for held marks (caller
+ * holds pend_lock)
+ */
+void store_pend_commit(struct store *s, const char *login, long msgs,
+		       long rcpts, long sessions);
+
+/*
+ * store_pend_mark - take a mark of login's pending and moved counts
+ * (caller holds pend_lock and commit_lock); mark->held 0 if out of memory
+ */
+void store_pend_mark(struct store *s, const char *login,
+		     struct store_mark *mark);
 
 /* store_prune - delete counters and events past retention, in steps */
 void store_prune(struct store *s, sqlite3 *db, time_t now);

@@ -5,8 +5,14 @@
  *	A small hash table, login to messages, recipients and sessions
  *	that are reserved by messages in flight or queued for the writer.
  *	Readers add these to what the database says; the writer subtracts
- *	them in the same critical section that commits them.  An entry
- *	disappears when all its counts are back to zero.
+ *	them in the same critical section that commits them.
+ *
+ *	A message's lookup marks the entry (store_pend_mark): while marks
+ *	are held, the entry also keeps what commits moved from it into the
+ *	database, so pending plus moved only grows with what messages
+ *	reserve or queue, and store_since() can tell a message what others
+ *	added after its lookup.  An entry disappears when all its counts
+ *	are back to zero and no mark holds it.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -17,7 +23,9 @@
 
 struct store_pend {
 	struct store_pend *next;
-	long msgs, rcpts, sessions;
+	long msgs, rcpts, sessions;	/* pending */
+	long moved_msgs, moved_rcpts, moved_sessions; /* committed since */
+	int marks;			/* marks held */
 	char login[];
 };
 
@@ -60,6 +68,16 @@ static struct store_pend *pend_find(struct store *s, const char *login,
 	return p;
 }
 
+/* pend_gc - free an entry with nothing pending and no mark */
+static void pend_gc(struct store_pend **link, struct store_pend *p)
+{
+	if (p->msgs <= 0 && p->rcpts <= 0 && p->sessions <= 0 &&
+	    p->marks == 0) {
+		*link = p->next;
+		free(p);
+	}
+}
+
 /* store_pend_add - add deltas for login (caller holds pend_lock) */
 void store_pend_add(struct store *s, const char *login, long msgs,
 		    long rcpts, long sessions)
@@ -71,10 +89,98 @@ void store_pend_add(struct store *s, const char *login, long msgs,
 	p->msgs += msgs;
 	p->rcpts += rcpts;
 	p->sessions += sessions;
-	if (p->msgs <= 0 && p->rcpts <= 0 && p->sessions <= 0) {
-		*link = p->next;
-		free(p);
+	pend_gc(link, p);
+}
+
+/* store_pend_commit - pending counts of login moved into the database */
+void store_pend_commit(struct store *s, const char *login, long msgs,
+		       long rcpts, long sessions)
+{
+	struct store_pend **link, *p;
+
+	if ((p = pend_find(s, login, 0, &link)) == NULL)
+		return;
+	p->msgs -= msgs;
+	p->rcpts -= rcpts;
+	p->sessions -= sessions;
+	if (p->marks > 0) {
+		p->moved_msgs += msgs;
+		p->moved_rcpts += rcpts;
+		p->moved_sessions += sessions;
 	}
+	pend_gc(link, p);
+}
+
+/* store_pend_mark - mark login's entry for a lookup */
+void store_pend_mark(struct store *s, const char *login,
+		     struct store_mark *mark)
+{
+	struct store_pend *p = pend_find(s, login, 1, NULL);
+
+	memset(mark, 0, sizeof(*mark));
+	if (p == NULL)
+		return;
+	p->marks++;
+	mark->held = 1;
+	mark->msgs = p->msgs + p->moved_msgs;
+	mark->rcpts = p->rcpts + p->moved_rcpts;
+	mark->sessions = p->sessions + p->moved_sessions;
+}
+
+/* store_since - growth of login's counts since mark */
+void store_since(struct store *s, const char *login,
+		 const struct store_mark *mark, long *msgs, long *rcpts,
+		 long *sessions)
+{
+	struct store_pend *p;
+
+	*msgs = *rcpts = *sessions = 0;
+	if (!mark->held)
+		return;
+	pthread_mutex_lock(&s->pend_lock);
+	if ((p = pend_find(s, login, 0, NULL)) != NULL) {
+		*msgs = p->msgs + p->moved_msgs - mark->msgs;
+		*rcpts = p->rcpts + p->moved_rcpts - mark->rcpts;
+		*sessions = p->sessions + p->moved_sessions - mark->sessions;
+	}
+	pthread_mutex_unlock(&s->pend_lock);
+}
+
+/* store_mark_drop - release a mark */
+void store_mark_drop(struct store *s, const char *login,
+		     struct store_mark *mark)
+{
+	struct store_pend **link, *p;
+
+	if (!mark->held)
+		return;
+	pthread_mutex_lock(&s->pend_lock);
+	if ((p = pend_find(s, login, 0, &link)) != NULL) {
+		p->marks--;
+		if (p->marks == 0)
+			p->moved_msgs = p->moved_rcpts = p->moved_sessions = 0;
+		pend_gc(link, p);
+	}
+	pthread_mutex_unlock(&s->pend_lock);
+	memset(mark, 0, sizeof(*mark));
+}
+
+/* login_stripe - the lock of login */
+static pthread_mutex_t *login_stripe(struct store *s, const char *login)
+{
+	return &s->login_locks[hash(login) % STORE_LOGIN_LOCKS];
+}
+
+/* store_login_lock - lock login's stripe */
+void store_login_lock(struct store *s, const char *login)
+{
+	pthread_mutex_lock(login_stripe(s, login));
+}
+
+/* store_login_unlock - unlock login's stripe */
+void store_login_unlock(struct store *s, const char *login)
+{
+	pthread_mutex_unlock(login_stripe(s, login));
 }
 
 /* store_pend_get - the counts pending for login (caller holds pend_lock) */

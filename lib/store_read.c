@@ -9,7 +9,8 @@
  *	to the number of reads that run at once; WAL lets them all run
  *	beside the writer.  Counts add what the
  *	writer has queued and what messages in flight have reserved, read
- *	under the commit lock so nothing is counted twice or missed.
+ *	under the commit lock so nothing is counted twice or missed; a
+ *	lookup marks them (store_pend_mark) in the same step.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -242,7 +243,7 @@ static int sum_rows(sqlite3_stmt *st, time_t now, struct window_counts *c,
  */
 static int counts_read(struct store *s, struct store_reader *r,
 		       const char *login, const char *network, time_t now,
-		       struct window_counts *c, int n)
+		       struct window_counts *c, int n, struct store_mark *mark)
 {
 	long maxw = 0, pm, pr, ps;
 	int i, rc = 0;
@@ -268,6 +269,8 @@ static int counts_read(struct store *s, struct store_reader *r,
 	sqlite3_clear_bindings(r->net_st);
 	pthread_mutex_lock(&s->pend_lock);
 	store_pend_get(s, login, &pm, &pr, &ps);
+	if (mark != NULL && rc == 0)
+		store_pend_mark(s, login, mark);
 	pthread_mutex_unlock(&s->pend_lock);
 	if (rc < 0) {
 		store_fail(s, "read counts", r->db);
@@ -291,7 +294,7 @@ int store_counts_get(struct store *s, const char *login, time_t now,
 	if (r == NULL)
 		return -1;
 	pthread_rwlock_rdlock(&s->commit_lock);
-	rc = counts_read(s, r, login, NULL, now, c, n);
+	rc = counts_read(s, r, login, NULL, now, c, n, NULL);
 	pthread_rwlock_unlock(&s->commit_lock);
 	reader_put(s, r);
 	return rc;
@@ -305,7 +308,7 @@ int store_lookup(struct store *s, const char *login, const char *network,
 		 time_t now, struct store_user *u,
 		 int (*windows_for)(void *arg, const struct store_user *u,
 				    struct window_counts *c),
-		 void *arg, struct window_counts *c)
+		 void *arg, struct window_counts *c, struct store_mark *mark)
 {
 	struct store_reader *r = reader_get(s);
 	int n, rc;
@@ -317,7 +320,7 @@ int store_lookup(struct store *s, const char *login, const char *network,
 	sqlite3_reset(r->begin_st);
 	rc = user_read(s, r, login, u);
 	if (rc == 0 && (n = windows_for(arg, u, c)) > 0)
-		rc = counts_read(s, r, login, network, now, c, n);
+		rc = counts_read(s, r, login, network, now, c, n, mark);
 	sqlite3_step(r->commit_st);
 	sqlite3_reset(r->commit_st);
 	pthread_rwlock_unlock(&s->commit_lock);

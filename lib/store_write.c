@@ -157,7 +157,7 @@ static int write_batch(struct store *s, struct store_wconn *w,
 		for (op = ops; op != NULL; op = op->next) {
 			op_pending(op, &m, &r, &se);
 			if (m || r || se)
-				store_pend_add(s, op->v[0], -m, -r, -se);
+				store_pend_commit(s, op->v[0], m, r, se);
 		}
 		pthread_mutex_unlock(&s->pend_lock);
 	}

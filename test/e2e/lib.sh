@@ -30,6 +30,7 @@
 #   E2E_DOMAIN     the users' own domain (example.test)
 #   E2E_RCPT_DOMAIN  remote recipients' domain (example.net)
 #   E2E_RELAY_DOMAIN a domain Postfix accepts without AUTH (relay.test)
+#   PF_MAIN_EXTRA  set before pf_start: lines appended to main.cf
 
 # shellcheck shell=bash disable=SC2034
 set -u
@@ -518,6 +519,7 @@ delay_warning_time = 0
 header_checks = regexp:$PF_CONF/header_checks
 milter_protocol = 6
 milter_default_action = tempfail
+${PF_MAIN_EXTRA:-}
 EOF
 	# Lets test_postfix_harness.sh put a message on hold without a milter.
 	echo "/^Subject: e2e-hold-me/ HOLD" >"$PF_CONF/header_checks"

@@ -244,12 +244,13 @@ static void test_networks(void)
 		store_add_session(s, "mia", now - 60 * (long)i, "x", nets[i]);
 	store_add_session(s, "mia", now - 7200, "x", "233.252.0.0/24");
 	CHECK_INT("lookup", store_lookup(s, "mia", "192.0.2.0/24", now, &u,
-					 windows_3600, NULL, c), 0);
+					 windows_3600, NULL, c, NULL), 0);
 	CHECK_INT("other networks in the hour", c[0].networks, 3);
 	CHECK_INT("sessions in the hour", c[0].sessions, 5);
-	store_lookup(s, "mia", "10.9.9.0/24", now, &u, windows_3600, NULL, c);
+	store_lookup(s, "mia", "10.9.9.0/24", now, &u, windows_3600, NULL, c,
+		     NULL);
 	CHECK_INT("from a new network: all four others", c[0].networks, 4);
-	store_lookup(s, "mia", NULL, now, &u, windows_3600, NULL, c);
+	store_lookup(s, "mia", NULL, now, &u, windows_3600, NULL, c, NULL);
 	CHECK_INT("no current network", c[0].networks, 4);
 	store_close(s);
 }
@@ -278,6 +279,67 @@ static void test_reservations(void)
 	CHECK_INT("released reservation gone", c[0].rcpts, 5);
 	CHECK_INT("one msg_log row", sql_int(p, "SELECT COUNT(*) FROM msg_log"),
 		  1);
+	store_close(s);
+}
+
+/* since_is - store_since() of login against mark, as "msgs/rcpts" */
+static const char *since_is(struct store *s, const char *login,
+			    const struct store_mark *mark)
+{
+	static char buf[64];
+	long m, r, se;
+
+	store_since(s, login, mark, &m, &r, &se);
+	snprintf(buf, sizeof(buf), "%ld/%ld", m, r);
+	return buf;
+}
+
+/*
+ * test_marks - what other messages add after a lookup, whether still
+ * reserved, queued or already committed, and nothing twice
+ */
+static void test_marks(void)
+{
+	const char *p = db_path("mark.db");
+	char err[300];
+	struct store *s = store_open(p, STORE_CREATE, err, sizeof(err));
+	struct store_mark mark, other;
+	struct store_user u;
+	struct window_counts c[1];
+	time_t now = time(NULL);
+
+	store_add_message(s, "nia", now - 10, 2, NULL, "Q1", 0, 0);
+	CHECK_INT("lookup", store_lookup(s, "nia", NULL, now, &u,
+					 windows_3600, NULL, c, &mark), 0);
+	CHECK_INT("mark held", mark.held, 1);
+	CHECK_INT("counts before", (int)c[0].rcpts, 2);
+	CHECK_STR("nothing new yet", since_is(s, "nia", &mark), "0/0");
+	store_reserve(s, "nia", 1, 3);
+	CHECK_STR("a reservation", since_is(s, "nia", &mark), "1/3");
+	store_add_message(s, "nia", now, 3, NULL, "Q2", 1, 3);
+	CHECK_STR("committed: still counted once", since_is(s, "nia", &mark),
+		  "1/3");
+	store_reserve(s, "nia", 1, 4);
+	store_release(s, "nia", 1, 4);
+	CHECK_STR("a released reservation", since_is(s, "nia", &mark), "1/3");
+	store_lookup(s, "nia", NULL, now, &u, windows_3600, NULL, c, &other);
+	store_add_message(s, "nia", now, 1, NULL, "Q3", 0, 0);
+	CHECK_STR("two marks: the first", since_is(s, "nia", &mark), "2/4");
+	CHECK_STR("two marks: the second", since_is(s, "nia", &other), "1/1");
+	store_mark_drop(s, "nia", &mark);
+	CHECK_INT("dropped", mark.held, 0);
+	CHECK_STR("a dropped mark sees nothing", since_is(s, "nia", &mark),
+		  "0/0");
+	store_add_message(s, "nia", now, 5, NULL, "Q4", 0, 0);
+	CHECK_STR("the other still counts", since_is(s, "nia", &other),
+		  "2/6");
+	store_mark_drop(s, "nia", &other);
+	store_mark_drop(s, "nia", &other);	/* twice is harmless */
+	store_lookup(s, "nia", NULL, now, &u, windows_3600, NULL, c, &mark);
+	CHECK_INT("all four stored", (int)c[0].msgs, 4);
+	CHECK_STR("a new mark starts at zero", since_is(s, "nia", &mark),
+		  "0/0");
+	store_mark_drop(s, "nia", &mark);
 	store_close(s);
 }
 
@@ -326,6 +388,7 @@ int main(int argc, char **argv)
 	test_migrate_v1();
 	test_windows();
 	test_reservations();
+	test_marks();
 	test_networks();
 	test_policy_problems();
 	if (check_fail == 0) {
