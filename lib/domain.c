@@ -8,8 +8,10 @@
  *	ASCII is lower-cased.  A name with non-ASCII bytes goes through
  *	libidn2 as a whole (UTS#46 mapping, so fullwidth letters and
  *	ideographic full stops map too): non-transitional first, then
- *	transitional.  STD3 rules are not asked of libidn2, because mail
- *	uses "_" (DKIM and DMARC names); instead every label of the ASCII
+ *	transitional; when libidn2 refuses the name, its non-ASCII labels
+ *	go through one by one and its ASCII labels stay as they are.  STD3
+ *	rules are not asked of libidn2, because mail uses "_" (DKIM and
+ *	DMARC names); instead every label of the ASCII
  *	result must be 1..63 letters, digits, "-" or "_", not starting or
  *	ending with "-", and the name at most 253 characters.  An
  *	"xn--" label must be a valid A-label: libidn2 decodes and checks
@@ -78,22 +80,32 @@ static int domain_label_ok(const char *s, size_t n)
 }
 
 /*
+ * domain_idn - s through libidn2 to ASCII (UTS#46), non-transitional
+ * first, then transitional.  0 with *a to idn2_free(), or -1.
+ */
+static int domain_idn(const char *s, char **a)
+{
+	int rc;
+
+	*a = NULL;
+	rc = idn2_to_ascii_8z(s, a, IDN2_NFC_INPUT | IDN2_NONTRANSITIONAL);
+	if (rc != IDN2_OK)
+		rc = idn2_to_ascii_8z(s, a, IDN2_NFC_INPUT | IDN2_TRANSITIONAL);
+	return rc == IDN2_OK ? 0 : -1;
+}
+
+/*
  * domain_alabel - check the xn-- label s[0..n) and write its canonical
  * form to out (size outlen).  Returns the length written, or -1.
  */
 static int domain_alabel(const char *s, size_t n, char *out, size_t outlen)
 {
-	char label[LABEL_MAX + 1], *a = NULL;
+	char label[LABEL_MAX + 1], *a;
 	size_t len;
-	int rc;
 
 	memcpy(label, s, n);
 	label[n] = '\0';
-	rc = idn2_to_ascii_8z(label, &a, IDN2_NFC_INPUT | IDN2_NONTRANSITIONAL);
-	if (rc != IDN2_OK)
-		rc = idn2_to_ascii_8z(label, &a,
-				      IDN2_NFC_INPUT | IDN2_TRANSITIONAL);
-	if (rc != IDN2_OK)
+	if (domain_idn(label, &a) < 0)
 		return -1;
 	len = strlen(a);
 	if (!domain_label_ok(a, len) || len >= outlen) {
@@ -143,19 +155,61 @@ static int domain_ascii(const char *s, char *out, size_t outlen)
 	return domain_copy(buf, o, out, outlen);
 }
 
+/*
+ * domain_by_label - s with each non-ASCII label through libidn2 on its
+ * own and the ASCII labels as they are, then checked by domain_ascii().
+ * For a name that libidn2 refuses whole because of an ASCII label that
+ * domain_ascii() accepts ("ab--c"): an ASCII name with that label is a
+ * domain, so the same name with a Unicode label is one too.
+ */
+static int domain_by_label(const char *s, char *out, size_t outlen)
+{
+	char buf[DOMAIN_IN_MAX], label[DOMAIN_IN_MAX], *a;
+	const char *dot, *add;
+	size_t o = 0, n, i;
+	int wide, rc = 0;
+
+	for (;;) {
+		dot = strchr(s, '.');
+		n = dot ? (size_t)(dot - s) : strlen(s);
+		memcpy(label, s, n);
+		label[n] = '\0';
+		for (wide = 0, i = 0; i < n; i++)
+			wide |= (unsigned char)label[i] >= 0x80;
+		a = NULL;
+		if (wide && domain_idn(label, &a) < 0)
+			return -1;
+		add = a ? a : label;
+		n = strlen(add);
+		if (o + n + 1 < sizeof(buf)) {
+			memcpy(buf + o, add, n);
+			o += n;
+		} else {
+			rc = -1;
+		}
+		idn2_free(a);
+		if (rc < 0 || dot == NULL)
+			break;
+		buf[o++] = '.';
+		s = dot + 1;
+	}
+	if (o > 0 && buf[o - 1] == '.') /* a mapped ideographic stop */
+		o--;
+	buf[o] = '\0';
+	if (rc < 0 || o > DOMAIN_TEXT_MAX)
+		return -1;
+	return domain_ascii(buf, out, outlen);
+}
+
 /* domain_unicode - a name with non-ASCII bytes through UTS#46 to ASCII */
 static int domain_unicode(const char *s, char *out, size_t outlen)
 {
-	char *a = NULL;
+	char *a;
 	size_t len;
 	int rc;
 
-	rc = idn2_to_ascii_8z(s, &a, IDN2_NFC_INPUT | IDN2_NONTRANSITIONAL);
-	if (rc != IDN2_OK)
-		rc =
-		    idn2_to_ascii_8z(s, &a, IDN2_NFC_INPUT | IDN2_TRANSITIONAL);
-	if (rc != IDN2_OK)
-		return -1;
+	if (domain_idn(s, &a) < 0)
+		return domain_by_label(s, out, outlen);
 	len = strlen(a);
 	if (len > 0 && a[len - 1] == '.') /* a mapped ideographic stop */
 		a[--len] = '\0';
