@@ -96,16 +96,26 @@ static int domain_idn(const char *s, char **a)
 
 /*
  * domain_alabel - check the xn-- label s[0..n) and write its canonical
- * form to out (size outlen).  Returns the length written, or -1.
+ * form to out (size outlen): the label decoded, then mapped and encoded
+ * as a Unicode name is, so that both spellings have one normal form (an
+ * A-label of characters UTS#46 maps, like U+247E "(11)", is no label).
+ * Returns the length written, or -1.
  */
 static int domain_alabel(const char *s, size_t n, char *out, size_t outlen)
 {
-	char label[LABEL_MAX + 1], *a;
+	char label[LABEL_MAX + 1], *u = NULL, *a;
 	size_t len;
+	int rc;
 
 	memcpy(label, s, n);
 	label[n] = '\0';
-	if (domain_idn(label, &a) < 0)
+	if (idn2_to_unicode_8z8z(label, &u, 0) != IDN2_OK) {
+		idn2_free(u);
+		return -1;
+	}
+	rc = domain_idn(u, &a);
+	idn2_free(u);
+	if (rc < 0)
 		return -1;
 	len = strlen(a);
 	if (!domain_label_ok(a, len) || len >= outlen) {

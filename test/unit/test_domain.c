@@ -40,6 +40,8 @@ static void test_normalise(void)
 	    {"localhost", 0, "localhost"},
 	    {"xn--zz.com", -1, "xn--zz.com"},
 	    {"xn--a.com", -1, "xn--a.com"},
+	    {"xn--bshpal.com", -1, "xn--bshpal.com"}, /* ⑾⒁⑾⑶: (11)(14)... */
+	    {"xn--abc-.com", -1, "xn--abc-.com"}, /* punycode of plain ASCII */
 	    {"", -1, ""},
 	    {".", -1, ""},
 	    {"example..com", -1, "example..com"},
