@@ -5,17 +5,16 @@
  *	#include "domain.h"
  * DESCRIPTION
  *	See domain.h.  A name is trimmed, one trailing dot is dropped and
- *	ASCII is lower-cased.  A name with non-ASCII bytes goes through
- *	libidn2 as a whole (UTS#46 mapping, so fullwidth letters and
- *	ideographic full stops map too): non-transitional first, then
- *	transitional; when libidn2 refuses the name, its non-ASCII labels
- *	go through one by one and its ASCII labels stay as they are.  STD3
- *	rules are not asked of libidn2, because mail uses "_" (DKIM and
- *	DMARC names); instead every label of the ASCII
- *	result must be 1..63 letters, digits, "-" or "_", not starting or
- *	ending with "-", and the name at most 253 characters.  An
- *	"xn--" label must be a valid A-label: libidn2 decodes and checks
- *	it, and its canonical form is kept.
+ *	ASCII is lower-cased.  Each label with non-ASCII bytes goes
+ *	through libidn2 on its own (UTS#46 mapping, so fullwidth letters
+ *	and ideographic full stops map too): non-transitional first, then
+ *	transitional; ASCII labels stay as they are.  STD3 rules are not
+ *	asked of libidn2, because mail uses "_" (DKIM and DMARC names);
+ *	instead every label of the ASCII result must be 1..63 letters,
+ *	digits, "-" or "_", not starting or ending with "-", and the name
+ *	at most 253 characters.  An "xn--" label must be a valid A-label:
+ *	libidn2 decodes it, and it is kept in the form its Unicode label
+ *	gets, so that a name and its Unicode form have one normal form.
  *
  *	The registrable domain comes from libpsl: the newest of the list
  *	compiled into libpsl and the system's publicsuffix file, loaded
@@ -166,13 +165,15 @@ static int domain_ascii(const char *s, char *out, size_t outlen)
 }
 
 /*
- * domain_by_label - s with each non-ASCII label through libidn2 on its
- * own and the ASCII labels as they are, then checked by domain_ascii().
- * For a name that libidn2 refuses whole because of an ASCII label that
- * domain_ascii() accepts ("ab--c"): an ASCII name with that label is a
- * domain, so the same name with a Unicode label is one too.
+ * domain_unicode - a name with non-ASCII bytes to ASCII: each label with
+ * non-ASCII bytes through libidn2 on its own (UTS#46 maps the ideographic
+ * and fullwidth stops in it to dots), the ASCII labels as they are, then
+ * checked by domain_ascii().  Label by label, as domain_alabel() works,
+ * so that a name and its Unicode form have one normal form, and a label
+ * libidn2 refuses ("ab--c") or needs transitional processing for
+ * decides nothing about the others.
  */
-static int domain_by_label(const char *s, char *out, size_t outlen)
+static int domain_unicode(const char *s, char *out, size_t outlen)
 {
 	char buf[DOMAIN_IN_MAX], label[DOMAIN_IN_MAX], *a;
 	const char *dot, *add;
@@ -209,23 +210,6 @@ static int domain_by_label(const char *s, char *out, size_t outlen)
 	if (rc < 0 || o > DOMAIN_TEXT_MAX)
 		return -1;
 	return domain_ascii(buf, out, outlen);
-}
-
-/* domain_unicode - a name with non-ASCII bytes through UTS#46 to ASCII */
-static int domain_unicode(const char *s, char *out, size_t outlen)
-{
-	char *a;
-	size_t len;
-	int rc;
-
-	if (domain_idn(s, &a) < 0)
-		return domain_by_label(s, out, outlen);
-	len = strlen(a);
-	if (len > 0 && a[len - 1] == '.') /* a mapped ideographic stop */
-		a[--len] = '\0';
-	rc = len > DOMAIN_TEXT_MAX ? -1 : domain_ascii(a, out, outlen);
-	idn2_free(a);
-	return rc;
 }
 
 /* domain_normalise - in (UTF-8 or ASCII, any case) to the normal form */

@@ -36,6 +36,8 @@ static void test_normalise(void)
 	     * with one are domains, so are these (found by fuzz_addr) */
 	    {"r3---sn.bücher.de", 0, "r3---sn.xn--bcher-kva.de"},
 	    {"un--a.㜴㜶", 0, "un--a.xn--eple"},
+	    /* each label on its own: ß stays ß beside such a label */
+	    {"ab--c.straße.de", 0, "ab--c.xn--strae-oqa.de"},
 	    {"a-b.c_d.example", 0, "a-b.c_d.example"},
 	    {"localhost", 0, "localhost"},
 	    {"xn--zz.com", -1, "xn--zz.com"},
