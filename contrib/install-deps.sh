@@ -1,8 +1,9 @@
 #!/bin/sh
 # install-deps.sh - install outguard's Debian 12 packages.
-# usage: contrib/install-deps.sh [build|test]
+# usage: contrib/install-deps.sh [build|test|fuzz]
 #   build: what building and running outguard needs;
-#   test:  that plus the MTAs and tools the test suite drives.
+#   test:  that plus the MTAs and tools the test suite drives;
+#   fuzz:  build plus clang and libFuzzer (test/fuzz/run-fuzz.sh).
 # Postfix is preseeded to "No configuration" so that installing it does
 # not configure or start a system mail server; the tests run their own
 # private instance.  Sendmail is never installed: test/e2e/sendmail_lib.sh
@@ -15,8 +16,11 @@ build="build-essential cmake pkg-config libmilter-dev libsqlite3-dev
 libpcre2-dev libidn2-dev libpsl-dev libicu-dev sqlite3"
 test="postfix sasl2-bin libsasl2-modules swaks miltertest faketime python3
 procps m4 libwrap0 libdb5.3 libldap-2.5-0 libnsl2 libssl3"
+# libFuzzer's runtime is only recommended by clang-14: name it
+fuzz="clang libclang-rt-14-dev"
 pkgs=$build
 [ "$what" = test ] && pkgs="$build $test"
+[ "$what" = fuzz ] && pkgs="$build $fuzz"
 missing=
 for p in $pkgs; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" ||

@@ -5,15 +5,16 @@
  *	#include "domain.h"
  * DESCRIPTION
  *	See domain.h.  A name is trimmed, one trailing dot is dropped and
- *	ASCII is lower-cased.  A name with non-ASCII bytes goes through
- *	libidn2 as a whole (UTS#46 mapping, so fullwidth letters and
- *	ideographic full stops map too): non-transitional first, then
- *	transitional.  STD3 rules are not asked of libidn2, because mail
- *	uses "_" (DKIM and DMARC names); instead every label of the ASCII
- *	result must be 1..63 letters, digits, "-" or "_", not starting or
- *	ending with "-", and the name at most 253 characters.  An
- *	"xn--" label must be a valid A-label: libidn2 decodes and checks
- *	it, and its canonical form is kept.
+ *	ASCII is lower-cased.  Each label with non-ASCII bytes goes
+ *	through libidn2 on its own (UTS#46 mapping, so fullwidth letters
+ *	and ideographic full stops map too): non-transitional first, then
+ *	transitional; ASCII labels stay as they are.  STD3 rules are not
+ *	asked of libidn2, because mail uses "_" (DKIM and DMARC names);
+ *	instead every label of the ASCII result must be 1..63 letters,
+ *	digits, "-" or "_", not starting or ending with "-", and the name
+ *	at most 253 characters.  An "xn--" label must be a valid A-label:
+ *	libidn2 decodes it, and it is kept in the form its Unicode label
+ *	gets, so that a name and its Unicode form have one normal form.
  *
  *	The registrable domain comes from libpsl: the newest of the list
  *	compiled into libpsl and the system's publicsuffix file, loaded
@@ -78,22 +79,42 @@ static int domain_label_ok(const char *s, size_t n)
 }
 
 /*
+ * domain_idn - s through libidn2 to ASCII (UTS#46), non-transitional
+ * first, then transitional.  0 with *a to idn2_free(), or -1.
+ */
+static int domain_idn(const char *s, char **a)
+{
+	int rc;
+
+	*a = NULL;
+	rc = idn2_to_ascii_8z(s, a, IDN2_NFC_INPUT | IDN2_NONTRANSITIONAL);
+	if (rc != IDN2_OK)
+		rc = idn2_to_ascii_8z(s, a, IDN2_NFC_INPUT | IDN2_TRANSITIONAL);
+	return rc == IDN2_OK ? 0 : -1;
+}
+
+/*
  * domain_alabel - check the xn-- label s[0..n) and write its canonical
- * form to out (size outlen).  Returns the length written, or -1.
+ * form to out (size outlen): the label decoded, then mapped and encoded
+ * as a Unicode name is, so that both spellings have one normal form (an
+ * A-label of characters UTS#46 maps, like U+247E "(11)", is no label).
+ * Returns the length written, or -1.
  */
 static int domain_alabel(const char *s, size_t n, char *out, size_t outlen)
 {
-	char label[LABEL_MAX + 1], *a = NULL;
+	char label[LABEL_MAX + 1], *u = NULL, *a;
 	size_t len;
 	int rc;
 
 	memcpy(label, s, n);
 	label[n] = '\0';
-	rc = idn2_to_ascii_8z(label, &a, IDN2_NFC_INPUT | IDN2_NONTRANSITIONAL);
-	if (rc != IDN2_OK)
-		rc = idn2_to_ascii_8z(label, &a,
-				      IDN2_NFC_INPUT | IDN2_TRANSITIONAL);
-	if (rc != IDN2_OK)
+	if (idn2_to_unicode_8z8z(label, &u, 0) != IDN2_OK) {
+		idn2_free(u);
+		return -1;
+	}
+	rc = domain_idn(u, &a);
+	idn2_free(u);
+	if (rc < 0)
 		return -1;
 	len = strlen(a);
 	if (!domain_label_ok(a, len) || len >= outlen) {
@@ -143,25 +164,52 @@ static int domain_ascii(const char *s, char *out, size_t outlen)
 	return domain_copy(buf, o, out, outlen);
 }
 
-/* domain_unicode - a name with non-ASCII bytes through UTS#46 to ASCII */
+/*
+ * domain_unicode - a name with non-ASCII bytes to ASCII: each label with
+ * non-ASCII bytes through libidn2 on its own (UTS#46 maps the ideographic
+ * and fullwidth stops in it to dots), the ASCII labels as they are, then
+ * checked by domain_ascii().  Label by label, as domain_alabel() works,
+ * so that a name and its Unicode form have one normal form, and a label
+ * libidn2 refuses ("ab--c") or needs transitional processing for
+ * decides nothing about the others.
+ */
 static int domain_unicode(const char *s, char *out, size_t outlen)
 {
-	char *a = NULL;
-	size_t len;
-	int rc;
+	char buf[DOMAIN_IN_MAX], label[DOMAIN_IN_MAX], *a;
+	const char *dot, *add;
+	size_t o = 0, n, i;
+	int wide, rc = 0;
 
-	rc = idn2_to_ascii_8z(s, &a, IDN2_NFC_INPUT | IDN2_NONTRANSITIONAL);
-	if (rc != IDN2_OK)
-		rc =
-		    idn2_to_ascii_8z(s, &a, IDN2_NFC_INPUT | IDN2_TRANSITIONAL);
-	if (rc != IDN2_OK)
+	for (;;) {
+		dot = strchr(s, '.');
+		n = dot ? (size_t)(dot - s) : strlen(s);
+		memcpy(label, s, n);
+		label[n] = '\0';
+		for (wide = 0, i = 0; i < n; i++)
+			wide |= (unsigned char)label[i] >= 0x80;
+		a = NULL;
+		if (wide && domain_idn(label, &a) < 0)
+			return -1;
+		add = a ? a : label;
+		n = strlen(add);
+		if (o + n + 1 < sizeof(buf)) {
+			memcpy(buf + o, add, n);
+			o += n;
+		} else {
+			rc = -1;
+		}
+		idn2_free(a);
+		if (rc < 0 || dot == NULL)
+			break;
+		buf[o++] = '.';
+		s = dot + 1;
+	}
+	if (o > 0 && buf[o - 1] == '.') /* a mapped ideographic stop */
+		o--;
+	buf[o] = '\0';
+	if (rc < 0 || o > DOMAIN_TEXT_MAX)
 		return -1;
-	len = strlen(a);
-	if (len > 0 && a[len - 1] == '.') /* a mapped ideographic stop */
-		a[--len] = '\0';
-	rc = len > DOMAIN_TEXT_MAX ? -1 : domain_ascii(a, out, outlen);
-	idn2_free(a);
-	return rc;
+	return domain_ascii(buf, out, outlen);
 }
 
 /* domain_normalise - in (UTF-8 or ASCII, any case) to the normal form */

@@ -47,6 +47,9 @@ void log_open(const char *ident, int use_syslog, int facility, int level,
 
 /* log_vmsg - write one line */
 static void log_vmsg(int prio, const char *fmt, va_list ap)
+	__attribute__((format(printf, 2, 0)));
+
+static void log_vmsg(int prio, const char *fmt, va_list ap)
 {
 	char buf[1024];
 

@@ -64,7 +64,7 @@ struct rule {
 	pcre2_code *code;
 	int whole; /* anchored: one call, no chunks */
 	int utf;   /* chunks start on a UTF-8 lead byte */
-	int solo;  /* has backreferences: not in the field's prefilter */
+	int solo;  /* not in the field's prefilter: prefilter_safe() */
 	char *pattern;
 	char *reason; /* NULL: "rule ID" */
 };
@@ -220,6 +220,41 @@ static void rule_jit(const struct rule *r)
 }
 
 /*
+ * prefilter_safe - 1 when pattern means the same as "(?:pattern)" among
+ * other alternatives.  Not so: references to groups by number or to
+ * the whole pattern, which the other patterns' groups shift ((?1),
+ * (?-1), (?R), (?(1)...), (?P>n), (?P=n), \g..., and \1 to \99, an
+ * octal escape alone that turns into a backreference after ten groups);
+ * backtracking verbs, which act on the whole match ((*COMMIT) fails
+ * every alternative); and what may run past the closing parenthesis
+ * (\Q without \E, a # comment in extended mode).  Backreferences are
+ * found by pcre2_pattern_info().  Conservative: a pattern that only
+ * looks like one of these (a # in a class) runs on its own, which
+ * costs time, not results.
+ */
+static int prefilter_safe(const char *p)
+{
+	for (; *p; p++) {
+		if (*p == '\\') {
+			if (p[1] == 'Q' || p[1] == 'g' ||
+			    (p[1] >= '1' && p[1] <= '9'))
+				return 0;
+			if (p[1] != '\0')
+				p++;
+		} else if (*p == '#' || (*p == '(' && p[1] == '*')) {
+			return 0;
+		} else if (*p == '(' && p[1] == '?') {
+			if (strchr("0123456789R(C", p[2]) != NULL ||
+			    ((p[2] == '+' || p[2] == '-') && p[3] >= '0' &&
+			     p[3] <= '9') ||
+			    (p[2] == 'P' && (p[3] == '>' || p[3] == '=')))
+				return 0;
+		}
+	}
+	return 1;
+}
+
+/*
  * rule_compile - compile pattern into r (code, whole, utf), JIT-compiled
  * when possible.  0, or -1 with "rule ID: why at offset N" in err.
  */
@@ -245,7 +280,7 @@ static int rule_compile(struct rule *r, const char *pattern, char *err,
 	(void)pcre2_pattern_info(r->code, PCRE2_INFO_ALLOPTIONS, &all);
 	r->whole = (all & PCRE2_ANCHORED) != 0;
 	(void)pcre2_pattern_info(r->code, PCRE2_INFO_BACKREFMAX, &all);
-	r->solo = all != 0;
+	r->solo = all != 0 || !prefilter_safe(pattern);
 	r->utf = (opts & PCRE2_UTF) != 0;
 	rule_jit(r);
 	return 0;
@@ -323,8 +358,8 @@ int ruleset_add(struct ruleset *rs, long id, const char *scope,
 }
 
 /*
- * prefilter_build - one pattern alternating every pattern of l without
- * backreferences (their group numbers would change), so that clean
+ * prefilter_build - one pattern alternating every pattern of l that
+ * means the same there (not solo, see prefilter_safe()), so that clean
  * text, which matches none of them, costs one match instead of one per
  * rule.  When the alternation does not compile, there is no prefilter
  * and every rule runs, as before.

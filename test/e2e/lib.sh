@@ -16,6 +16,8 @@
 # recorded by PID and stopped by PID in the EXIT trap; the temp dir is
 # removed unless KEEP=1.  Only 127.0.0.1 is used.  Nothing outside the
 # temp dir is touched: the system Postfix is never configured or started.
+# When the daemon is stopped, a sanitizer report in its log (a build with
+# -DOUTGUARD_SANITIZE=ON) is a failed check.
 #
 # Names a test can rely on:
 #   E2E_TMP        the temp dir
@@ -298,9 +300,11 @@ expect_ne()
 	fi
 }
 
-# e2e_finish - print "N passed, N failed" and exit 1 if anything failed
+# e2e_finish - stop the daemon (its log is checked for sanitizer
+# reports), print "N passed, N failed" and exit 1 if anything failed
 e2e_finish()
 {
+	og_stop
 	echo "$E2E_PASS passed, $E2E_FAIL failed"
 	[ "$E2E_FAIL" -eq 0 ] && exit 0
 	exit 1
@@ -799,7 +803,19 @@ og_stop()
 	rc=$?
 	OG_LAST_EXIT=$rc
 	OG_PID=
+	og_sanitizer_check
 	return 0
+}
+
+# og_sanitizer_check - a failed check when the daemon's log holds an
+# AddressSanitizer, LeakSanitizer or UBSan report (-DOUTGUARD_SANITIZE)
+og_sanitizer_check()
+{
+	local re='ERROR: (Address|Leak|Thread)Sanitizer|runtime error:'
+	[ -n "$OG_LOG" ] && [ -f "$OG_LOG" ] || return 0
+	grep -qE "$re" "$OG_LOG" || return 0
+	grep -E -A 12 "$re" "$OG_LOG" | head -n 40 >&2
+	fail "sanitizer report in the daemon's log $OG_LOG"
 }
 
 # og_restart_fresh - stop the daemon, make a fresh database, start again

@@ -471,7 +471,8 @@ static void test_thousand(void)
 	rules_scratch_free(sc);
 }
 
-/* test_prepared - the prefilter changes no result, backreferences too */
+/* test_prepared - the prefilter changes no result: backreferences,
+ * comments */
 static void test_prepared(void)
 {
 	struct rules_scratch *sc = rules_scratch_new();
@@ -482,6 +483,10 @@ static void test_prepared(void)
 	add(rs, 2, "unauth", "subject", "^urgent", "reject", NULL);
 	add(rs, 3, "any", "subject", "(\\w+) \\1", "quarantine", "doubled");
 	add(rs, 4, "any", "subject", "(?|a(b)|c(d))x", "tempfail", NULL);
+	/* an extended-mode comment would swallow the patterns after it up
+	 * to a newline; this one's, so that the alternation compiles */
+	add(rs, 5, "any", "subject", "(?x) zz # comment", "header", NULL);
+	add(rs, 6, "any", "subject", "q\n", "header", NULL);
 	ruleset_prepare(rs);
 	CHECK_INT("prefilter hit, one rule", ruleset_match(rs, sc,
 		  RULE_SUBJECT, 1, "your invoice", 12, &hit), 1);
@@ -496,6 +501,8 @@ static void test_prepared(void)
 	CHECK_STR("... doubled", hit.reason, "doubled");
 	CHECK_INT("branch reset group", ruleset_match(rs, sc, RULE_SUBJECT, 1,
 		  "cdx", 3, &hit), 1);
+	CHECK_INT("a pattern after a # comment", ruleset_match(rs, sc,
+		  RULE_SUBJECT, 1, "q\n", 2, &hit), 1);
 	CHECK_INT("clean", ruleset_match(rs, sc, RULE_SUBJECT, 1, "lunch", 5,
 					 &hit), 0);
 	ruleset_free(rs);
