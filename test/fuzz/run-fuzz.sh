@@ -11,9 +11,10 @@
 #	one after the other (FUZZ_JOBS=2: two at a time).  Each starts
 #	from its committed seeds (test/fuzz/corpus/TARGET, only read) and
 #	its scratch corpus $FUZZ_WORK/TARGET/corpus, where new inputs go;
-#	crash, leak and timeout inputs go to $FUZZ_WORK/TARGET/crashes/,
-#	and libFuzzer's output to $FUZZ_WORK/TARGET/fuzz.log.  One line a
-#	target: executions, crashes, corpus sizes.  Replay a crash with
+#	crash, leak and timeout inputs go to $FUZZ_WORK/TARGET/crashes/
+#	(the run counts only its own), libFuzzer's output to
+#	$FUZZ_WORK/TARGET/fuzz.log.  One line a target: executions, time,
+#	crashes, corpus sizes.  Replay a crash with
 #	"$FUZZ_BUILD/test/fuzz/fuzz_TARGET FILE".
 #
 #	merge: keeps the hand-made seeds of test/fuzz/corpus/TARGET (the
@@ -56,6 +57,7 @@ targets() {
 
 # build - configure once, then build the targets given
 build() {
+	sh "$top/contrib/install-deps.sh" fuzz
 	if [ ! -f "$build/CMakeCache.txt" ]; then
 		CC=${CC:-clang} cmake -S "$top" -B "$build" \
 			-DCMAKE_BUILD_TYPE=RelWithDebInfo -DOUTGUARD_FUZZ=ON \
@@ -82,6 +84,8 @@ fuzz_one() {
 	mkdir -p "$dir/corpus" "$dir/crashes"
 	dict=
 	[ -f "$here/dict/$t.dict" ] && dict=-dict=$here/dict/$t.dict
+	start=$(date +%s)
+	: >"$dir/started"
 	# libFuzzer writes new inputs into the first corpus directory only
 	# shellcheck disable=SC2086
 	nice -n 19 "$build/test/fuzz/fuzz_$t" -max_total_time="$2" \
@@ -90,12 +94,13 @@ fuzz_one() {
 		"$dir/corpus" "$here/corpus/$t" >"$dir/fuzz.log" 2>&1 || true
 	execs=$(sed -n 's/^stat::number_of_executed_units: *//p' \
 		"$dir/fuzz.log" | tail -n 1)
-	crashes=$(count "$dir/crashes")
+	crashes=$(find "$dir/crashes" -type f -newer "$dir/started" | wc -l)
 	printf '%-10s %12s execs in %ss, %d crashes, corpus %d seeds + %d new\n' \
-		"$t" "${execs:-?}" "$2" "$crashes" "$(count "$here/corpus/$t")" \
-		"$(count "$dir/corpus")"
+		"$t" "${execs:-?}" "$(($(date +%s) - start))" "$crashes" \
+		"$(count "$here/corpus/$t")" "$(count "$dir/corpus")"
 	if [ "$crashes" -gt 0 ]; then
-		for f in "$dir/crashes/"*; do echo "    crash: $f"; done
+		find "$dir/crashes" -type f -newer "$dir/started" |
+			sed 's/^/    crash: /'
 		grep -m 3 -E 'ERROR|FUZZ_CHECK|runtime error' "$dir/fuzz.log" |
 			sed 's/^/    /'
 	fi
@@ -173,6 +178,7 @@ else
 fi
 status=0
 for t in $list; do
-	[ "$(count "$work/$t/crashes")" = 0 ] || status=1
+	[ -z "$(find "$work/$t/crashes" -type f -newer "$work/$t/started")" ] ||
+		status=1
 done
 exit $status
