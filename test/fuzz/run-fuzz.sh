@@ -20,7 +20,7 @@
 #	merge: keeps the hand-made seeds of test/fuzz/corpus/TARGET (the
 #	files not named by a SHA-1) and adds, with libFuzzer's -merge=1
 #	into a fresh directory, the fewest inputs of the previously merged
-#	seeds and of the scratch corpus that add coverage.  The result
+#	seeds and of the scratch corpus that add edges covered.  The result
 #	replaces the SHA-1 named seeds only when it stays under
 #	FUZZ_MERGE_FILES files and FUZZ_MERGE_KB kilobytes; review it with
 #	git status before committing.
@@ -124,13 +124,14 @@ merge_one() {
 			cp "$f" "$dir/merged/"
 		fi
 	done
-	nice -n 19 "$build/test/fuzz/fuzz_$t" -merge=1 "$dir/merged" \
-		"$dir/old" "$dir/corpus" >"$dir/merge.log" 2>&1 || {
+	# -use_counters=0: new edges count, not new hit counts (fewer files)
+	nice -n 19 "$build/test/fuzz/fuzz_$t" -merge=1 -use_counters=0 \
+		"$dir/merged" "$dir/old" "$dir/corpus" >"$dir/merge.log" 2>&1 || {
 		tail -n 5 "$dir/merge.log" >&2
 		return 1
 	}
 	n=$(count "$dir/merged")
-	kb=$(du -sk "$dir/merged" | cut -f1)
+	kb=$(($(cat "$dir/merged"/* | wc -c) / 1024))
 	if [ "$n" -gt "${FUZZ_MERGE_FILES:-300}" ] ||
 		[ "$kb" -gt "${FUZZ_MERGE_KB:-256}" ]; then
 		echo "$t: merged corpus $n files, $kb KB: too big, left in $dir/merged"
