@@ -28,10 +28,10 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 /* FUZZ_CHECK - abort with file:line and the message when cond is false */
-#define FUZZ_CHECK(cond, ...)                                                \
-	do {                                                                 \
-		if (!(cond))                                                 \
-			fuzz_fail(__FILE__, __LINE__, #cond, __VA_ARGS__);   \
+#define FUZZ_CHECK(cond, ...)                                                  \
+	do {                                                                   \
+		if (!(cond))                                                   \
+			fuzz_fail(__FILE__, __LINE__, #cond, __VA_ARGS__);     \
 	} while (0)
 
 /* fuzz_fail - print "file:line: cond: message" and abort() */

@@ -31,15 +31,16 @@ static void check_normal_form(const char *d)
 	for (s = d;; s++) {
 		if (*s == '.' || *s == '\0') {
 			FUZZ_CHECK(label >= 1 && label <= 63 && s[-1] != '-' &&
-					   s[-(long)label] != '-',
+				       s[-(long)label] != '-',
 				   "label of \"%s\"", d);
 			if (*s == '\0')
 				break;
 			label = 0;
 			continue;
 		}
-		FUZZ_CHECK((*s >= 'a' && *s <= 'z') || (*s >= '0' && *s <= '9') ||
-				   *s == '-' || *s == '_',
+		FUZZ_CHECK((*s >= 'a' && *s <= 'z') ||
+			       (*s >= '0' && *s <= '9') || *s == '-' ||
+			       *s == '_',
 			   "byte 0x%02x in \"%s\"", (unsigned char)*s, d);
 		label++;
 	}
@@ -61,21 +62,21 @@ static void check_domain(const char *in)
 	}
 	check_normal_form(d);
 	FUZZ_CHECK(domain_normalise(d, again, sizeof(again)) == 0 &&
-			   strcmp(d, again) == 0,
+		       strcmp(d, again) == 0,
 		   "\"%s\" normalises to \"%s\"", d, again);
 	if (domain_to_unicode(d, uni, sizeof(uni)) == 0)
 		FUZZ_CHECK(domain_normalise(uni, again, sizeof(again)) == 0 &&
-				   strcmp(d, again) == 0,
+			       strcmp(d, again) == 0,
 			   "\"%s\" -> \"%s\" -> \"%s\"", d, uni, again);
 	if ((reg = domain_registrable(d)) != NULL)
 		FUZZ_CHECK(reg >= d && reg < d + strlen(d) &&
-				   domain_is_within(d, reg),
+			       domain_is_within(d, reg),
 			   "registrable \"%s\" of \"%s\"", reg, d);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static const size_t outlens[] = { 1, 2, 16, 256, 512 };
+	static const size_t outlens[] = {1, 2, 16, 256, 512};
 	char out[600], login[600];
 	struct fuzz_lines l;
 	const char *dom, *s;
@@ -96,17 +97,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			   "domain");
 		memset(login, 'x', sizeof(login));
 		if (addr_login(l.buf, login, n) == 0) {
-			FUZZ_CHECK(login[0] && !isspace((unsigned char)login[0]) &&
-					   !isspace((unsigned char)
-							    login[strlen(login) - 1]),
-				   "login \"%s\" not trimmed", login);
+			FUZZ_CHECK(
+			    login[0] && !isspace((unsigned char)login[0]) &&
+				!isspace(
+				    (unsigned char)login[strlen(login) - 1]),
+			    "login \"%s\" not trimmed", login);
 			for (s = login; *s; s++)
 				FUZZ_CHECK(*s < 'A' || *s > 'Z', "login \"%s\"",
 					   login);
 		}
 		FUZZ_CHECK(fuzz_bounded(login, n) && login[n] == 'x', "login");
 	}
-	addr_envelope(l.buf, out, 512);	/* as guard_mail() does */
+	addr_envelope(l.buf, out, 512); /* as guard_mail() does */
 	check_domain(addr_domain(out));
 	check_domain(l.buf);
 	fuzz_lines_free(&l);

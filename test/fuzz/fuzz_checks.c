@@ -37,7 +37,7 @@
 #include "network.h"
 #include "rules.h"
 
-#define MAX_ROWS 16
+#define MAX_ROWS  16
 #define MAX_RCPTS 8
 #define COUNT_MAX (1L << 40)
 
@@ -200,8 +200,8 @@ static void counts_fill(struct msg *m, const struct policy_class *c)
 		m->counts[i].window_s = c->windows[i];
 	for (j = 0; c != NULL && j < m->ncounts; j++) {
 		line = m->count_lines[j];
-		i = policy_class_window(c, fuzz_long(fuzz_word(&line), 0,
-						     LONG_MAX));
+		i = policy_class_window(
+		    c, fuzz_long(fuzz_word(&line), 0, LONG_MAX));
 		if (i < 0)
 			continue;
 		w = fuzz_word(&line);
@@ -216,11 +216,10 @@ static void counts_fill(struct msg *m, const struct policy_class *c)
 }
 
 /* run_rcpts - each recipient: the rules, then the limits */
-static void run_rcpts(const struct policy *p, struct msg *m,
-		      const char *login)
+static void run_rcpts(const struct policy *p, struct msg *m, const char *login)
 {
 	const struct policy_class *c = NULL;
-	struct engine_input in = { 0 };
+	struct engine_input in = {0};
 	struct check_finding f;
 	struct verdict v;
 	char addr[512];
@@ -252,7 +251,7 @@ static void run_msg(const struct policy *p, struct msg *m)
 	char login[256] = "", mail_from[512], mfd[256], key[64];
 	char subject[256], fd[256] = "", rd[256] = "";
 	struct mailaddr from, reply_to;
-	struct checks_msg cm = { 0 };
+	struct checks_msg cm = {0};
 	struct check_finding f;
 
 	addr_login(m->login, login, sizeof(login));
@@ -309,7 +308,7 @@ static struct policy *policy_new(void)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct built b = { 0 };
+	struct built b = {0};
 	struct msg m;
 	struct fuzz_lines l;
 	struct policy *p;
@@ -332,7 +331,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			msg_line(&m, w, line);
 	}
 	ruleset_prepare(p->rules);
-	for (i = 0; i < p->local_domains.n; i++)	/* as the store does */
+	for (i = 0; i < p->local_domains.n; i++) /* as the store does */
 		lookalike_add(p->lookalike, p->local_domains.names[i], err,
 			      sizeof(err));
 	policy_finish(p);

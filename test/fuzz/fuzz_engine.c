@@ -63,7 +63,7 @@ static void check_verdict(const struct engine_input *in)
 	FUZZ_CHECK(fuzz_bounded(v.reason, sizeof(v.reason)), "reason");
 	if (in->status == USER_BLOCKED) {
 		FUZZ_CHECK(v.kind == VERDICT_BLOCKED &&
-				   v.action == ACTION_TEMPFAIL,
+			       v.action == ACTION_TEMPFAIL,
 			   "blocked: kind %d action %d", v.kind, v.action);
 		return;
 	}
@@ -71,21 +71,23 @@ static void check_verdict(const struct engine_input *in)
 		l = &in->cls->limits[i];
 		threshold = l->threshold / (in->status == USER_WATCH ? 2 : 1);
 		count = metric_count(in->cls, in->counts, l, in->msg_rcpts);
-		if (count > threshold && (want == NULL || l->action > want->action))
+		if (count > threshold &&
+		    (want == NULL || l->action > want->action))
 			want = l;
 	}
 	if (want == NULL) {
 		FUZZ_CHECK(v.kind == VERDICT_NONE && v.action == ACTION_ACCEPT,
-			   "nothing tripped, got kind %d (%s)", v.kind, v.reason);
+			   "nothing tripped, got kind %d (%s)", v.kind,
+			   v.reason);
 		return;
 	}
 	FUZZ_CHECK(v.action == want->action && v.limit_id == want->id &&
-			   v.kind == (want->metric == METRIC_RCPT_PER_MSG
-					      ? VERDICT_RCPT_CAP
-					      : VERDICT_LIMIT),
+		       v.kind == (want->metric == METRIC_RCPT_PER_MSG
+				      ? VERDICT_RCPT_CAP
+				      : VERDICT_LIMIT),
 		   "want limit %ld (%s), got %ld (%s, %s)", want->id,
-		   action_name(want->action), v.limit_id,
-		   action_name(v.action), v.reason);
+		   action_name(want->action), v.limit_id, action_name(v.action),
+		   v.reason);
 	FUZZ_CHECK(v.reason[0] != '\0', "no reason");
 }
 
@@ -126,7 +128,7 @@ static void read_line(struct policy *p, struct policy_class *c, char *line,
 	} else if (strcmp(w, "noclass") == 0) {
 		in->cls = NULL;
 	}
-	for (i = 0; i < c->nwindows; i++) {	/* a window a limit added */
+	for (i = 0; i < c->nwindows; i++) { /* a window a limit added */
 		if (counts[i].window_s != c->windows[i]) {
 			memset(&counts[i], 0, sizeof(counts[i]));
 			counts[i].window_s = c->windows[i];
@@ -136,8 +138,8 @@ static void read_line(struct policy *p, struct policy_class *c, char *line,
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct window_counts counts[POLICY_MAX_WINDOWS] = { { 0 } };
-	struct engine_input in = { 0 };
+	struct window_counts counts[POLICY_MAX_WINDOWS] = {{0}};
+	struct engine_input in = {0};
 	struct policy_class *c;
 	struct fuzz_lines l;
 	struct policy *p;

@@ -11,15 +11,16 @@
 #	one after the other (FUZZ_JOBS=2: two at a time).  Each starts
 #	from its committed seeds (test/fuzz/corpus/TARGET, only read) and
 #	its scratch corpus $FUZZ_WORK/TARGET/corpus, where new inputs go;
-#	crash, leak and timeout inputs go to $FUZZ_WORK/TARGET/crashes/,
-#	and libFuzzer's output to $FUZZ_WORK/TARGET/fuzz.log.  One line a
-#	target: executions, crashes, corpus sizes.  Replay a crash with
+#	crash, leak and timeout inputs go to $FUZZ_WORK/TARGET/crashes/
+#	(the run counts only its own), libFuzzer's output to
+#	$FUZZ_WORK/TARGET/fuzz.log.  One line a target: executions, time,
+#	crashes, corpus sizes.  Replay a crash with
 #	"$FUZZ_BUILD/test/fuzz/fuzz_TARGET FILE".
 #
 #	merge: keeps the hand-made seeds of test/fuzz/corpus/TARGET (the
 #	files not named by a SHA-1) and adds, with libFuzzer's -merge=1
 #	into a fresh directory, the fewest inputs of the previously merged
-#	seeds and of the scratch corpus that add coverage.  The result
+#	seeds and of the scratch corpus that add edges covered.  The result
 #	replaces the SHA-1 named seeds only when it stays under
 #	FUZZ_MERGE_FILES files and FUZZ_MERGE_KB kilobytes; review it with
 #	git status before committing.
@@ -56,6 +57,7 @@ targets() {
 
 # build - configure once, then build the targets given
 build() {
+	sh "$top/contrib/install-deps.sh" fuzz
 	if [ ! -f "$build/CMakeCache.txt" ]; then
 		CC=${CC:-clang} cmake -S "$top" -B "$build" \
 			-DCMAKE_BUILD_TYPE=RelWithDebInfo -DOUTGUARD_FUZZ=ON \
@@ -82,6 +84,8 @@ fuzz_one() {
 	mkdir -p "$dir/corpus" "$dir/crashes"
 	dict=
 	[ -f "$here/dict/$t.dict" ] && dict=-dict=$here/dict/$t.dict
+	start=$(date +%s)
+	: >"$dir/started"
 	# libFuzzer writes new inputs into the first corpus directory only
 	# shellcheck disable=SC2086
 	nice -n 19 "$build/test/fuzz/fuzz_$t" -max_total_time="$2" \
@@ -90,12 +94,13 @@ fuzz_one() {
 		"$dir/corpus" "$here/corpus/$t" >"$dir/fuzz.log" 2>&1 || true
 	execs=$(sed -n 's/^stat::number_of_executed_units: *//p' \
 		"$dir/fuzz.log" | tail -n 1)
-	crashes=$(count "$dir/crashes")
+	crashes=$(find "$dir/crashes" -type f -newer "$dir/started" | wc -l)
 	printf '%-10s %12s execs in %ss, %d crashes, corpus %d seeds + %d new\n' \
-		"$t" "${execs:-?}" "$2" "$crashes" "$(count "$here/corpus/$t")" \
-		"$(count "$dir/corpus")"
+		"$t" "${execs:-?}" "$(($(date +%s) - start))" "$crashes" \
+		"$(count "$here/corpus/$t")" "$(count "$dir/corpus")"
 	if [ "$crashes" -gt 0 ]; then
-		for f in "$dir/crashes/"*; do echo "    crash: $f"; done
+		find "$dir/crashes" -type f -newer "$dir/started" |
+			sed 's/^/    crash: /'
 		grep -m 3 -E 'ERROR|FUZZ_CHECK|runtime error' "$dir/fuzz.log" |
 			sed 's/^/    /'
 	fi
@@ -119,13 +124,14 @@ merge_one() {
 			cp "$f" "$dir/merged/"
 		fi
 	done
-	nice -n 19 "$build/test/fuzz/fuzz_$t" -merge=1 "$dir/merged" \
-		"$dir/old" "$dir/corpus" >"$dir/merge.log" 2>&1 || {
+	# -use_counters=0: new edges count, not new hit counts (fewer files)
+	nice -n 19 "$build/test/fuzz/fuzz_$t" -merge=1 -use_counters=0 \
+		"$dir/merged" "$dir/old" "$dir/corpus" >"$dir/merge.log" 2>&1 || {
 		tail -n 5 "$dir/merge.log" >&2
 		return 1
 	}
 	n=$(count "$dir/merged")
-	kb=$(du -sk "$dir/merged" | cut -f1)
+	kb=$(($(cat "$dir/merged"/* | wc -c) / 1024))
 	if [ "$n" -gt "${FUZZ_MERGE_FILES:-300}" ] ||
 		[ "$kb" -gt "${FUZZ_MERGE_KB:-256}" ]; then
 		echo "$t: merged corpus $n files, $kb KB: too big, left in $dir/merged"
@@ -173,6 +179,7 @@ else
 fi
 status=0
 for t in $list; do
-	[ "$(count "$work/$t/crashes")" = 0 ] || status=1
+	[ -z "$(find "$work/$t/crashes" -type f -newer "$work/$t/started")" ] ||
+		status=1
 done
 exit $status
