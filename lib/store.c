@@ -136,6 +136,7 @@ struct store *store_open(const char *path, int flags, char *err,
 	pthread_rwlock_init(&s->commit_lock, NULL);
 	pthread_mutex_init(&s->pend_lock, NULL);
 	pthread_mutex_init(&s->readers_lock, NULL);
+	pthread_cond_init(&s->readers_cond, NULL);
 	if ((flags & STORE_CREATE) && !ro) {
 		/* sqlite creates the file; make it ours alone */
 		int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0640);

@@ -31,7 +31,9 @@ struct store {
 	sqlite3 *db;		  /* main connection: admin, policy, writer */
 	pthread_mutex_t db_lock;  /* one user of db at a time */
 	pthread_mutex_t readers_lock;
+	pthread_cond_t readers_cond; /* a reader was given back */
 	struct store_reader *readers; /* free read connections, store_read.c */
+	int readers_open;	  /* open, free or borrowed */
 
 	/* health, see store_healthy() */
 	pthread_mutex_t health_lock;
@@ -52,6 +54,7 @@ struct store {
 	long q_committed, q_enqueued;
 	long keep_counters, keep_events; /* retention, seconds */
 	int commits_since_checkpoint;	/* writer thread only */
+	int prune_behind;		/* writer thread only: prune again */
 	dev_t st_dev;		  /* the file opened, to notice removal */
 	ino_t st_ino;
 	int gone;		  /* the file was removed: writes wait */
@@ -103,8 +106,9 @@ void store_pend_get(struct store *s, const char *login, long *msgs,
 void store_pend_add(struct store *s, const char *login, long msgs,
 		    long rcpts, long sessions);
 
-/* store_prune - delete counters and events past retention, in steps */
-void store_prune(struct store *s, sqlite3 *db, time_t now);
+/* store_prune - delete counters and events past retention, in steps,
+ * for a bounded time: 0 all done, 1 more left, -1 error */
+int store_prune(struct store *s, sqlite3 *db, time_t now);
 
 /* store_pend_free - drop the pending table */
 void store_pend_free(struct store *s);
