@@ -12,7 +12,8 @@
  *	Once a second the writer also does its housekeeping: it notices a
  *	database file that was removed or replaced, writes a heartbeat
  *	(which is how a read-only or full database shows up when no mail
- *	flows), and every minute prunes old counters and events.
+ *	flows), and every minute prunes old counters and events (every
+ *	second while pruning has not caught up).
  * DIAGNOSTICS
  *	A failed batch is rolled back, kept, and retried after a second;
  *	the store is unhealthy until a write succeeds.  The queue is
@@ -366,9 +367,9 @@ static void housekeeping(struct store *s, time_t now, time_t *last_beat,
 		else
 			store_fail(s, "heartbeat", s->w_thread.db);
 	}
-	if (healthy && now - *last_prune >= 60) {
+	if (healthy && (s->prune_behind || now - *last_prune >= 60)) {
 		*last_prune = now;
-		store_prune(s, s->w_thread.db, now);
+		s->prune_behind = store_prune(s, s->w_thread.db, now) > 0;
 	}
 }
 
