@@ -196,7 +196,6 @@ int store_reopen(struct store *s)
 		sqlite3_close(w);
 		return -1;
 	}
-	sqlite3_wal_autocheckpoint(w, 0);
 	store_writer_swap(s, w);
 	pthread_mutex_lock(&s->db_lock);
 	sqlite3_close(s->db);

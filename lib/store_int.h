@@ -53,8 +53,9 @@ struct store {
 	long q_len;
 	long q_committed, q_enqueued;
 	long keep_counters, keep_events; /* retention, seconds */
-	int commits_since_checkpoint;	/* writer thread only */
-	int prune_behind;		/* writer thread only: prune again */
+	int wal_frames;		  /* writer thread: frames in the WAL */
+	int ckpt_at;		  /* writer thread: checkpoint from here */
+	int prune_behind;	  /* writer thread: a prune pass is on */
 	dev_t st_dev;		  /* the file opened, to notice removal */
 	ino_t st_ino;
 	int gone;		  /* the file was removed: writes wait */
@@ -106,8 +107,12 @@ void store_pend_get(struct store *s, const char *login, long *msgs,
 void store_pend_add(struct store *s, const char *login, long msgs,
 		    long rcpts, long sessions);
 
-/* store_prune - delete counters and events past retention, in steps,
- * for a bounded time: 0 all done, 1 more left, -1 error */
+/* store_checkpoint - on the writer's connection db, checkpoint and
+ * restart the WAL once it has grown; else nothing */
+void store_checkpoint(struct store *s, sqlite3 *db);
+
+/* store_prune - one step of deleting counters and events past
+ * retention: 1 more may be left, 0 all done, -1 error */
 int store_prune(struct store *s, sqlite3 *db, time_t now);
 
 /* store_pend_free - drop the pending table */
