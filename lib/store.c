@@ -138,6 +138,7 @@ struct store *store_open(const char *path, int flags, char *err,
 	pthread_mutex_init(&s->readers_lock, NULL);
 	for (int i = 0; i < STORE_LOGIN_LOCKS; i++)
 		pthread_mutex_init(&s->login_locks[i], NULL);
+	pthread_cond_init(&s->readers_cond, NULL);
 	if ((flags & STORE_CREATE) && !ro) {
 		/* sqlite creates the file; make it ours alone */
 		int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0640);
@@ -214,7 +215,6 @@ int store_reopen(struct store *s)
 		sqlite3_close(w);
 		return -1;
 	}
-	sqlite3_wal_autocheckpoint(w, 0);
 	store_writer_swap(s, w);
 	pthread_mutex_lock(&s->db_lock);
 	sqlite3_close(s->db);

@@ -34,7 +34,9 @@ struct store {
 	sqlite3 *db;		  /* main connection: admin, policy, writer */
 	pthread_mutex_t db_lock;  /* one user of db at a time */
 	pthread_mutex_t readers_lock;
+	pthread_cond_t readers_cond; /* a reader was given back */
 	struct store_reader *readers; /* free read connections, store_read.c */
+	int readers_open;	  /* open, free or borrowed */
 
 	/* health, see store_healthy() */
 	pthread_mutex_t health_lock;
@@ -55,7 +57,9 @@ struct store {
 	long q_committed, q_enqueued;
 	int q_writing;		  /* a batch taken off the queue is written */
 	long keep_counters, keep_events; /* retention, seconds */
-	int commits_since_checkpoint;	/* writer thread only */
+	int wal_frames;		  /* writer thread: frames in the WAL */
+	int ckpt_at;		  /* writer thread: checkpoint from here */
+	int prune_behind;	  /* writer thread: a prune pass is on */
 	dev_t st_dev;		  /* the file opened, to notice removal */
 	ino_t st_ino;
 	int gone;		  /* the file was removed: writes wait */
@@ -123,8 +127,14 @@ void store_pend_commit(struct store *s, const char *login, long msgs,
 void store_pend_mark(struct store *s, const char *login,
 		     struct store_mark *mark);
 
-/* store_prune - delete counters and events past retention, in steps */
-void store_prune(struct store *s, sqlite3 *db, time_t now);
+
+/* store_checkpoint - on the writer's connection db, checkpoint and
+ * restart the WAL once it has grown; else nothing */
+void store_checkpoint(struct store *s, sqlite3 *db);
+
+/* store_prune - one step of deleting counters and events past
+ * retention: 1 more may be left, 0 all done, -1 error */
+int store_prune(struct store *s, sqlite3 *db, time_t now);
 
 /* store_pend_free - drop the pending table */
 void store_pend_free(struct store *s);

@@ -12,7 +12,8 @@
  *	Once a second the writer also does its housekeeping: it notices a
  *	database file that was removed or replaced, writes a heartbeat
  *	(which is how a read-only or full database shows up when no mail
- *	flows), and every minute prunes old counters and events.
+ *	flows), and every minute starts pruning old counters and events,
+ *	which then goes on a step between batches until it has caught up.
  * DIAGNOSTICS
  *	A failed batch is rolled back, kept, and retried after a second;
  *	the store is unhealthy until a write succeeds.  The queue is
@@ -20,6 +21,7 @@
  *	counted in the log.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -31,6 +33,9 @@
 
 #define STORE_QUEUE_MAX 200000
 #define STORE_BATCH_MAX 2000
+#define STORE_CKPT_FRAMES 4096	/* WAL frames (pages) between checkpoints */
+#define STORE_WAL_LIMIT (64 << 20) /* bytes the WAL is cut back to */
+#define CKPT_WAIT_MS 100	/* for reads on older frames */
 
 enum op_kind {
 	OP_MESSAGE, OP_SESSION, OP_EVENT, OP_QUARANTINE, OP_STATUS, OP_SEEN,
@@ -164,7 +169,6 @@ static int write_batch(struct store *s, struct store_wconn *w,
 	pthread_rwlock_unlock(&s->commit_lock);
 	if (rc != SQLITE_OK)
 		goto fail;
-	s->commits_since_checkpoint++;
 	store_ok(s);
 	return 0;
 fail:
@@ -318,25 +322,58 @@ void store_flush(struct store *s)
 	pthread_mutex_unlock(&s->q_lock);
 }
 
-/*
- * checkpoint - copy the WAL back into the database once it has grown.
- * SQLite would do this inside a COMMIT, where the writer holds the lock
- * readers of the mail path wait on; here it runs outside it, PASSIVE so
- * it never waits for readers either.
- */
-static void checkpoint(struct store *s)
+/* wal_hook - after each commit of the writer: the WAL's length in frames */
+static int wal_hook(void *arg, sqlite3 *db, const char *name, int frames)
 {
-	int wal_pages = 0, done = 0;
+	struct store *s = arg;
 
-	if (s->commits_since_checkpoint < 50)
+	(void)db;
+	(void)name;
+	s->wal_frames = frames;
+	return SQLITE_OK;
+}
+
+/*
+ * store_checkpoint - copy the WAL back into the database once it holds
+ * STORE_CKPT_FRAMES frames.  SQLite would do this inside a COMMIT,
+ * where the writer holds the lock readers of the mail path wait on;
+ * here it runs outside it.  RESTART waits up to CKPT_WAIT_MS for reads
+ * still on older frames (the mail path's last microseconds) so that the
+ * next commit writes the WAL from its start again: a checkpoint that
+ * never waits hardly ever got there under a steady stream of reads, and
+ * the WAL grew by gigabytes.  A long read (an admin's open transaction)
+ * makes it give up, having copied what it could; it tries again when
+ * the WAL has grown by another quarter of the threshold.
+ */
+void store_checkpoint(struct store *s, sqlite3 *db)
+{
+	int rc;
+
+	if (db != s->w_thread.db || s->wal_frames < s->ckpt_at)
 		return;
-	s->commits_since_checkpoint = 0;
-	if (sqlite3_wal_checkpoint_v2(s->w_thread.db, NULL,
-				      SQLITE_CHECKPOINT_PASSIVE, &wal_pages,
-				      &done) != SQLITE_OK)
+	sqlite3_busy_timeout(db, CKPT_WAIT_MS);
+	rc = sqlite3_wal_checkpoint_v2(db, NULL, SQLITE_CHECKPOINT_RESTART,
+				       NULL, NULL);
+	sqlite3_busy_timeout(db, STORE_BUSY_MS);
+	s->ckpt_at = rc == SQLITE_OK ? STORE_CKPT_FRAMES
+				     : s->wal_frames + STORE_CKPT_FRAMES / 4;
+	if (rc != SQLITE_OK && rc != SQLITE_BUSY)
 		log_ratelimited("checkpoint", 60, LOG_WARNING,
-				"store: checkpoint: %s",
-				sqlite3_errmsg(s->w_thread.db));
+				"store: checkpoint: %s", sqlite3_errmsg(db));
+}
+
+/* writer_conn - set up the writer's connection: checkpoints are ours,
+ * and a WAL that grew past the limit is cut back when it restarts */
+static void writer_conn(struct store *s, sqlite3 *db)
+{
+	char sql[64];
+
+	sqlite3_wal_hook(db, wal_hook, s);	/* no auto-checkpoint */
+	snprintf(sql, sizeof(sql), "PRAGMA journal_size_limit=%d",
+		 STORE_WAL_LIMIT);
+	sqlite3_exec(db, sql, NULL, NULL, NULL);
+	s->wal_frames = 0;
+	s->ckpt_at = STORE_CKPT_FRAMES;
 }
 
 /* housekeeping - notice removal, heartbeat, prune; once a second */
@@ -377,7 +414,7 @@ static void housekeeping(struct store *s, time_t now, time_t *last_beat,
 	}
 	if (healthy && now - *last_prune >= 60) {
 		*last_prune = now;
-		store_prune(s, s->w_thread.db, now);
+		s->prune_behind = 1;	/* see writer_main */
 	}
 }
 
@@ -391,7 +428,7 @@ static void *writer_main(void *arg)
 
 	for (;;) {
 		pthread_mutex_lock(&s->q_lock);
-		if (s->q_head == NULL && !s->stopping) {
+		if (s->q_head == NULL && !s->stopping && !s->prune_behind) {
 			clock_gettime(CLOCK_REALTIME, &until);
 			until.tv_sec += 1;
 			pthread_cond_timedwait(&s->q_cond, &s->q_lock, &until);
@@ -403,12 +440,15 @@ static void *writer_main(void *arg)
 		pthread_mutex_unlock(&s->q_lock);
 		failed = s->gone || drain(s, &s->w_thread) < 0;
 		if (!failed)
-			checkpoint(s);
+			store_checkpoint(s, s->w_thread.db);
 		now = time(NULL);
 		if (now != last_house) {
 			last_house = now;
 			housekeeping(s, now, &last_beat, &last_prune);
 		}
+		/* a step of pruning between batches, until it has caught up */
+		if (!failed && s->prune_behind)
+			s->prune_behind = store_prune(s, s->w_thread.db, now) > 0;
 		if (failed && !s->stopping)
 			sleep(1);	/* retry the batch in a second */
 	}
@@ -430,8 +470,7 @@ int store_start_writer(struct store *s)
 		log_msg(LOG_ERR, "store: %s", err);
 		return -1;
 	}
-	/* checkpoints run outside the commit lock, see checkpoint() */
-	sqlite3_wal_autocheckpoint(s->w_thread.db, 0);
+	writer_conn(s, s->w_thread.db);
 	if (pthread_create(&s->writer, NULL, writer_main, s) != 0) {
 		sqlite3_close(s->w_thread.db);
 		s->w_thread.db = NULL;
@@ -452,6 +491,7 @@ void store_writer_swap(struct store *s, sqlite3 *db)
 	}
 	sqlite3_close(s->w_thread.db);
 	s->w_thread.db = db;
+	writer_conn(s, db);
 }
 
 /* wconn_close - finalize a connection's statements (not the connection) */

@@ -4,7 +4,8 @@
  * SYNOPSIS
  *	milterload -s SOCKET [-c CONNS] [-n MSGS | -d SECS] [-r RCPTS]
  *		[-l LOGINS] [-R] [-m MSGS_PER_CONN] [-b BODY_BYTES]
- *		[-a CLIENT_ADDR] [-t TIMEOUT] [-E MAX_ERRORS] [-q] [-v]
+ *		[-a CLIENT_ADDR] [-w RATE] [-t TIMEOUT] [-E MAX_ERRORS]
+ *		[-q] [-v]
  * DESCRIPTION
  *	CONNS threads each open milter connections to SOCKET (unix:PATH or
  *	inet:PORT@HOST) and send SASL-authenticated messages the way
@@ -14,7 +15,9 @@
  *	among LOGINS logins round-robin or at random (-R), and carries
  *	MSGS_PER_CONN messages (default 1), each followed by SMFIC_ABORT
  *	as smtpd sends it, then QUIT.  CLIENT_ADDR (default 127.0.0.1)
- *	is the SMTP client's address.
+ *	is the SMTP client's address.  With -w, messages start at RATE
+ *	a second in all (not faster; slower when the filter cannot keep
+ *	up), else as fast as the filter answers.
  *
  *	A message's latency runs from its first packet (for the first
  *	message of a connection: from connect(), including negotiation,
@@ -33,6 +36,7 @@
  *	usage errors.
  */
 #include <arpa/inet.h>
+#include <errno.h>
 #include <getopt.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -58,6 +62,8 @@ struct ml_run {
 	unsigned per_conn;
 	unsigned long max_errors;
 	double deadline;		/* monotonic seconds, when secs */
+	double start;			/* monotonic seconds */
+	double rate;			/* messages a second, 0: no limit */
 	unsigned long next_seq;		/* atomic */
 	unsigned long errors;		/* under lock */
 	int stop;			/* atomic */
@@ -84,6 +90,18 @@ static double ml_now(void)
 	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
+/* ml_sleep_until - sleep until the monotonic clock reads t */
+static void ml_sleep_until(double t)
+{
+	struct timespec ts;
+
+	ts.tv_sec = (time_t)t;
+	ts.tv_nsec = (long)((t - (double)ts.tv_sec) * 1e9);
+	while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) ==
+	       EINTR)
+		;
+}
+
 /* ml_claim - the next message number, or 0 when the run is over */
 static int ml_claim(struct ml_run *run, unsigned long *seq)
 {
@@ -92,7 +110,11 @@ static int ml_claim(struct ml_run *run, unsigned long *seq)
 	if (run->msgs == 0 && ml_now() >= run->deadline)
 		return 0;
 	*seq = __atomic_fetch_add(&run->next_seq, 1, __ATOMIC_RELAXED);
-	return run->msgs == 0 || *seq < run->msgs;
+	if (run->msgs != 0 && *seq >= run->msgs)
+		return 0;
+	if (run->rate > 0)
+		ml_sleep_until(run->start + *seq / run->rate);
+	return 1;
 }
 
 /* ml_failed - count and maybe print a failed message */
@@ -213,7 +235,7 @@ static void ml_usage(const char *why)
 		"[-r RCPTS]\n"
 		"\t[-l LOGINS] [-R] [-m MSGS_PER_CONN] [-b BODY_BYTES] "
 		"[-a CLIENT_ADDR]\n"
-		"\t[-t TIMEOUT_SECS] [-E MAX_ERRORS] [-q] [-v]\n");
+		"\t[-w RATE] [-t TIMEOUT_SECS] [-E MAX_ERRORS] [-q] [-v]\n");
 	exit(2);
 }
 
@@ -240,7 +262,7 @@ static void ml_options(struct ml_run *run, int argc, char **argv,
 	struct in_addr in;
 	int c;
 
-	while ((c = getopt(argc, argv, "a:b:c:d:E:hl:m:n:qRr:s:t:v")) != -1) {
+	while ((c = getopt(argc, argv, "a:b:c:d:E:hl:m:n:qRr:s:t:vw:")) != -1) {
 		switch (c) {
 		case 'a': run->setup.client_addr = optarg; break;
 		case 'b': run->setup.body_len = (size_t)ml_num(optarg, c, 1e7);
@@ -264,6 +286,7 @@ static void ml_options(struct ml_run *run, int argc, char **argv,
 				  (int)(ml_num(optarg, c, 3600) * 1000);
 			  break;
 		case 'v': run->setup.trace = 1; break;
+		case 'w': run->rate = ml_num(optarg, c, 1e7); break;
 		default: ml_usage(NULL);
 		}
 	}
@@ -320,6 +343,7 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	start = ml_now();
+	run.start = start;
 	run.deadline = start + run.secs;
 	for (i = 0; i < run.conns; i++) {
 		w[i].run = &run;

@@ -48,25 +48,13 @@ load=$build/test/bench/milterload
 null=$build/test/bench/nullfilter
 og=$build/milter/outguard
 tmp=$(mktemp -d /tmp/outguard-bench.XXXXXX)
-pids=
 status=0
 
-# stop_filters - SIGTERM every filter we started, wait for each PID
-stop_filters() {
-	local pid
-	[ -n "$pids" ] || return 0
-	for pid in $pids; do
-		kill -TERM "$pid" 2>/dev/null
-	done
-	for pid in $pids; do
-		wait "$pid" 2>/dev/null
-	done
-	pids=
-}
+. "$here/bench_lib.sh"
 
 # cleanup - on exit: stop the filters, remove or show the scratch dir
 cleanup() {
-	stop_filters
+	bench_stop
 	if [ "${KEEP:-0}" = 1 ]; then
 		echo "logs kept in $tmp" >&2
 	else
@@ -136,7 +124,7 @@ start_filter() {
 	outguard-1k)	start_outguard "$dir" loaded || return 1 ;;
 	esac
 	pid=$!
-	pids="$pids $pid"
+	bench_pids="$bench_pids $pid"
 	for _ in $(seq 150); do
 		[ -S "$dir/f.sock" ] && return 0
 		kill -0 "$pid" 2>/dev/null || break
@@ -145,16 +133,6 @@ start_filter() {
 	echo "run-bench: $name did not open $dir/f.sock:" >&2
 	tail -n 20 "$dir/filter.log" >&2
 	return 1
-}
-
-# val FILE KEY - the value of KEY=... on the RESULT line of FILE
-val() {
-	grep '^RESULT ' "$1" | tr ' ' '\n' | sed -n "s/^$2=//p"
-}
-
-# median - the median of the numbers on stdin
-median() {
-	sort -g | awk '{ v[NR] = $1 } END { print NR ? v[int((NR + 1) / 2)] : 0 }'
 }
 
 # run_load DIR RCPTS SECS OUT - one milterload run; 1 when it failed
@@ -216,7 +194,7 @@ measure() {
 				"$(val "$out" msgs_per_s) msgs/s" >&2
 		done
 	done
-	stop_filters
+	bench_stop
 	ref=0
 	for f in $filters; do
 		[ -n "$(val "$tmp/$f-$rcpts/round1.out" msgs)" ] &&

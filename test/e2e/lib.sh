@@ -33,6 +33,8 @@
 #   E2E_RCPT_DOMAIN  remote recipients' domain (example.net)
 #   E2E_RELAY_DOMAIN a domain Postfix accepts without AUTH (relay.test)
 #   PF_MAIN_EXTRA  set before pf_start: lines appended to main.cf
+#   PF_MASTER_EXTRA  set before pf_start: more master.cf lines, e.g. from
+#                  pf_load_listener (a listener for smtp-source load)
 
 # shellcheck shell=bash disable=SC2034
 set -u
@@ -533,7 +535,8 @@ EOF
 	fi
 }
 
-# pf_write_master_cf - master.cf: two loopback listeners, no chroot
+# pf_write_master_cf - master.cf: two loopback listeners, no chroot,
+# and the lines of PF_MASTER_EXTRA
 pf_write_master_cf()
 {
 	cat >"$PF_CONF/master.cf" <<EOF
@@ -563,6 +566,27 @@ anvil     unix  -       -       n       -       1       anvil
 scache    unix  -       -       n       -       1       scache
 postlog   unix-dgram n  -       n       -       1       postlogd
 EOF
+	[ -z "${PF_MASTER_EXTRA:-}" ] ||
+		echo "$PF_MASTER_EXTRA" >>"$PF_CONF/master.cf"
+}
+
+# pf_load_listener PORT LOGIN [MILTER] - the master.cf lines of a
+# listener without SASL whose mail milters see as sent by LOGIN (a
+# default for {auth_authen}): load from smtp-source, which cannot
+# authenticate.  MILTER, a unix socket path or "none", replaces
+# smtpd_milters for it.  Mail to E2E_RELAY_DOMAIN is accepted.  Put
+# the lines in PF_MASTER_EXTRA before pf_start.
+pf_load_listener()
+{
+	echo "127.0.0.1:$1 inet n - n - - smtpd"
+	echo "  -o syslog_name=postfix/load"
+	echo "  -o smtpd_sasl_auth_enable=no"
+	echo "  -o milter_macro_defaults=auth_authen=$2"
+	case ${3:-} in
+	"") ;;
+	none) echo "  -o smtpd_milters=" ;;
+	*) echo "  -o smtpd_milters=unix:$3" ;;
+	esac
 }
 
 # pf_make_sasl - Cyrus sasldb with the test users, and smtpd.conf

@@ -7,7 +7,9 @@
  *	database gets the current schema version and the default policy;
  *	a newer or broken database is refused and left as it was; counts
  *	slide across a window's edge; reservations and queued messages
- *	are counted once; bad policy rows are skipped with a problem.
+ *	are counted once; bad policy rows are skipped with a problem;
+ *	pruning deletes what is past retention, in as many calls as it
+ *	takes, and nothing else.
  */
 #include <sqlite3.h>
 #include <stdlib.h>
@@ -15,6 +17,7 @@
 
 #include "check.h"
 #include "store.h"
+#include "store_int.h"	/* store_prune */
 
 static char dir[64];
 static const char *datadir;	/* argv[1]: test/data, for ../../schema */
@@ -226,13 +229,24 @@ static int windows_3600(void *arg, const struct store_user *u,
 	return 1;
 }
 
+/* windows_hour_day - store_lookup's callback: an hour and a day */
+static int windows_hour_day(void *arg, const struct store_user *u,
+			    struct window_counts *c)
+{
+	(void)arg;
+	(void)u;
+	c[0].window_s = 3600;
+	c[1].window_s = 86400;
+	return 2;
+}
+
 /* test_networks - distinct networks, the current one apart */
 static void test_networks(void)
 {
 	const char *p = db_path("net.db");
 	char err[300];
 	struct store *s = store_open(p, STORE_CREATE, err, sizeof(err));
-	struct window_counts c[1];
+	struct window_counts c[1], c2[2];
 	struct store_user u;
 	time_t now = 1700000000;
 	static const char *const nets[] = { "192.0.2.0/24", "198.51.100.0/24",
@@ -243,15 +257,24 @@ static void test_networks(void)
 	for (i = 0; i < sizeof(nets) / sizeof(nets[0]); i++)
 		store_add_session(s, "mia", now - 60 * (long)i, "x", nets[i]);
 	store_add_session(s, "mia", now - 7200, "x", "233.252.0.0/24");
+	store_add_session(s, "mia", now - 3000, "x", NULL);
+	store_add_session(s, "mia", now - 3700, "x", "203.0.113.0/24");
 	CHECK_INT("lookup", store_lookup(s, "mia", "192.0.2.0/24", now, &u,
 					 windows_3600, NULL, c, NULL), 0);
 	CHECK_INT("other networks in the hour", c[0].networks, 3);
-	CHECK_INT("sessions in the hour", c[0].sessions, 5);
+	CHECK_INT("sessions in the hour, one without a network",
+		  c[0].sessions, 6);
 	store_lookup(s, "mia", "10.9.9.0/24", now, &u, windows_3600, NULL, c,
 		     NULL);
 	CHECK_INT("from a new network: all four others", c[0].networks, 4);
 	store_lookup(s, "mia", NULL, now, &u, windows_3600, NULL, c, NULL);
 	CHECK_INT("no current network", c[0].networks, 4);
+	store_lookup(s, "mia", "192.0.2.0/24", now, &u, windows_hour_day, NULL,
+		     c2, NULL);
+	CHECK_INT("hour of two windows: networks", c2[0].networks, 3);
+	CHECK_INT("day: one more network, each counted once", c2[1].networks,
+		  4);
+	CHECK_INT("day: every session", c2[1].sessions, 8);
 	store_close(s);
 }
 
@@ -376,6 +399,51 @@ static void test_policy_problems(void)
 	store_close(s);
 }
 
+/* test_prune - rows past retention go, in several steps; the rest stays */
+static void test_prune(void)
+{
+	const char *p = db_path("prune.db");
+	char err[300], q[600];
+	struct store *s = store_open(p, STORE_CREATE, err, sizeof(err));
+	long long now = 1700000000, day = 86400;
+	int k, rc = -1;
+
+	snprintf(q, sizeof(q),
+		 "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 "
+		 "FROM n WHERE i < 12000) "
+		 "INSERT INTO msg_log (login, ts, rcpts) SELECT 'u' || i, "
+		 "%lld - i %% 100, 1 FROM n;"
+		 "INSERT INTO session_log (login, ts) SELECT login, ts "
+		 "FROM msg_log;"
+		 "INSERT INTO msg_log (login, ts, rcpts) VALUES "
+		 "('u1', %lld, 1), ('u2', %lld, 1);"
+		 "INSERT INTO events (ts, kind, action) VALUES "
+		 "(%lld, 'limit', 'tempfail'), (%lld, 'limit', 'tempfail');"
+		 "INSERT INTO quarantine (ts, status) VALUES (%lld, 'held'), "
+		 "(%lld, 'released'), (%lld, 'released');",
+		 now - 2 * day, now - 3600, now - 3661, now - 31 * day,
+		 now - 29 * day, now - 31 * day, now - 31 * day, now - day);
+	CHECK_INT("old rows made", sql(p, q), 0);
+	store_set_retention(s, 3600, 30 * day);
+	pthread_mutex_lock(&s->db_lock);
+	for (k = 0; k < 100 && (rc = store_prune(s, s->db, now)) > 0; k++)
+		;
+	pthread_mutex_unlock(&s->db_lock);
+	CHECK_INT("prune done", rc, 0);
+	CHECK_INT("msg_log: only the row inside the hour + 60 s kept",
+		  sql_int(p, "SELECT COUNT(*) FROM msg_log"), 1);
+	CHECK_INT("msg_log: that row is u1's",
+		  sql_int(p, "SELECT COUNT(*) FROM msg_log WHERE login = 'u1'"),
+		  1);
+	CHECK_INT("session_log: 12000 old rows gone",
+		  sql_int(p, "SELECT COUNT(*) FROM session_log"), 0);
+	CHECK_INT("events: the one inside 30 days kept",
+		  sql_int(p, "SELECT COUNT(*) FROM events"), 1);
+	CHECK_INT("quarantine: held and recent kept",
+		  sql_int(p, "SELECT COUNT(*) FROM quarantine"), 2);
+	store_close(s);
+}
+
 int main(int argc, char **argv)
 {
 	datadir = argc > 1 ? argv[1] : "test/data";
@@ -391,6 +459,7 @@ int main(int argc, char **argv)
 	test_marks();
 	test_networks();
 	test_policy_problems();
+	test_prune();
 	if (check_fail == 0) {
 		char cmd[128];
 
