@@ -3,8 +3,8 @@
  *	store_write - the queue of writes and the writer thread
  * DESCRIPTION
  *	Writes from the mail path are queued and committed by one writer
- *	thread in batches, in one transaction each: the mail path never
- *	waits for a disk or a lock.  Counted rows stay visible to readers
+ *	thread in batches, in one transaction each, at most one batch
+ *	every GATHER_MS: the mail path never waits for a disk or a lock.  Counted rows stay visible to readers
  *	through store_pend until the commit that stores them.  Without a
  *	writer thread (outguardctl, tests) the queue is written at once by
  *	the caller.
@@ -36,6 +36,7 @@
 #define STORE_CKPT_FRAMES 4096	/* WAL frames (pages) between checkpoints */
 #define STORE_WAL_LIMIT (64 << 20) /* bytes the WAL is cut back to */
 #define CKPT_WAIT_MS 100	/* for reads on older frames */
+#define GATHER_MS 10		/* between the starts of two batches */
 
 enum op_kind {
 	OP_MESSAGE, OP_SESSION, OP_EVENT, OP_QUARANTINE, OP_STATUS, OP_SEEN,
@@ -418,12 +419,37 @@ static void housekeeping(struct store *s, time_t now, time_t *last_beat,
 	}
 }
 
+/*
+ * gather - let writes gather into one batch: sleep until GATHER_MS after
+ * the start of the last batch.  A commit costs about as much as many
+ * rows, and each one empties the page caches of the readers; at a few
+ * hundred messages a second (two writes each) a commit per write was a
+ * fifth of the daemon's CPU time.  Readers count what is queued, so
+ * nothing waits for the commit.
+ */
+static void gather(struct store *s, struct timespec *last)
+{
+	struct timespec now, t;
+	long ns;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	ns = (now.tv_sec - last->tv_sec) * 1000000000L +
+	     (now.tv_nsec - last->tv_nsec);
+	if (!s->stopping && ns >= 0 && ns < GATHER_MS * 1000000L) {
+		t.tv_sec = 0;
+		t.tv_nsec = GATHER_MS * 1000000L - ns;
+		nanosleep(&t, NULL);
+		clock_gettime(CLOCK_MONOTONIC, &now);
+	}
+	*last = now;
+}
+
 /* writer_main - the writer thread */
 static void *writer_main(void *arg)
 {
 	struct store *s = arg;
 	time_t now, last_beat = 0, last_prune = 0, last_house = 0;
-	struct timespec until;
+	struct timespec until, last_batch = { 0, 0 };
 	int failed = 0;
 
 	for (;;) {
@@ -438,6 +464,7 @@ static void *writer_main(void *arg)
 			break;
 		}
 		pthread_mutex_unlock(&s->q_lock);
+		gather(s, &last_batch);
 		failed = s->gone || drain(s, &s->w_thread) < 0;
 		if (!failed)
 			store_checkpoint(s, s->w_thread.db);

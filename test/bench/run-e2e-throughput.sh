@@ -22,7 +22,8 @@
 #	the last one gives that listener's messages/s; before the next
 #	run the script waits until the sink has them all.  Printed: the
 #	median messages/s of each listener and the range over the rounds,
-#	the ratio to no milter, outguard's extra time per message over
+#	the ratio to no milter, the filter process's own CPU time per
+#	message (from /proc, median), outguard's extra time per message over
 #	the do-nothing filter, and how many messages each filter saw
 #	(outguard must count every message sent through it).
 #
@@ -34,7 +35,10 @@
 # ENVIRONMENT
 #	ROUNDS (3), MSGS (3000), SESSIONS (8), RCPTS (1), WARMUP (300
 #	messages to each listener first), OUTGUARD, NULLFILTER, BUILD,
-#	KEEP=1 keeps the temporary directory.
+#	KEEP=1 keeps the temporary directory.  RESET=1 deletes the
+#	counted messages and sessions before each run through outguard:
+#	every message of loaduser's day is read again for each new one,
+#	and without RESET that history grows to MSGS x ROUNDS messages.
 # DIAGNOSTICS
 #	Progress on stderr.  Exit 77 (skipped) without root, Postfix or
 #	sqlite3; exit 1 when smtp-source fails, a message does not
@@ -140,11 +144,30 @@ send() {
 	awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f\n", b - a }'
 }
 
-# run MODE N OUT - send, then wait for the sink to have everything
+# filter_pid MODE - the PID of MODE's filter, "" for none
+filter_pid() {
+	case $1 in
+	nullfilter) echo "$nf_pid" ;;
+	outguard) echo "$OG_PID" ;;
+	esac
+}
+
+# run MODE N [DIR] - send, then wait for the sink to have everything;
+# with DIR, add the rate and the filter's CPU time per message to
+# DIR/MODE.rates and DIR/MODE.cpu
 run() {
-	local secs want
+	local secs want pid c0=0 c1=0
 	sent=$((sent + $2))
 	eval "sent_$1=\$((sent_$1 + $2))"
+	pid=$(filter_pid "$1")
+	if [ "$1" = outguard ]; then
+		og_expect=$((og_expect + $2))
+		if [ "${RESET:-0}" = 1 ]; then
+			sql "DELETE FROM msg_log; DELETE FROM session_log;"
+			og_expect=$2
+		fi
+	fi
+	[ -n "$pid" ] && c0=$(proc_cpu_ms "$pid")
 	if ! secs=$(send "$1" "$2"); then
 		echo "run-e2e-throughput: smtp-source to $1 failed:" >&2
 		tail -n 5 "$E2E_TMP/smtp-source.log" >&2
@@ -158,27 +181,31 @@ run() {
 		status=1
 		return 1
 	fi
-	[ -n "${3:-}" ] && awk -v n="$2" -v s="$secs" \
-		'BEGIN { printf "%.1f\n", n / s }' >>"$3"
+	[ -n "$pid" ] && c1=$(proc_cpu_ms "$pid")
+	[ -n "${3:-}" ] || return 0
+	awk -v n="$2" -v s="$secs" 'BEGIN { printf "%.1f\n", n / s }' \
+		>>"$3/$1.rates"
+	awk -v n="$2" -v a="$c0" -v b="$c1" \
+		'BEGIN { printf "%.0f\n", (b - a) * 1000 / n }' >>"$3/$1.cpu"
 	return 0
 }
 
 binaries
 start_filters
 start_postfix
-sent=0 sent_none=0 sent_nullfilter=0 sent_outguard=0
+sent=0 sent_none=0 sent_nullfilter=0 sent_outguard=0 og_expect=0
 say "load before: $(uptime)"
 for m in $modes; do
 	run "$m" "$warmup" || exit 1
 done
 for r in $(seq "$rounds"); do
 	for m in $modes; do
-		run "$m" "$msgs" "$E2E_TMP/$m.rates" || exit 1
+		run "$m" "$msgs" "$E2E_TMP" || exit 1
 		say "round $r, $m: $(tail -n 1 "$E2E_TMP/$m.rates") msgs/s"
 	done
 done
 q="SELECT COUNT(*) FROM msg_log WHERE login = 'loaduser'"
-sql_wait "$q" "$sent_outguard" 10	# the writer commits in batches
+sql_wait "$q" "$og_expect" 10	# the writer commits in batches
 counted=$(sql "$q")
 nf_stop
 nf_eom=$(tr ' ' '\n' <"$E2E_TMP/nf/log" | sed -n 's/^eom=//p')
@@ -186,22 +213,25 @@ nf_eom=$(tr ' ' '\n' <"$E2E_TMP/nf/log" | sed -n 's/^eom=//p')
 echo "smtp-source -> Postfix -> smtp-sink: $msgs messages of $rcpts" \
 	"recipient(s), $sessions sessions in parallel, one message per" \
 	"session; $rounds round(s), interleaved; $(nproc) CPUs"
-printf "%-11s %9s %15s %9s\n" milter msgs/s range ratio
+printf "%-11s %9s %15s %9s %13s\n" milter msgs/s range ratio \
+	filter_cpu_us
 for m in $modes; do
 	rate[$m]=$(median <"$E2E_TMP/$m.rates")
-	printf "%-11s %9.0f %15s %9s\n" "$m" "${rate[$m]}" \
+	printf "%-11s %9.0f %15s %9s %13s\n" "$m" "${rate[$m]}" \
 		"$(lowest <"$E2E_TMP/$m.rates" | xargs printf %.0f)-$(highest \
 			<"$E2E_TMP/$m.rates" | xargs printf %.0f)" \
 		"$(awk -v a="${rate[$m]}" -v b="${rate[none]}" \
-			'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }')"
+			'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }')" \
+		"$([ "$m" = none ] && echo - || median <"$E2E_TMP/$m.cpu")"
 done
 awk -v o="${rate[outguard]}" -v n="${rate[nullfilter]}" 'BEGIN {
 	printf "outguard against the do-nothing filter: %+.1f%% time per " \
 	       "message (target: at most +5%%)\n",
 	       (o > 0 ? (n / o - 1) * 100 : 0) }'
 echo "messages seen: nullfilter ${nf_eom:-?} of $sent_nullfilter," \
-	"outguard counted $counted of $sent_outguard"
-[ "$counted" = "$sent_outguard" ] && [ "$nf_eom" = "$sent_nullfilter" ] ||
+	"outguard counted $counted of $og_expect" \
+	"$([ "${RESET:-0}" = 1 ] && echo "(history deleted before each run)")"
+[ "$counted" = "$og_expect" ] && [ "$nf_eom" = "$sent_nullfilter" ] ||
 	status=1
 say "load at the end: $(uptime)"
 exit $status
