@@ -96,7 +96,8 @@ const char *ctl_admin_name(char *buf, size_t len);
 
 /*
  * ctl_admin_event - the events row (kind admin) of a change made to
- * login; 0, or -1 after saying the change is made but not recorded
+ * login (NULL: not a login's, e.g. a protected domain); 0, or -1 after
+ * saying the change is made but not recorded
  */
 int ctl_admin_event(struct ctl *ctl, const char *login, const char *action,
 		    const char *detail);

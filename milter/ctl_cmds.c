@@ -23,7 +23,10 @@
 
 #define CTL_REASON_MAX 500	/* longest block reason kept */
 
-/* ctl_admin_event - write the events row of an admin change; 0, or -1 */
+/*
+ * ctl_admin_event - write the events row of an admin change to login
+ * (NULL for a change that is not a login's); 0, or -1
+ */
 int ctl_admin_event(struct ctl *ctl, const char *login,
 		       const char *action, const char *detail)
 {
@@ -37,7 +40,7 @@ int ctl_admin_event(struct ctl *ctl, const char *login,
 	if (store_admin_event(ctl->store, &e) < 0) {
 		ctl_error("%s: the change is made, but its event was not "
 			  "written",
-			  login);
+			  login ? login : detail);
 		return -1;
 	}
 	return 0;

@@ -67,22 +67,11 @@ static int protectable(const char *arg, char *buf, size_t len)
 static int protect_event(struct ctl *ctl, const char *domain,
 			 const char *action, const char *note)
 {
-	struct store_event e = { 0 };
 	char detail[DOMAIN_MAX + CTL_NOTE_MAX + 8];
 
 	snprintf(detail, sizeof detail, "%s%s%s", domain, *note ? ": " : "",
 		 note);
-	e.ts = ctl->now;
-	e.kind = "admin";
-	e.action = action;
-	e.detail = detail;
-	if (store_admin_event(ctl->store, &e) < 0) {
-		ctl_error("%s: the change is made, but its event was not "
-			  "written",
-			  domain);
-		return -1;
-	}
-	return 0;
+	return ctl_admin_event(ctl, NULL, action, detail);
 }
 
 /* print_result - "domain: what", or its JSON object */
