@@ -132,6 +132,10 @@ void store_pend_mark(struct store *s, const char *login,
  * restart the WAL once it has grown; else nothing */
 void store_checkpoint(struct store *s, sqlite3 *db);
 
+/* store_wal_setup - make db, the writer's connection, report the WAL's
+ * size to store_checkpoint (SQLite's own checkpoints off) */
+void store_wal_setup(struct store *s, sqlite3 *db);
+
 /* store_prune - one step of deleting counters and events past
  * retention: 1 more may be left, 0 all done, -1 error */
 int store_prune(struct store *s, sqlite3 *db, time_t now);

@@ -4,10 +4,11 @@
  * DESCRIPTION
  *	Writes from the mail path are queued and committed by one writer
  *	thread in batches, in one transaction each, at most one batch
- *	every GATHER_MS: the mail path never waits for a disk or a lock.  Counted rows stay visible to readers
- *	through store_pend until the commit that stores them.  Without a
- *	writer thread (outguardctl, tests) the queue is written at once by
- *	the caller.
+ *	every GATHER_MS: the mail path never waits for a disk or a lock.
+ *	Counted rows stay visible to readers through store_pend until the
+ *	commit that stores them.  Without a writer thread (outguardctl,
+ *	tests) the queue is written at once by the caller.  The writer
+ *	checkpoints the WAL itself (store_wal.c).
  *
  *	Once a second the writer also does its housekeeping: it notices a
  *	database file that was removed or replaced, writes a heartbeat
@@ -21,7 +22,6 @@
  *	counted in the log.
  */
 #include <errno.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -33,9 +33,6 @@
 
 #define STORE_QUEUE_MAX 200000
 #define STORE_BATCH_MAX 2000
-#define STORE_CKPT_FRAMES 4096	/* WAL frames (pages) between checkpoints */
-#define STORE_WAL_LIMIT (64 << 20) /* bytes the WAL is cut back to */
-#define CKPT_WAIT_MS 100	/* for reads on older frames */
 #define GATHER_MS 10		/* between the starts of two batches */
 
 enum op_kind {
@@ -323,60 +320,6 @@ void store_flush(struct store *s)
 	pthread_mutex_unlock(&s->q_lock);
 }
 
-/* wal_hook - after each commit of the writer: the WAL's length in frames */
-static int wal_hook(void *arg, sqlite3 *db, const char *name, int frames)
-{
-	struct store *s = arg;
-
-	(void)db;
-	(void)name;
-	s->wal_frames = frames;
-	return SQLITE_OK;
-}
-
-/*
- * store_checkpoint - copy the WAL back into the database once it holds
- * STORE_CKPT_FRAMES frames.  SQLite would do this inside a COMMIT,
- * where the writer holds the lock readers of the mail path wait on;
- * here it runs outside it.  RESTART waits up to CKPT_WAIT_MS for reads
- * still on older frames (the mail path's last microseconds) so that the
- * next commit writes the WAL from its start again: a checkpoint that
- * never waits hardly ever got there under a steady stream of reads, and
- * the WAL grew by gigabytes.  A long read (an admin's open transaction)
- * makes it give up, having copied what it could; it tries again when
- * the WAL has grown by another quarter of the threshold.
- */
-void store_checkpoint(struct store *s, sqlite3 *db)
-{
-	int rc;
-
-	if (db != s->w_thread.db || s->wal_frames < s->ckpt_at)
-		return;
-	sqlite3_busy_timeout(db, CKPT_WAIT_MS);
-	rc = sqlite3_wal_checkpoint_v2(db, NULL, SQLITE_CHECKPOINT_RESTART,
-				       NULL, NULL);
-	sqlite3_busy_timeout(db, STORE_BUSY_MS);
-	s->ckpt_at = rc == SQLITE_OK ? STORE_CKPT_FRAMES
-				     : s->wal_frames + STORE_CKPT_FRAMES / 4;
-	if (rc != SQLITE_OK && rc != SQLITE_BUSY)
-		log_ratelimited("checkpoint", 60, LOG_WARNING,
-				"store: checkpoint: %s", sqlite3_errmsg(db));
-}
-
-/* writer_conn - set up the writer's connection: checkpoints are ours,
- * and a WAL that grew past the limit is cut back when it restarts */
-static void writer_conn(struct store *s, sqlite3 *db)
-{
-	char sql[64];
-
-	sqlite3_wal_hook(db, wal_hook, s);	/* no auto-checkpoint */
-	snprintf(sql, sizeof(sql), "PRAGMA journal_size_limit=%d",
-		 STORE_WAL_LIMIT);
-	sqlite3_exec(db, sql, NULL, NULL, NULL);
-	s->wal_frames = 0;
-	s->ckpt_at = STORE_CKPT_FRAMES;
-}
-
 /* housekeeping - notice removal, heartbeat, prune; once a second */
 static void housekeeping(struct store *s, time_t now, time_t *last_beat,
 			 time_t *last_prune)
@@ -497,7 +440,7 @@ int store_start_writer(struct store *s)
 		log_msg(LOG_ERR, "store: %s", err);
 		return -1;
 	}
-	writer_conn(s, s->w_thread.db);
+	store_wal_setup(s, s->w_thread.db);
 	if (pthread_create(&s->writer, NULL, writer_main, s) != 0) {
 		sqlite3_close(s->w_thread.db);
 		s->w_thread.db = NULL;
@@ -518,7 +461,7 @@ void store_writer_swap(struct store *s, sqlite3 *db)
 	}
 	sqlite3_close(s->w_thread.db);
 	s->w_thread.db = db;
-	writer_conn(s, db);
+	store_wal_setup(s, db);
 }
 
 /* wconn_close - finalize a connection's statements (not the connection) */
