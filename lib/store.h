@@ -90,7 +90,8 @@ struct store_user {
 int store_user_get(struct store *s, const char *login, struct store_user *u);
 
 /*
- * store_counts_get - counts per window (c[i].window_s set by the caller)
+ * store_counts_get - counts per window (c[i].window_s set by the caller,
+ * at most POLICY_MAX_WINDOWS windows)
  * of messages, recipients and sessions of login after now - window_s,
  * plus what is queued or reserved.  0, or -1 on a store failure.
  */

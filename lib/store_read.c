@@ -17,6 +17,13 @@
  *	writer has queued and what messages in flight have reserved, read
  *	under the commit lock so nothing is counted twice or missed; a
  *	lookup marks them (store_pend_mark) in the same step.
+ *
+ *	A count reads the login's counts rows (one per minute) from the
+ *	oldest window's first minute on, and its login_networks rows;
+ *	a minute that a window's edge cuts in two is counted from the
+ *	msg_log and session_log rows of its part inside the window, and
+ *	only when it has any, so windows are exact to the second and a
+ *	read costs the minutes the login was active in, not its messages.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,19 +38,27 @@ struct store_reader {
 	struct store_reader *next;	/* in the free list */
 	int generation;			/* s->generation when opened */
 	sqlite3 *db;
-	sqlite3_stmt *user_st, *msg_st, *sess_st, *begin_st, *commit_st;
-	sqlite3_stmt *sender_st, *seen_st, *msgid_st;
+	sqlite3_stmt *user_st, *cnt_st, *net_st, *emsg_st, *esess_st;
+	sqlite3_stmt *begin_st, *commit_st, *sender_st, *seen_st, *msgid_st;
 };
 
 static const char user_sql[] =
 	"SELECT class, status FROM users WHERE login = ?1";
-static const char msg_sql[] =
-	"SELECT ts, rcpts FROM msg_log WHERE login = ?1 AND ts > ?2";
-/* one walk of the covering index (login, network, ts) for both the
- * session and the networks metric; the order groups the networks */
-static const char sess_sql[] =
-	"SELECT network, ts FROM session_log WHERE login = ?1 AND ts > ?2 "
-	"ORDER BY network";
+/* the minutes of counts from ?2 on (counts and login_networks are kept
+ * from msg_log and session_log by triggers: schema/migrations/005) */
+static const char cnt_sql[] =
+	"SELECT minute, msgs, rcpts, sessions FROM counts "
+	"WHERE login = ?1 AND minute >= ?2";
+static const char net_sql[] =
+	"SELECT network, last_seen FROM login_networks "
+	"WHERE login = ?1 AND last_seen > ?2";
+/* the log rows of the part of a minute inside a window */
+static const char emsg_sql[] =
+	"SELECT count(*), total(rcpts) FROM msg_log "
+	"WHERE login = ?1 AND ts BETWEEN ?2 AND ?3";
+static const char esess_sql[] =
+	"SELECT count(*) FROM session_log "
+	"WHERE login = ?1 AND ts BETWEEN ?2 AND ?3";
 static const char sender_sql[] =
 	"SELECT 1 FROM user_senders WHERE login = ?1 AND "
 	"(address = ?2 OR address = '@' || ?3)";
@@ -55,8 +70,10 @@ static const char msgid_sql[] =
 static void reader_free(struct store_reader *r)
 {
 	sqlite3_finalize(r->user_st);
-	sqlite3_finalize(r->msg_st);
-	sqlite3_finalize(r->sess_st);
+	sqlite3_finalize(r->cnt_st);
+	sqlite3_finalize(r->net_st);
+	sqlite3_finalize(r->emsg_st);
+	sqlite3_finalize(r->esess_st);
 	sqlite3_finalize(r->begin_st);
 	sqlite3_finalize(r->commit_st);
 	sqlite3_finalize(r->sender_st);
@@ -84,10 +101,15 @@ static struct store_reader *reader_new(struct store *s)
 	}
 	if (sqlite3_prepare_v3(r->db, user_sql, -1, SQLITE_PREPARE_PERSISTENT,
 			       &r->user_st, NULL) != SQLITE_OK ||
-	    sqlite3_prepare_v3(r->db, msg_sql, -1, SQLITE_PREPARE_PERSISTENT,
-			       &r->msg_st, NULL) != SQLITE_OK ||
-	    sqlite3_prepare_v3(r->db, sess_sql, -1, SQLITE_PREPARE_PERSISTENT,
-			       &r->sess_st, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v3(r->db, cnt_sql, -1, SQLITE_PREPARE_PERSISTENT,
+			       &r->cnt_st, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v3(r->db, net_sql, -1, SQLITE_PREPARE_PERSISTENT,
+			       &r->net_st, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v3(r->db, emsg_sql, -1, SQLITE_PREPARE_PERSISTENT,
+			       &r->emsg_st, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v3(r->db, esess_sql, -1,
+			       SQLITE_PREPARE_PERSISTENT, &r->esess_st,
+			       NULL) != SQLITE_OK ||
 	    sqlite3_prepare_v3(r->db, "BEGIN", -1, SQLITE_PREPARE_PERSISTENT,
 			       &r->begin_st, NULL) != SQLITE_OK ||
 	    sqlite3_prepare_v3(r->db, "COMMIT", -1, SQLITE_PREPARE_PERSISTENT,
@@ -215,73 +237,89 @@ int store_user_get(struct store *s, const char *login, struct store_user *u)
 	return rc;
 }
 
-/* count_network - a network whose latest session was at ts */
-static void count_network(struct window_counts *c, int n, time_t now,
-			  long long ts)
-{
-	int i;
-
-	for (i = 0; i < n; i++)
-		if (ts > (long long)now - c[i].window_s)
-			c[i].networks++;
-}
-
 /*
- * sum_sessions - sessions per window, and the networks other than
- * network (NULL: none) whose latest session falls in each window.  The
- * rows come grouped by network, NULL first; a network is told apart by
- * its first 255 bytes.
+ * sum_minutes - add the counts rows of st to the windows they lie wholly
+ * inside; lo[i] is window i's first second.  A row of the minute that
+ * window i's edge cuts sets edge[i] (bit 1 messages, bit 2 sessions)
+ * when it has any: those are counted from the log rows.
  */
-static int sum_sessions(sqlite3_stmt *st, time_t now, const char *network,
-			struct window_counts *c, int n)
+static int sum_minutes(sqlite3_stmt *st, const long long *lo,
+		       struct window_counts *c, int *edge, int n)
 {
-	char group[256] = "";
-	long long ts, latest = 0;
-	const char *net;
-	int rc, i, grouped = 0;
+	long long minute;
+	long msgs, rcpts, sess;
+	int rc, i;
 
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		net = (const char *)sqlite3_column_text(st, 0);
-		ts = sqlite3_column_int64(st, 1);
-		for (i = 0; i < n; i++)
-			if (ts > (long long)now - c[i].window_s)
-				c[i].sessions++;
-		if (net == NULL || (network != NULL && !strcmp(net, network)))
-			continue;
-		if (grouped && !strncmp(net, group, sizeof(group) - 1)) {
-			if (ts > latest)
-				latest = ts;
-			continue;
+		minute = sqlite3_column_int64(st, 0);
+		msgs = sqlite3_column_int(st, 1);
+		rcpts = sqlite3_column_int(st, 2);
+		sess = sqlite3_column_int(st, 3);
+		for (i = 0; i < n; i++) {
+			if (minute * 60 >= lo[i]) {
+				c[i].msgs += msgs;
+				c[i].rcpts += rcpts;
+				c[i].sessions += sess;
+			} else if (minute == lo[i] / 60) {
+				edge[i] |= (msgs > 0 ? 1 : 0) |
+					   (sess > 0 ? 2 : 0);
+			}
 		}
-		if (grouped)
-			count_network(c, n, now, latest);
-		snprintf(group, sizeof(group), "%s", net);
-		latest = ts;
-		grouped = 1;
 	}
-	if (grouped)
-		count_network(c, n, now, latest);
 	sqlite3_reset(st);
 	return rc == SQLITE_DONE ? 0 : -1;
 }
 
-/* sum_msgs - add the msg_log rows of st to the windows they fall in */
-static int sum_msgs(sqlite3_stmt *st, time_t now, struct window_counts *c,
-		    int n)
+/* sum_edge - window i's part-minute from the log rows, when it has any */
+static int sum_edge(struct store_reader *r, const char *login, long long lo,
+		    int edge, struct window_counts *c)
 {
+	long long last = lo / 60 * 60 + 59;
+	int rc = SQLITE_DONE;
+
+	if (edge & 1) {
+		sqlite3_bind_text(r->emsg_st, 1, login, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(r->emsg_st, 2, lo);
+		sqlite3_bind_int64(r->emsg_st, 3, last);
+		if ((rc = sqlite3_step(r->emsg_st)) == SQLITE_ROW) {
+			c->msgs += sqlite3_column_int(r->emsg_st, 0);
+			c->rcpts += (long)sqlite3_column_int64(r->emsg_st, 1);
+			rc = SQLITE_DONE;
+		}
+		sqlite3_reset(r->emsg_st);
+	}
+	if ((edge & 2) && rc == SQLITE_DONE) {
+		sqlite3_bind_text(r->esess_st, 1, login, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(r->esess_st, 2, lo);
+		sqlite3_bind_int64(r->esess_st, 3, last);
+		if ((rc = sqlite3_step(r->esess_st)) == SQLITE_ROW) {
+			c->sessions += sqlite3_column_int(r->esess_st, 0);
+			rc = SQLITE_DONE;
+		}
+		sqlite3_reset(r->esess_st);
+	}
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
+/*
+ * sum_networks - the networks other than network (NULL: none) whose
+ * latest session falls in each window
+ */
+static int sum_networks(sqlite3_stmt *st, const long long *lo,
+			const char *network, struct window_counts *c, int n)
+{
+	const char *net;
 	long long ts;
-	long k;
 	int rc, i;
 
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		ts = sqlite3_column_int64(st, 0);
-		k = sqlite3_column_int(st, 1);
-		for (i = 0; i < n; i++) {
-			if (ts <= (long long)now - c[i].window_s)
-				continue;
-			c[i].msgs++;
-			c[i].rcpts += k;
-		}
+		net = (const char *)sqlite3_column_text(st, 0);
+		ts = sqlite3_column_int64(st, 1);
+		if (net == NULL || (network != NULL && !strcmp(net, network)))
+			continue;
+		for (i = 0; i < n; i++)
+			if (ts >= lo[i])
+				c[i].networks++;
 	}
 	sqlite3_reset(st);
 	return rc == SQLITE_DONE ? 0 : -1;
@@ -297,23 +335,35 @@ static int counts_read(struct store *s, struct store_reader *r,
 		       const char *login, const char *network, time_t now,
 		       struct window_counts *c, int n, struct store_mark *mark)
 {
-	long maxw = 0, pm, pr, ps;
+	long long lo[POLICY_MAX_WINDOWS], first;
+	int edge[POLICY_MAX_WINDOWS];
+	long pm, pr, ps;
 	int i, rc = 0;
 
+	if (n > POLICY_MAX_WINDOWS)
+		n = POLICY_MAX_WINDOWS;
+	first = (long long)now + 1;
 	for (i = 0; i < n; i++) {
 		c[i].msgs = c[i].rcpts = c[i].sessions = c[i].networks = 0;
-		if (c[i].window_s > maxw)
-			maxw = c[i].window_s;
+		edge[i] = 0;
+		lo[i] = (long long)now - c[i].window_s + 1;
+		if (lo[i] < first)
+			first = lo[i];
 	}
-	sqlite3_bind_text(r->msg_st, 1, login, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(r->msg_st, 2, (long long)now - maxw);
-	sqlite3_bind_text(r->sess_st, 1, login, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(r->sess_st, 2, (long long)now - maxw);
-	if (sum_msgs(r->msg_st, now, c, n) < 0 ||
-	    sum_sessions(r->sess_st, now, network, c, n) < 0)
+	sqlite3_bind_text(r->cnt_st, 1, login, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(r->cnt_st, 2, first / 60);
+	sqlite3_bind_text(r->net_st, 1, login, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(r->net_st, 2, first - 1);
+	if (sum_minutes(r->cnt_st, lo, c, edge, n) < 0 ||
+	    sum_networks(r->net_st, lo, network, c, n) < 0)
 		rc = -1;
-	sqlite3_clear_bindings(r->msg_st);
-	sqlite3_clear_bindings(r->sess_st);
+	for (i = 0; i < n && rc == 0; i++)
+		if (edge[i] && sum_edge(r, login, lo[i], edge[i], &c[i]) < 0)
+			rc = -1;
+	sqlite3_clear_bindings(r->cnt_st);
+	sqlite3_clear_bindings(r->net_st);
+	sqlite3_clear_bindings(r->emsg_st);
+	sqlite3_clear_bindings(r->esess_st);
 	pthread_mutex_lock(&s->pend_lock);
 	store_pend_get(s, login, &pm, &pr, &ps);
 	if (mark != NULL && rc == 0)

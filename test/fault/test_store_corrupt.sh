@@ -1,7 +1,8 @@
 #!/bin/bash
 # test_store_corrupt.sh - fault_store_corrupt: garbage written over the
 # database file.
-#   While running (the pages of msg_log and its indexes overwritten,
+#   While running (the pages of the counter tables, msg_log, session_log,
+#   counts and login_networks, and their indexes overwritten,
 #   after a checkpoint so the file holds every page): within a few
 #   messages alice's recipient gets "451 4.3.0" and the log says
 #   "database disk image is malformed"; the daemon keeps running and
@@ -23,11 +24,12 @@ command -v python3 >/dev/null || e2e_skip "python3 not installed"
 fault_require_milterload
 fault_init
 
-# msg_log_pages - page numbers of msg_log and its indexes
-msg_log_pages()
+# counter_pages - page numbers of the counter tables and their indexes
+counter_pages()
 {
 	sql "SELECT pageno FROM dbstat WHERE name IN (SELECT name FROM
-	     sqlite_master WHERE tbl_name = 'msg_log')"
+	     sqlite_master WHERE tbl_name IN ('msg_log', 'session_log',
+	     'counts', 'login_networks'))"
 }
 
 # garble_pages - overwrite the given pages (4 KB) of the database file
@@ -63,11 +65,11 @@ expect_eq "C0 accepted" continue "$(send_one alice C0)"
 check "all counted" sql_wait "SELECT COUNT(*) FROM msg_log" 601 10
 sql ".backup $E2E_TMP/backup.db" || e2e_fatal "backup failed"
 backup_n=1
-pages=$(msg_log_pages)
+pages=$(counter_pages)
 check "checkpointed" wait_for 10 checkpoint
 # shellcheck disable=SC2086 # one argument per page
 garble_pages $pages || e2e_fatal "cannot write over $OG_DB"
-say "garbage over $(wc -w <<<"$pages") pages of msg_log"
+say "garbage over $(wc -w <<<"$pages") pages of the counter tables"
 
 accepted=0
 got=
@@ -102,7 +104,7 @@ check "after restart: the backup's row and R1 kept" \
 	[ "$n" -ge $((backup_n + 1)) ]
 check "after restart: nothing counted that was not accepted" \
 	[ "$n" -le $((backup_n + accepted + 1)) ]
-pages=$(msg_log_pages)
+pages=$(counter_pages)
 og_stop
 
 say "damaged pages at start"

@@ -1,0 +1,285 @@
+/*
+ * NAME
+ *	test_counts - per-minute counts agree with the message and session log
+ * DESCRIPTION
+ *	Counting reads the counts and login_networks tables, which triggers
+ *	keep from msg_log and session_log (schema/migrations/005).  With
+ *	random logs (from the store and from plain SQL, as an admin would
+ *	write them), random windows from a second to a day and random
+ *	times, every count store_lookup() gives must equal the same sum
+ *	taken over the log rows themselves: before and after pruning,
+ *	after deleting single rows, after a reset of a login, and on a
+ *	version 4 database with a log that the migration has to fold in.
+ *	The seed is fixed, so a failure repeats.
+ */
+#include <sqlite3.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "check.h"
+#include "store.h"
+
+#define ROWS 3000
+#define SPAN 7200		/* the log spans two hours before T0 */
+#define T0 1700000000L
+
+static char dir[64];
+static const char *datadir;	/* argv[1]: test/data, for ../../schema */
+static sqlite3 *ref;		/* a connection for the reference sums */
+
+static const char *const logins[] = { "alice", "bob", "carol" };
+static const char *const nets[] = { "192.0.2.0/24", "198.51.100.0/24",
+				    "203.0.113.0/24", "group:carrier", NULL };
+static const long window_set[] = { 1, 59, 60, 61, 119, 600, 3599, 3600,
+				   3601, 86400 };
+#define NITEMS(a) ((int)(sizeof(a) / sizeof((a)[0])))
+
+/* ref_int - one integer from SQL on the reference connection */
+static long long ref_int(const char *sql, const char *login, long long lo,
+			 const char *net)
+{
+	sqlite3_stmt *st;
+	long long v = -1;
+
+	if (sqlite3_prepare_v2(ref, sql, -1, &st, NULL) != SQLITE_OK)
+		return -2;
+	sqlite3_bind_text(st, 1, login, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, lo);
+	if (net != NULL)
+		sqlite3_bind_text(st, 3, net, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		v = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return v;
+}
+
+/* ref_exec - run SQL on the reference connection */
+static void ref_exec(const char *what, const char *sql)
+{
+	CHECK_INT(what, sqlite3_exec(ref, sql, NULL, NULL, NULL), SQLITE_OK);
+}
+
+struct pick {
+	int n;
+	long w[4];
+};
+
+/* pick_windows - store_lookup's callback: the windows chosen */
+static int pick_windows(void *arg, const struct store_user *u,
+			struct window_counts *c)
+{
+	const struct pick *p = arg;
+	int i;
+
+	(void)u;
+	for (i = 0; i < p->n; i++)
+		c[i].window_s = p->w[i];
+	return p->n;
+}
+
+/*
+ * compare - for trials random (login, current network, windows, now),
+ * the store's counts against the sums over the log rows; mismatches
+ */
+static int compare(struct store *s, int trials, const char *what)
+{
+	struct window_counts c[4];
+	struct store_user u;
+	struct pick p;
+	const char *login, *net;
+	long long lo, now;
+	int t, i, bad = 0;
+
+	for (t = 0; t < trials; t++) {
+		login = logins[rand() % NITEMS(logins)];
+		net = nets[rand() % NITEMS(nets)];
+		now = T0 - SPAN + rand() % (SPAN + 86400 + 600);
+		p.n = 1 + rand() % 4;
+		for (i = 0; i < p.n; i++)
+			p.w[i] = window_set[rand() % NITEMS(window_set)];
+		if (store_lookup(s, login, net, (time_t)now, &u, pick_windows,
+				 &p, c, NULL) < 0) {
+			bad++;
+			continue;
+		}
+		for (i = 0; i < p.n; i++) {
+			lo = now - p.w[i];
+			bad += c[i].msgs != ref_int(
+				"SELECT count(*) FROM msg_log WHERE login = ?1 "
+				"AND ts > ?2", login, lo, NULL);
+			bad += c[i].rcpts != ref_int(
+				"SELECT total(rcpts) FROM msg_log WHERE "
+				"login = ?1 AND ts > ?2", login, lo, NULL);
+			bad += c[i].sessions != ref_int(
+				"SELECT count(*) FROM session_log WHERE "
+				"login = ?1 AND ts > ?2", login, lo, NULL);
+			bad += c[i].networks != ref_int(
+				"SELECT count(DISTINCT network) FROM session_log "
+				"WHERE login = ?1 AND ts > ?2 AND network <> "
+				"coalesce(?3, '')", login, lo, net);
+		}
+	}
+	if (bad)
+		printf("%s: %d mismatches\n", what, bad);
+	return bad;
+}
+
+/* fill - ROWS random messages and sessions, half through the store s
+ * (all by plain SQL when s is NULL), every tenth at the second before */
+static void fill(struct store *s)
+{
+	char sql[256];
+	const char *login, *net;
+	long long ts = 0;
+	int i;
+
+	for (i = 0; i < ROWS; i++) {
+		login = logins[rand() % NITEMS(logins)];
+		net = nets[rand() % NITEMS(nets)];
+		if (i % 10 != 0)	/* every tenth at the second before */
+			ts = T0 - SPAN + rand() % (SPAN + 1);
+		if (s != NULL && i % 2 == 0) {
+			store_add_message(s, login, (time_t)ts,
+					  1 + rand() % 50, "192.0.2.9", "Q", 0,
+					  0);
+			if (i % 4 == 0)
+				store_add_session(s, login, (time_t)ts,
+						  "192.0.2.9", net);
+			continue;
+		}
+		snprintf(sql, sizeof(sql),
+			 "INSERT INTO msg_log (login, ts, rcpts) VALUES "
+			 "('%s', %lld, %d);", login, ts, 1 + rand() % 50);
+		ref_exec("insert a message", sql);
+		if (i % 3 == 0) {
+			snprintf(sql, sizeof(sql),
+				 "INSERT INTO session_log (login, ts, network) "
+				 "VALUES ('%s', %lld, %s%s%s);", login, ts,
+				 net ? "'" : "", net ? net : "NULL",
+				 net ? "'" : "");
+			ref_exec("insert a session", sql);
+		}
+	}
+}
+
+/* leftovers - counts and login_networks rows of a login */
+static long long leftovers(const char *login)
+{
+	return ref_int("SELECT (SELECT count(*) FROM counts WHERE login = ?1)"
+		       " + (SELECT count(*) FROM login_networks WHERE "
+		       "login = ?1) + ?2", login, 0, NULL);
+}
+
+/* test_random - random logs, then pruning, deletes and a reset */
+static void test_random(void)
+{
+	char path[128], err[300];
+	struct store *s;
+
+	snprintf(path, sizeof(path), "%s/random.db", dir);
+	s = store_open(path, STORE_CREATE, err, sizeof(err));
+	CHECK(s != NULL, err);
+	if (s == NULL || sqlite3_open(path, &ref) != SQLITE_OK)
+		return;
+	fill(s);
+	CHECK_INT("random logs", compare(s, 4000, "random logs"), 0);
+	ref_exec("prune as the writer does",
+		 "DELETE FROM msg_log WHERE ts < 1699995800;"
+		 "DELETE FROM session_log WHERE ts < 1699995800;");
+	CHECK_INT("after pruning", compare(s, 2000, "after pruning"), 0);
+	ref_exec("delete single messages",
+		 "DELETE FROM msg_log WHERE rowid % 7 = 3");
+	CHECK_INT("after deleting single messages",
+		  compare(s, 2000, "after deleting single messages"), 0);
+	ref_exec("a reset of bob", "DELETE FROM msg_log WHERE login = 'bob';"
+				   "DELETE FROM session_log WHERE login = 'bob'");
+	CHECK_INT("after a reset", compare(s, 1000, "after a reset"), 0);
+	CHECK_INT("a reset leaves no counts", leftovers("bob"), 0);
+	ref_exec("everything expires", "DELETE FROM msg_log;"
+				       "DELETE FROM session_log;");
+	CHECK_INT("nothing left", ref_int("SELECT (SELECT count(*) FROM counts)"
+					  " + (SELECT count(*) FROM "
+					  "login_networks) + ?2", "", 0, NULL),
+		  0);
+	sqlite3_close(ref);
+	store_close(s);
+}
+
+/* read_file - a whole file, or NULL */
+static char *read_file(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	char *buf;
+	long n;
+
+	if (f == NULL)
+		return NULL;
+	fseek(f, 0, SEEK_END);
+	n = ftell(f);
+	rewind(f);
+	if ((buf = calloc(1, (size_t)n + 1)) != NULL &&
+	    fread(buf, 1, (size_t)n, f) != (size_t)n) {
+		free(buf);
+		buf = NULL;
+	}
+	fclose(f);
+	return buf;
+}
+
+/* test_migrate - a version 4 database's log is folded into counts */
+static void test_migrate(void)
+{
+	static const char *const steps[] = {
+		"outguard.sql", "migrations/002-forgery.sql",
+		"migrations/003-networks.sql", "migrations/004-response.sql"
+	};
+	char path[128], file[512], err[300], *text;
+	struct store *s;
+	int i;
+
+	snprintf(path, sizeof(path), "%s/v4.db", dir);
+	if (sqlite3_open(path, &ref) != SQLITE_OK)
+		return;
+	for (i = 0; i < NITEMS(steps); i++) {
+		snprintf(file, sizeof(file), "%s/../../schema/%s", datadir,
+			 steps[i]);
+		text = read_file(file);
+		CHECK(text != NULL, file);
+		if (text == NULL)
+			return;
+		ref_exec(steps[i], text);
+		free(text);
+	}
+	ref_exec("stamp it version 4", "PRAGMA user_version = 4");
+	fill(NULL);
+	sqlite3_close(ref);
+	s = store_open(path, STORE_CREATE, err, sizeof(err));
+	CHECK(s != NULL, err);
+	if (s == NULL || sqlite3_open(path, &ref) != SQLITE_OK)
+		return;
+	CHECK_INT("migrated to the current version",
+		  ref_int("SELECT ?2 + user_version FROM pragma_user_version",
+			  "", 0, NULL), store_schema_version());
+	CHECK_INT("a migrated log", compare(s, 3000, "a migrated log"), 0);
+	sqlite3_close(ref);
+	store_close(s);
+}
+
+int main(int argc, char **argv)
+{
+	datadir = argc > 1 ? argv[1] : "test/data";
+	srand(20261122);
+	snprintf(dir, sizeof(dir), "/tmp/og-counts-XXXXXX");
+	if (mkdtemp(dir) == NULL)
+		return 2;
+	test_random();
+	test_migrate();
+	if (check_fail == 0) {
+		char cmd[128];
+
+		snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+		if (system(cmd) != 0)
+			printf("could not remove %s\n", dir);
+	}
+	return check_done();
+}
