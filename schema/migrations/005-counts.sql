@@ -76,3 +76,20 @@ END;
 
 -- the networks metric no longer walks session_log by network
 DROP INDEX session_log_login_net;
+
+-- users is read for every message by its login: without a rowid the
+-- read is one b-tree descent instead of two (a row without a login was
+-- never read and is not kept)
+CREATE TABLE users_by_login (
+	login TEXT PRIMARY KEY NOT NULL COLLATE NOCASE,
+	class TEXT NOT NULL DEFAULT 'default' COLLATE NOCASE,
+	status TEXT NOT NULL DEFAULT 'active'
+		CHECK (status IN ('active', 'watch', 'blocked')),
+	note TEXT,
+	changed INTEGER
+) WITHOUT ROWID;
+INSERT INTO users_by_login (login, class, status, note, changed)
+	SELECT login, class, status, note, changed FROM users
+	WHERE login IS NOT NULL;
+DROP TABLE users;
+ALTER TABLE users_by_login RENAME TO users;
