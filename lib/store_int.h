@@ -128,6 +128,15 @@ void store_pend_mark(struct store *s, const char *login,
 		     struct store_mark *mark);
 
 
+/* store_drain - write what is queued on w; -1 when a batch failed */
+int store_drain(struct store *s, struct store_wconn *w);
+
+/* store_wconn_close - finalize w's statements, not its connection */
+void store_wconn_close(struct store_wconn *w);
+
+/* store_queue_discard - drop what is still queued, logging how much */
+void store_queue_discard(struct store *s);
+
 /* store_checkpoint - on the writer's connection db, checkpoint and
  * restart the WAL once it has grown; else nothing */
 void store_checkpoint(struct store *s, sqlite3 *db);

@@ -1,20 +1,13 @@
 /*
  * NAME
- *	store_write - the queue of writes and the writer thread
+ *	store_write - the queue of writes
  * DESCRIPTION
- *	Writes from the mail path are queued and committed by one writer
- *	thread in batches, in one transaction each, at most one batch
- *	every GATHER_MS: the mail path never waits for a disk or a lock.
- *	Counted rows stay visible to readers through store_pend until the
- *	commit that stores them.  Without a writer thread (outguardctl,
- *	tests) the queue is written at once by the caller.  The writer
- *	checkpoints the WAL itself (store_wal.c).
- *
- *	Once a second the writer also does its housekeeping: it notices a
- *	database file that was removed or replaced, writes a heartbeat
- *	(which is how a read-only or full database shows up when no mail
- *	flows), and every minute starts pruning old counters and events,
- *	which then goes on a step between batches until it has caught up.
+ *	Writes from the mail path are queued and committed by the writer
+ *	thread (store_writer.c) in batches, in one transaction each: the
+ *	mail path never waits for a disk or a lock.  Counted rows stay
+ *	visible to readers through store_pend until the commit that
+ *	stores them.  Without a writer thread (outguardctl, tests) the
+ *	queue is written at once by the caller.
  * DIAGNOSTICS
  *	A failed batch is rolled back, kept, and retried after a second;
  *	the store is unhealthy until a write succeeds.  The queue is
@@ -33,7 +26,6 @@
 
 #define STORE_QUEUE_MAX 200000
 #define STORE_BATCH_MAX 2000
-#define GATHER_MS 10		/* between the starts of two batches */
 
 enum op_kind {
 	OP_MESSAGE, OP_SESSION, OP_EVENT, OP_QUARANTINE, OP_STATUS, OP_SEEN,
@@ -264,8 +256,8 @@ static void put_back(struct store *s, struct store_op *batch, long n)
 	s->q_len += n;
 }
 
-/* drain - write what is queued; returns -1 when a batch failed */
-static int drain(struct store *s, struct store_wconn *w)
+/* store_drain - write what is queued; returns -1 when a batch failed */
+int store_drain(struct store *s, struct store_wconn *w)
 {
 	struct store_op *batch, *next;
 	long n;
@@ -303,7 +295,7 @@ void store_flush(struct store *s)
 	if (!s->writer_running) {
 		pthread_mutex_lock(&s->db_lock);
 		s->w_direct.db = s->db;
-		drain(s, &s->w_direct);
+		store_drain(s, &s->w_direct);
 		pthread_mutex_unlock(&s->db_lock);
 		return;
 	}
@@ -320,152 +312,9 @@ void store_flush(struct store *s)
 	pthread_mutex_unlock(&s->q_lock);
 }
 
-/* housekeeping - notice removal, heartbeat, prune; once a second */
-static void housekeeping(struct store *s, time_t now, time_t *last_beat,
-			 time_t *last_prune)
-{
-	static const char beat_sql[] =
-		"INSERT OR REPLACE INTO daemon_state (key, value) "
-		"VALUES ('heartbeat', strftime('%s','now'))";
-	struct stat st;
-	char why[200];
-	int healthy = store_healthy(s, why, sizeof(why));
-
-	if (stat(s->path, &st) < 0) {
-		s->gone = 1;	/* writes wait; counts stay in memory */
-		store_fail(s, "database file removed; restore it, or create "
-			   "a new one with outguard -n", NULL);
-		return;
-	}
-	if (st.st_ino != s->st_ino || st.st_dev != s->st_dev) {
-		if (store_reopen(s) < 0) {
-			s->gone = 1;
-			store_fail(s, "database file replaced and cannot be "
-				   "opened", NULL);
-			return;
-		}
-		s->gone = 0;
-		healthy = 0;	/* prove the new file with a heartbeat */
-		*last_prune = now;
-	}
-	if (!healthy || now - *last_beat >= 10) {
-		*last_beat = now;
-		if (sqlite3_exec(s->w_thread.db, beat_sql, NULL, NULL, NULL) ==
-		    SQLITE_OK)
-			store_ok(s);
-		else
-			store_fail(s, "heartbeat", s->w_thread.db);
-	}
-	if (healthy && now - *last_prune >= 60) {
-		*last_prune = now;
-		s->prune_behind = 1;	/* see writer_main */
-	}
-}
-
-/*
- * gather - let writes gather into one batch: sleep until GATHER_MS after
- * the start of the last batch.  A commit costs about as much as many
- * rows, and each one empties the page caches of the readers; at a few
- * hundred messages a second (two writes each) a commit per write was a
- * fifth of the daemon's CPU time.  Readers count what is queued, so
- * nothing waits for the commit.
- */
-static void gather(struct store *s, struct timespec *last)
-{
-	struct timespec now, t;
-	long ns;
-
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	ns = (now.tv_sec - last->tv_sec) * 1000000000L +
-	     (now.tv_nsec - last->tv_nsec);
-	if (!s->stopping && ns >= 0 && ns < GATHER_MS * 1000000L) {
-		t.tv_sec = 0;
-		t.tv_nsec = GATHER_MS * 1000000L - ns;
-		nanosleep(&t, NULL);
-		clock_gettime(CLOCK_MONOTONIC, &now);
-	}
-	*last = now;
-}
-
-/* writer_main - the writer thread */
-static void *writer_main(void *arg)
-{
-	struct store *s = arg;
-	time_t now, last_beat = 0, last_prune = 0, last_house = 0;
-	struct timespec until, last_batch = { 0, 0 };
-	int failed = 0;
-
-	for (;;) {
-		pthread_mutex_lock(&s->q_lock);
-		if (s->q_head == NULL && !s->stopping && !s->prune_behind) {
-			clock_gettime(CLOCK_REALTIME, &until);
-			until.tv_sec += 1;
-			pthread_cond_timedwait(&s->q_cond, &s->q_lock, &until);
-		}
-		if (s->stopping && (s->q_head == NULL || failed)) {
-			pthread_mutex_unlock(&s->q_lock);
-			break;
-		}
-		pthread_mutex_unlock(&s->q_lock);
-		gather(s, &last_batch);
-		failed = s->gone || drain(s, &s->w_thread) < 0;
-		if (!failed)
-			store_checkpoint(s, s->w_thread.db);
-		now = time(NULL);
-		if (now != last_house) {
-			last_house = now;
-			housekeeping(s, now, &last_beat, &last_prune);
-		}
-		/* a step of pruning between batches, until it has caught up */
-		if (!failed && s->prune_behind)
-			s->prune_behind = store_prune(s, s->w_thread.db, now) > 0;
-		if (failed && !s->stopping)
-			sleep(1);	/* retry the batch in a second */
-	}
-	return NULL;
-}
-
-/* store_start_writer - start the writer thread */
-int store_start_writer(struct store *s)
-{
-	char err[300];
-	struct stat st;
-
-	if (stat(s->path, &st) == 0) {
-		s->st_dev = st.st_dev;
-		s->st_ino = st.st_ino;
-	}
-	s->w_thread.db = store_conn_open(s->path, 0, err, sizeof(err));
-	if (s->w_thread.db == NULL) {
-		log_msg(LOG_ERR, "store: %s", err);
-		return -1;
-	}
-	store_wal_setup(s, s->w_thread.db);
-	if (pthread_create(&s->writer, NULL, writer_main, s) != 0) {
-		sqlite3_close(s->w_thread.db);
-		s->w_thread.db = NULL;
-		return -1;
-	}
-	s->writer_running = 1;
-	return 0;
-}
-
-/* store_writer_swap - the writer thread moves to connection db */
-void store_writer_swap(struct store *s, sqlite3 *db)
-{
-	unsigned i;
-
-	for (i = 0; i < NOPS; i++) {
-		sqlite3_finalize(s->w_thread.st[i]);
-		s->w_thread.st[i] = NULL;
-	}
-	sqlite3_close(s->w_thread.db);
-	s->w_thread.db = db;
-	store_wal_setup(s, db);
-}
-
-/* wconn_close - finalize a connection's statements (not the connection) */
-static void wconn_close(struct store_wconn *w)
+/* store_wconn_close - finalize a connection's statements, not the
+ * connection */
+void store_wconn_close(struct store_wconn *w)
 {
 	unsigned i;
 
@@ -475,22 +324,12 @@ static void wconn_close(struct store_wconn *w)
 	}
 }
 
-/* store_writer_stop - flush and stop the writer; drop what cannot be written */
-void store_writer_stop(struct store *s)
+/* store_queue_discard - drop what is still queued (the writer has
+ * stopped), saying how much */
+void store_queue_discard(struct store *s)
 {
 	struct store_op *op;
 
-	if (s->writer_running) {
-		pthread_mutex_lock(&s->q_lock);
-		s->stopping = 1;
-		pthread_cond_signal(&s->q_cond);
-		pthread_mutex_unlock(&s->q_lock);
-		pthread_join(s->writer, NULL);
-		s->writer_running = 0;
-		wconn_close(&s->w_thread);
-		sqlite3_close(s->w_thread.db);
-		s->w_thread.db = NULL;
-	}
 	if (s->q_head != NULL)
 		log_msg(LOG_ERR, "store: %ld writes could not be saved at exit",
 			s->q_len);
@@ -500,8 +339,6 @@ void store_writer_stop(struct store *s)
 	}
 	s->q_tail = NULL;
 	s->q_len = 0;
-	wconn_close(&s->w_direct);
-	store_pend_free(s);
 }
 
 /* store_set_retention - how long counters and events are kept */
