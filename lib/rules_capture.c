@@ -15,14 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define PCRE2_CODE_UNIT_WIDTH 8
-#include <pcre2.h>
-
-#include "rules.h"
-
-#define CAPTURE_MATCH_LIMIT   100000
-#define CAPTURE_DEPTH_LIMIT   10000
-#define CAPTURE_HEAP_LIMIT_KB 2048
+#include "rules_int.h"
 
 struct rules_capture {
 	pcre2_code *code;
@@ -65,9 +58,9 @@ struct rules_capture *rules_capture_new(const char *pattern, char *err,
 		rules_capture_free(rc);
 		return NULL;
 	}
-	pcre2_set_match_limit(rc->mc, CAPTURE_MATCH_LIMIT);
-	pcre2_set_depth_limit(rc->mc, CAPTURE_DEPTH_LIMIT);
-	pcre2_set_heap_limit(rc->mc, CAPTURE_HEAP_LIMIT_KB);
+	pcre2_set_match_limit(rc->mc, RULES_MATCH_LIMIT);
+	pcre2_set_depth_limit(rc->mc, RULES_DEPTH_LIMIT);
+	pcre2_set_heap_limit(rc->mc, RULES_HEAP_LIMIT_KB);
 	n = pcre2_substring_number_from_name(rc->code, (PCRE2_SPTR) "login");
 	if (n > 0)
 		rc->group = n;

@@ -14,7 +14,7 @@
  *
  *	Properties: ruleset_add() fails exactly when err says why; the
  *	count is the rules added; and, for texts shorter than the
- *	chunk size of rules.c (where no time budget can cut a match
+ *	chunk size of rules_match.c (where no time budget can cut a match
  *	short, so matching is deterministic), ruleset_match() finds
  *	exactly the rules that match on their own: the field's prefilter
  *	(every pattern in one alternation) never hides a rule, and the hit
@@ -27,7 +27,7 @@
 #include "rules.h"
 
 #define MAX_RULES   16
-#define RULES_CHUNK 1024 /* lib/rules.c: no time budget below this */
+#define RULES_CHUNK 1024 /* lib/rules_match.c: no time budget below */
 
 struct row {
 	enum rule_field field;
