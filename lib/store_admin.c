@@ -152,7 +152,7 @@ static int admin_delete(struct store *s, const char *sql, const char *login)
 }
 
 /*
- * store_admin_reset - forget login's counters: its msg_log and
+ * store_admin_reset - forget login's counters: its counts, msg_log and
  * session_log rows, in one transaction.  A running daemon may still
  * hold a few queued rows of the login and commit them afterwards.
  * 0, or -1 with err (and nothing deleted).
@@ -167,7 +167,9 @@ int store_admin_reset(struct store *s, const char *login, char *err,
 		admin_err(s, "reset", err, errlen);
 		goto out;
 	}
-	if (admin_delete(s, "DELETE FROM msg_log WHERE login = ?1 "
+	if (admin_delete(s, "DELETE FROM counts WHERE login = lower(?1)",
+			 login) < 0 ||
+	    admin_delete(s, "DELETE FROM msg_log WHERE login = ?1 "
 			    "COLLATE NOCASE", login) < 0 ||
 	    admin_delete(s, "DELETE FROM session_log WHERE login = ?1 "
 			    "COLLATE NOCASE", login) < 0 ||

@@ -12,12 +12,13 @@
  *	rows queued after it name the open incident (store_write.c), so
  *	the guard reports a trip before it writes the message's rows.
  *
- *	The networks of an incident are the distinct session_log networks
- *	of the login from an hour before it opened on, at most 64 of
- *	them: counted when it opens and again by the first trip of every
- *	later minute, so that an attack's thousands of trips do not each
- *	scan the login's sessions (the VALUES of the upsert are computed
- *	before the conflict is found, hence the EXISTS there).  The worst action is kept by the order
+ *	The networks of an incident are the client networks of the login
+ *	(its kind 2 rows of counts) with a session from an hour before it
+ *	opened on, at most 64 of them: counted when it opens and again by
+ *	the first trip of every later minute, so that an attack's
+ *	thousands of trips do not each read them (the VALUES of the upsert
+ *	are computed before the conflict is found, hence the EXISTS
+ *	there).  The worst action is kept by the order
  *	of action.h, spelled out in SQL below.
  *
  *	store_incident_open() is the notifier thread's read, on the main
@@ -38,9 +39,9 @@
 #define ACTION_RANKS "' accept header quarantine tempfail reject discard block '"
 #define RANK(x) "instr(" ACTION_RANKS ", ' ' || " x " || ' ')"
 #define NETWORKS_SINCE(t)                                                   \
-	"(SELECT group_concat(network, ' ') FROM (SELECT DISTINCT network " \
-	"FROM session_log WHERE login = ?3 AND ts > " t " - 3600 AND "      \
-	"network IS NOT NULL ORDER BY network LIMIT 64))"
+	"(SELECT group_concat(key, ' ') FROM (SELECT key FROM counts "      \
+	"WHERE login = ?3 AND kind = 2 AND ts > " t " - 3600 "              \
+	"ORDER BY key LIMIT 64))"
 
 /* The writer's statement: ?1 ts, ?3 login, ?4 kind, ?5 action, ?6
  * trigger, ?7 counts (store_write.c binds them). */

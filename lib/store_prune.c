@@ -26,6 +26,8 @@ static const char *const prune_sql[] = {
 	"WHERE ts < ?1 LIMIT ?3)",
 	"DELETE FROM session_log WHERE rowid IN (SELECT rowid FROM "
 	"session_log WHERE ts < ?1 LIMIT ?3)",
+	"DELETE FROM counts WHERE (login, kind, key) IN (SELECT login, kind, "
+	"key FROM counts WHERE ts < ?1 LIMIT ?3)",
 	"DELETE FROM events WHERE id IN (SELECT id FROM events "
 	"WHERE ts < ?2 LIMIT ?3)",
 	"DELETE FROM quarantine WHERE id IN (SELECT id FROM quarantine "

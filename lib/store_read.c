@@ -18,12 +18,12 @@
  *	under the commit lock so nothing is counted twice or missed; a
  *	lookup marks them (store_pend_mark) in the same step.
  *
- *	A count reads the login's counts rows (one per minute) from the
- *	oldest window's first minute on, and its login_networks rows;
- *	a minute that a window's edge cuts in two is counted from the
- *	msg_log and session_log rows of its part inside the window, and
- *	only when it has any, so windows are exact to the second and a
- *	read costs the minutes the login was active in, not its messages.
+ *	A count reads the login's rows of counts, which lie next to each
+ *	other: its minutes from the oldest window's first minute on, and
+ *	its networks; a minute that a window's edge cuts in two is counted
+ *	from its second rows inside the window, and only when it has any.
+ *	Windows are exact to the second, and a read costs the minutes the
+ *	login was active in, not its messages.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -38,27 +38,22 @@ struct store_reader {
 	struct store_reader *next;	/* in the free list */
 	int generation;			/* s->generation when opened */
 	sqlite3 *db;
-	sqlite3_stmt *user_st, *cnt_st, *net_st, *emsg_st, *esess_st;
+	sqlite3_stmt *user_st, *cnt_st, *net_st, *sec_st;
 	sqlite3_stmt *begin_st, *commit_st, *sender_st, *seen_st, *msgid_st;
 };
 
 static const char user_sql[] =
 	"SELECT class, status FROM users WHERE login = ?1";
-/* the minutes of counts from ?2 on (counts and login_networks are kept
- * from msg_log and session_log by triggers: schema/migrations/005) */
+/* counts (schema/migrations/005): the login's minutes from ?2 on, its
+ * networks with a session after ?2, and the seconds from ?2 to ?3 */
 static const char cnt_sql[] =
-	"SELECT minute, msgs, rcpts, sessions FROM counts "
-	"WHERE login = ?1 AND minute >= ?2";
+	"SELECT key, msgs, rcpts, sessions FROM counts "
+	"WHERE login = ?1 AND kind = 0 AND key >= ?2";
 static const char net_sql[] =
-	"SELECT network, last_seen FROM login_networks "
-	"WHERE login = ?1 AND last_seen > ?2";
-/* the log rows of the part of a minute inside a window */
-static const char emsg_sql[] =
-	"SELECT count(*), total(rcpts) FROM msg_log "
-	"WHERE login = ?1 AND ts BETWEEN ?2 AND ?3";
-static const char esess_sql[] =
-	"SELECT count(*) FROM session_log "
-	"WHERE login = ?1 AND ts BETWEEN ?2 AND ?3";
+	"SELECT key, ts FROM counts WHERE login = ?1 AND kind = 2 AND ts > ?2";
+static const char sec_sql[] =
+	"SELECT total(msgs), total(rcpts), total(sessions) FROM counts "
+	"WHERE login = ?1 AND kind = 1 AND key BETWEEN ?2 AND ?3";
 static const char sender_sql[] =
 	"SELECT 1 FROM user_senders WHERE login = ?1 AND "
 	"(address = ?2 OR address = '@' || ?3)";
@@ -72,8 +67,7 @@ static void reader_free(struct store_reader *r)
 	sqlite3_finalize(r->user_st);
 	sqlite3_finalize(r->cnt_st);
 	sqlite3_finalize(r->net_st);
-	sqlite3_finalize(r->emsg_st);
-	sqlite3_finalize(r->esess_st);
+	sqlite3_finalize(r->sec_st);
 	sqlite3_finalize(r->begin_st);
 	sqlite3_finalize(r->commit_st);
 	sqlite3_finalize(r->sender_st);
@@ -105,11 +99,8 @@ static struct store_reader *reader_new(struct store *s)
 			       &r->cnt_st, NULL) != SQLITE_OK ||
 	    sqlite3_prepare_v3(r->db, net_sql, -1, SQLITE_PREPARE_PERSISTENT,
 			       &r->net_st, NULL) != SQLITE_OK ||
-	    sqlite3_prepare_v3(r->db, emsg_sql, -1, SQLITE_PREPARE_PERSISTENT,
-			       &r->emsg_st, NULL) != SQLITE_OK ||
-	    sqlite3_prepare_v3(r->db, esess_sql, -1,
-			       SQLITE_PREPARE_PERSISTENT, &r->esess_st,
-			       NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v3(r->db, sec_sql, -1, SQLITE_PREPARE_PERSISTENT,
+			       &r->sec_st, NULL) != SQLITE_OK ||
 	    sqlite3_prepare_v3(r->db, "BEGIN", -1, SQLITE_PREPARE_PERSISTENT,
 			       &r->begin_st, NULL) != SQLITE_OK ||
 	    sqlite3_prepare_v3(r->db, "COMMIT", -1, SQLITE_PREPARE_PERSISTENT,
@@ -238,10 +229,10 @@ int store_user_get(struct store *s, const char *login, struct store_user *u)
 }
 
 /*
- * sum_minutes - add the counts rows of st to the windows they lie wholly
- * inside; lo[i] is window i's first second.  A row of the minute that
- * window i's edge cuts sets edge[i] (bit 1 messages, bit 2 sessions)
- * when it has any: those are counted from the log rows.
+ * sum_minutes - add the minute rows of st to the windows they lie wholly
+ * inside; lo[i] is window i's first second.  A minute that window i's
+ * edge cuts, when it has anything, sets edge[i]: its seconds inside the
+ * window are added from the second rows.
  */
 static int sum_minutes(sqlite3_stmt *st, const long long *lo,
 		       struct window_counts *c, int *edge, int n)
@@ -260,9 +251,8 @@ static int sum_minutes(sqlite3_stmt *st, const long long *lo,
 				c[i].msgs += msgs;
 				c[i].rcpts += rcpts;
 				c[i].sessions += sess;
-			} else if (minute == lo[i] / 60) {
-				edge[i] |= (msgs > 0 ? 1 : 0) |
-					   (sess > 0 ? 2 : 0);
+			} else if (minute == lo[i] / 60 && (msgs || sess)) {
+				edge[i] = 1;
 			}
 		}
 	}
@@ -270,35 +260,22 @@ static int sum_minutes(sqlite3_stmt *st, const long long *lo,
 	return rc == SQLITE_DONE ? 0 : -1;
 }
 
-/* sum_edge - window i's part-minute from the log rows, when it has any */
-static int sum_edge(struct store_reader *r, const char *login, long long lo,
-		    int edge, struct window_counts *c)
+/* sum_seconds - add the second rows from lo to the end of its minute */
+static int sum_seconds(sqlite3_stmt *st, const char *login, long long lo,
+		       struct window_counts *c)
 {
-	long long last = lo / 60 * 60 + 59;
-	int rc = SQLITE_DONE;
+	int rc;
 
-	if (edge & 1) {
-		sqlite3_bind_text(r->emsg_st, 1, login, -1, SQLITE_STATIC);
-		sqlite3_bind_int64(r->emsg_st, 2, lo);
-		sqlite3_bind_int64(r->emsg_st, 3, last);
-		if ((rc = sqlite3_step(r->emsg_st)) == SQLITE_ROW) {
-			c->msgs += sqlite3_column_int(r->emsg_st, 0);
-			c->rcpts += (long)sqlite3_column_int64(r->emsg_st, 1);
-			rc = SQLITE_DONE;
-		}
-		sqlite3_reset(r->emsg_st);
+	sqlite3_bind_text(st, 1, login, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, lo);
+	sqlite3_bind_int64(st, 3, lo / 60 * 60 + 59);
+	if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		c->msgs += (long)sqlite3_column_int64(st, 0);
+		c->rcpts += (long)sqlite3_column_int64(st, 1);
+		c->sessions += (long)sqlite3_column_int64(st, 2);
 	}
-	if ((edge & 2) && rc == SQLITE_DONE) {
-		sqlite3_bind_text(r->esess_st, 1, login, -1, SQLITE_STATIC);
-		sqlite3_bind_int64(r->esess_st, 2, lo);
-		sqlite3_bind_int64(r->esess_st, 3, last);
-		if ((rc = sqlite3_step(r->esess_st)) == SQLITE_ROW) {
-			c->sessions += sqlite3_column_int(r->esess_st, 0);
-			rc = SQLITE_DONE;
-		}
-		sqlite3_reset(r->esess_st);
-	}
-	return rc == SQLITE_DONE ? 0 : -1;
+	sqlite3_reset(st);
+	return rc == SQLITE_ROW ? 0 : -1;
 }
 
 /*
@@ -358,12 +335,11 @@ static int counts_read(struct store *s, struct store_reader *r,
 	    sum_networks(r->net_st, lo, network, c, n) < 0)
 		rc = -1;
 	for (i = 0; i < n && rc == 0; i++)
-		if (edge[i] && sum_edge(r, login, lo[i], edge[i], &c[i]) < 0)
+		if (edge[i] && sum_seconds(r->sec_st, login, lo[i], &c[i]) < 0)
 			rc = -1;
 	sqlite3_clear_bindings(r->cnt_st);
 	sqlite3_clear_bindings(r->net_st);
-	sqlite3_clear_bindings(r->emsg_st);
-	sqlite3_clear_bindings(r->esess_st);
+	sqlite3_clear_bindings(r->sec_st);
 	pthread_mutex_lock(&s->pend_lock);
 	store_pend_get(s, login, &pm, &pr, &ps);
 	if (mark != NULL && rc == 0)
