@@ -2,11 +2,14 @@
 #
 # Source it from a script in test/bench (bash) after setting top (the
 # source tree), build (the build dir) and tmp (a scratch dir the
-# script removes):
+# script removes); only bench_build needs top and build:
 #
+#	bench_cleanup_on_exit "$tmp"      # at exit: bench_stop, rm -rf
+#	                                  # $tmp (kept with KEEP=1)
 #	bench_build milterload outguard   # configure if needed, build
 #	bench_start NAME DIR CMD...       # CMD in the background, its PID
 #	                                  # kept; waits for DIR/f.sock
+#	bench_track PID                   # keep a PID the script started
 #	bench_stop                        # SIGTERM them all, wait by PID
 #	val FILE KEY                      # KEY=... of FILE's RESULT line
 #	median / lowest / highest         # of the numbers on stdin
@@ -16,6 +19,45 @@
 
 # shellcheck shell=bash
 bench_pids=
+bench_tmp=
+bench_then=
+
+# bench_cleanup_on_exit DIR [THEN] - install the EXIT trap bench_cleanup:
+# it stops the processes in bench_pids and removes DIR ("" for none;
+# kept and named on stderr with KEEP=1), then runs THEN (e.g.
+# e2e_cleanup) with the script's exit status in $?.  Without THEN,
+# SIGINT and SIGTERM make the script exit 1 through that trap; with
+# THEN the signal traps are left as they are (e2e_init installs its own).
+bench_cleanup_on_exit() {
+	bench_tmp=$1
+	bench_then=${2:-}
+	trap bench_cleanup EXIT
+	[ -n "$bench_then" ] || trap 'exit 1' INT TERM
+}
+
+# bench_cleanup - the EXIT trap of bench_cleanup_on_exit; keeps the
+# script's exit status
+bench_cleanup() {
+	local rc=$?
+	bench_stop
+	if [ -n "$bench_tmp" ]; then
+		if [ "${KEEP:-0}" = 1 ]; then
+			echo "logs kept in $bench_tmp" >&2
+		else
+			rm -rf "$bench_tmp"
+		fi
+	fi
+	if [ -n "$bench_then" ]; then
+		(exit $rc)
+		"$bench_then"
+	fi
+	return $rc
+}
+
+# bench_track PID - a process the script started, for bench_stop
+bench_track() {
+	bench_pids="$bench_pids $1"
+}
 
 # bench_build TARGET... - configure BUILD if needed, build the targets
 bench_build() {
@@ -41,7 +83,7 @@ bench_start() {
 	shift 2
 	"$@" >>"$dir/filter.log" 2>&1 &
 	pid=$!
-	bench_pids="$bench_pids $pid"
+	bench_track "$pid"
 	bench_pid=$pid
 	for _ in $(seq 300); do
 		[ -S "$dir/f.sock" ] && return 0

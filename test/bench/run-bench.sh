@@ -52,17 +52,7 @@ status=0
 
 . "$here/bench_lib.sh"
 
-# cleanup - on exit: stop the filters, remove or show the scratch dir
-cleanup() {
-	bench_stop
-	if [ "${KEEP:-0}" = 1 ]; then
-		echo "logs kept in $tmp" >&2
-	else
-		rm -rf "$tmp"
-	fi
-}
-trap cleanup EXIT
-trap 'exit 1' INT TERM
+bench_cleanup_on_exit "$tmp"
 
 # build - configure if needed, build the tools and, if it can, outguard
 build() {
@@ -124,7 +114,7 @@ start_filter() {
 	outguard-1k)	start_outguard "$dir" loaded || return 1 ;;
 	esac
 	pid=$!
-	bench_pids="$bench_pids $pid"
+	bench_track "$pid"
 	for _ in $(seq 150); do
 		[ -S "$dir/f.sock" ] && return 0
 		kill -0 "$pid" 2>/dev/null || break

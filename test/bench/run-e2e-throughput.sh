@@ -64,7 +64,6 @@ fi
 modes="none nullfilter outguard"
 declare -A rate
 status=0
-nf_pid=
 
 . "$here/../e2e/lib.sh"
 . "$here/bench_lib.sh"
@@ -73,15 +72,7 @@ e2e_require postfix sqlite3
 command -v smtp-source >/dev/null || e2e_skip "smtp-source not installed"
 e2e_init
 tmp=$E2E_TMP
-trap 'rc=$?; nf_stop; (exit $rc); e2e_cleanup' EXIT
-
-# nf_stop - stop our nullfilter by PID
-nf_stop() {
-	[ -n "$nf_pid" ] || return 0
-	kill -TERM "$nf_pid" 2>/dev/null
-	wait "$nf_pid" 2>/dev/null
-	nf_pid=
-}
+bench_cleanup_on_exit "" e2e_cleanup	# e2e_cleanup removes $E2E_TMP
 
 # binaries - OUTGUARD and NULLFILTER, built when not given
 binaries() {
@@ -110,6 +101,7 @@ start_filters() {
 	chmod 755 "$E2E_TMP/nf"
 	"$NULLFILTER" -p "unix:$E2E_TMP/nf/f.sock" >"$E2E_TMP/nf/log" 2>&1 &
 	nf_pid=$!
+	bench_track "$nf_pid"
 	wait_for 10 test -S "$E2E_TMP/nf/f.sock" ||
 		e2e_fatal "nullfilter did not start: $(cat "$E2E_TMP/nf/log")"
 	chmod 666 "$E2E_TMP/nf/f.sock"
@@ -207,7 +199,7 @@ done
 q="SELECT COUNT(*) FROM msg_log WHERE login = 'loaduser'"
 sql_wait "$q" "$og_expect" 10	# the writer commits in batches
 counted=$(sql "$q")
-nf_stop
+bench_stop	# nullfilter prints its counts as it exits
 nf_eom=$(tr ' ' '\n' <"$E2E_TMP/nf/log" | sed -n 's/^eom=//p')
 
 echo "smtp-source -> Postfix -> smtp-sink: $msgs messages of $rcpts" \

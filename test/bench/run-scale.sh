@@ -74,17 +74,7 @@ status=0
 
 . "$here/bench_lib.sh"
 
-# cleanup - on exit: stop outguard, remove or show the scratch dir
-cleanup() {
-	bench_stop
-	if [ "${KEEP:-0}" = 1 ]; then
-		echo "logs kept in $tmp" >&2
-	else
-		rm -rf "$tmp"
-	fi
-}
-trap cleanup EXIT
-trap 'exit 1' INT TERM
+bench_cleanup_on_exit "$tmp"
 
 # thousands N - N with thousands separators
 thousands() {

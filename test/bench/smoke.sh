@@ -12,31 +12,25 @@
 #	a filter too slow for the timeout, and no filter at all.  No
 #	timing is asserted.  Ends with "N passed, N failed"; exit 1 on
 #	any failure.
+# ENVIRONMENT
+#	KEEP=1 keeps the temporary directory.
 set -u
 
 load=$1
 null=$2
 tmp=$(mktemp -d /tmp/bench-smoke.XXXXXX)
 sock=$tmp/nf.sock
-nf_pid=
 passed=0
 failed=0
 
-# stop_nf - SIGTERM our nullfilter and wait until it has exited
-stop_nf() {
-	[ -n "$nf_pid" ] || return 0
-	kill -TERM "$nf_pid" 2>/dev/null
-	wait "$nf_pid" 2>/dev/null
-	nf_pid=
-}
-
-trap 'stop_nf; rm -rf "$tmp"' EXIT
+. "$(dirname "$0")/bench_lib.sh"
+bench_cleanup_on_exit "$tmp"
 
 # start_nf ARGS... - start nullfilter and wait for its socket
 start_nf() {
 	rm -f "$sock"
 	"$null" -p "unix:$sock" "$@" >"$tmp/nf.out" 2>"$tmp/nf.err" &
-	nf_pid=$!
+	bench_track $!
 	for _ in $(seq 100); do
 		[ -S "$sock" ] && return 0
 		sleep 0.1
@@ -90,7 +84,7 @@ run() {
 	start_nf "${nf_args[@]}" || { failed=$((failed + 1)); return; }
 	"$load" -s "unix:$sock" -q "$@" >"$r" 2>"$tmp/$name.err"
 	rc=$?
-	stop_nf
+	bench_stop
 	cp "$tmp/nf.out" "$n"
 	echo "$name: $(cat "$r")"
 	[ -s "$tmp/$name.err" ] && sed "s/^/$name: /" "$tmp/$name.err"
