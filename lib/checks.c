@@ -28,7 +28,8 @@ static int keep(struct check_finding *f, enum action a, enum verdict_kind k,
 	f->v.action = a;
 	f->v.kind = k;
 	f->alert = alert;
-	snprintf(f->v.reason, sizeof(f->v.reason), "%s", reason);
+	snprintf(f->v.reason, sizeof(f->v.reason), "%.*s",
+		 (int)sizeof(f->v.reason) - 1, reason);
 	snprintf(f->domain, sizeof(f->domain), "%s", domain ? domain : "");
 	snprintf(f->rule, sizeof(f->rule), "%s", rule);
 	return 1;

@@ -143,7 +143,7 @@ static int ml_event_str(struct ml_session *s, int event, int stage,
 			uint32_t nosend, uint32_t noreply, const char *arg,
 			struct ml_result *r, enum ml_verdict *v)
 {
-	size_t start;
+	size_t start = 0;
 	int rc;
 
 	*v = ML_V_CONTINUE;
@@ -174,7 +174,7 @@ int ml_session_open(struct ml_session *s, unsigned port)
 	const struct ml_setup *setup = s->setup;
 	struct ml_result r;
 	enum ml_verdict v = ML_V_CONTINUE;
-	size_t start;
+	size_t start = 0;
 	int i, rc;
 
 	ml_session_close(s);
@@ -302,7 +302,7 @@ static int ml_headers(struct ml_session *s, const struct ml_msg *m,
 	const char *name[5] = { "From", "To", "Subject", "Message-Id", "Date" };
 	const char *lead = (s->protocol & SMFIP_HDR_LEADSPC) ? " " : "";
 	enum ml_verdict v;
-	size_t start;
+	size_t start = 0;
 	int i, rc;
 
 	snprintf(value[0], sizeof(value[0]), "%sUser %u <%s>", lead, m->login,
@@ -336,7 +336,7 @@ static int ml_body(struct ml_session *s, struct ml_result *r)
 {
 	const struct ml_setup *setup = s->setup;
 	enum ml_verdict v;
-	size_t off, n, start;
+	size_t off, n, start = 0;
 	int rc;
 
 	for (off = 0; off < setup->body_len; off += n) {
@@ -389,7 +389,7 @@ static int ml_content(struct ml_session *s, const struct ml_msg *m,
  */
 static int ml_message_end(struct ml_session *s, const struct ml_result *r)
 {
-	size_t start;
+	size_t start = 0;
 	int pending;
 
 	s->qid[0] = s->login[0] = s->sender[0] = s->rcpt[0] = 0;
@@ -450,7 +450,7 @@ int ml_session_message(struct ml_session *s, const struct ml_msg *m,
 /* ml_session_close - QUIT and close */
 void ml_session_close(struct ml_session *s)
 {
-	size_t start;
+	size_t start = 0;
 
 	if (s->conn.fd >= 0 && (s->state == ML_ST_ENVELOPE ||
 				s->state == ML_ST_MESSAGE ||

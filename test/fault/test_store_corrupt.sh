@@ -1,8 +1,8 @@
 #!/bin/bash
 # test_store_corrupt.sh - fault_store_corrupt: garbage written over the
 # database file.
-#   While running (the pages of the counter tables, msg_log, session_log,
-#   counts and login_networks, and their indexes overwritten,
+#   While running (the pages of the counter tables, msg_log, session_log
+#   and counts, and their indexes overwritten,
 #   after a checkpoint so the file holds every page): within a few
 #   messages alice's recipient gets "451 4.3.0" and the log says
 #   "database disk image is malformed"; the daemon keeps running and
@@ -29,7 +29,7 @@ counter_pages()
 {
 	sql "SELECT pageno FROM dbstat WHERE name IN (SELECT name FROM
 	     sqlite_master WHERE tbl_name IN ('msg_log', 'session_log',
-	     'counts', 'login_networks'))"
+	     'counts'))"
 }
 
 # garble_pages - overwrite the given pages (4 KB) of the database file
