@@ -196,27 +196,6 @@ static void test_random(void)
 	store_close(s);
 }
 
-/* read_file - a whole file, or NULL */
-static char *read_file(const char *path)
-{
-	FILE *f = fopen(path, "r");
-	char *buf;
-	long n;
-
-	if (f == NULL)
-		return NULL;
-	fseek(f, 0, SEEK_END);
-	n = ftell(f);
-	rewind(f);
-	if ((buf = calloc(1, (size_t)n + 1)) != NULL &&
-	    fread(buf, 1, (size_t)n, f) != (size_t)n) {
-		free(buf);
-		buf = NULL;
-	}
-	fclose(f);
-	return buf;
-}
-
 /* test_migrate - a version 4 database's log is folded into counts */
 static void test_migrate(void)
 {
@@ -234,7 +213,7 @@ static void test_migrate(void)
 	for (i = 0; i < NITEMS(steps); i++) {
 		snprintf(file, sizeof(file), "%s/../../schema/%s", datadir,
 			 steps[i]);
-		text = read_file(file);
+		text = check_read_file(file);
 		CHECK(text != NULL, file);
 		if (text == NULL)
 			return;
@@ -260,17 +239,9 @@ int main(int argc, char **argv)
 {
 	datadir = argc > 1 ? argv[1] : "test/data";
 	srand(20261122);
-	snprintf(dir, sizeof(dir), "/tmp/og-counts-XXXXXX");
-	if (mkdtemp(dir) == NULL)
+	if (check_tmpdir(dir, "counts") < 0)
 		return 2;
 	test_random();
 	test_migrate();
-	if (check_fail == 0) {
-		char cmd[128];
-
-		snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
-		if (system(cmd) != 0)
-			printf("could not remove %s\n", dir);
-	}
-	return check_done();
+	return check_finish(dir);
 }

@@ -434,18 +434,10 @@ static void test_guard(void)
 
 int main(void)
 {
-	snprintf(dir, sizeof(dir), "/tmp/og-incident-XXXXXX");
-	if (mkdtemp(dir) == NULL)
+	if (check_tmpdir(dir, "incident") < 0)
 		return 2;
 	test_trips();
 	test_notify();
 	test_guard();
-	if (check_fail == 0) {
-		char cmd[128];
-
-		snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
-		if (system(cmd) != 0)
-			printf("could not remove %s\n", dir);
-	}
-	return check_done();
+	return check_finish(dir);
 }

@@ -125,25 +125,6 @@ static void test_failed_migration(void)
 				  "sqlite_master WHERE name='classes'"), 0);
 }
 
-/* read_file - a whole file, malloc'd; NULL on failure */
-static char *read_file(const char *path)
-{
-	FILE *fp = fopen(path, "r");
-	char *buf = NULL;
-	long n;
-
-	if (fp == NULL)
-		return NULL;
-	if (fseek(fp, 0, SEEK_END) == 0 && (n = ftell(fp)) >= 0 &&
-	    fseek(fp, 0, SEEK_SET) == 0 && (buf = calloc(1, n + 1)) != NULL &&
-	    fread(buf, 1, n, fp) != (size_t)n) {
-		free(buf);
-		buf = NULL;
-	}
-	fclose(fp);
-	return buf;
-}
-
 /* test_migrate_v1 - a version 1 database is migrated and keeps its data */
 static void test_migrate_v1(void)
 {
@@ -152,7 +133,7 @@ static void test_migrate_v1(void)
 	struct store *s;
 
 	snprintf(path, sizeof(path), "%s/../../schema/outguard.sql", datadir);
-	v1 = read_file(path);
+	v1 = check_read_file(path);
 	CHECK(v1 != NULL, "read schema/outguard.sql");
 	if (v1 == NULL)
 		return;
@@ -447,8 +428,7 @@ static void test_prune(void)
 int main(int argc, char **argv)
 {
 	datadir = argc > 1 ? argv[1] : "test/data";
-	snprintf(dir, sizeof(dir), "/tmp/og-store-XXXXXX");
-	if (mkdtemp(dir) == NULL)
+	if (check_tmpdir(dir, "store") < 0)
 		return 2;
 	test_create();
 	test_newer();
@@ -460,12 +440,5 @@ int main(int argc, char **argv)
 	test_networks();
 	test_policy_problems();
 	test_prune();
-	if (check_fail == 0) {
-		char cmd[128];
-
-		snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
-		if (system(cmd) != 0)
-			printf("could not remove %s\n", dir);
-	}
-	return check_done();
+	return check_finish(dir);
 }
