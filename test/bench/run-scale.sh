@@ -250,11 +250,14 @@ store_alone() {
 # prune_sample DIR T - one line of the pruning table
 prune_sample() {
 	local q
+	local m se c
 	q=$(sqlite3 -cmd ".timeout 5000" "$1/og.db" \
 		"SELECT (SELECT count(*) FROM msg_log) || ' ' ||
-			(SELECT count(*) FROM session_log)") || return
-	printf "%6s %10s %12s %8s %8s\n" "$2" \
-		"$(thousands "${q% *}")" "$(thousands "${q#* }")" \
+			(SELECT count(*) FROM session_log) || ' ' ||
+			(SELECT count(*) FROM counts)") || return
+	read -r m se c <<<"$q"
+	printf "%6s %10s %12s %10s %8s %8s\n" "$2" "$(thousands "$m")" \
+		"$(thousands "$se")" "$(thousands "$c")" \
 		"$(mb "$1/og.db")" "$(mb "$1/og.db-wal")"
 }
 
@@ -271,7 +274,8 @@ prune_demo() {
 		"second from 1,000,000 logins (random), 8 connections, a new" \
 		"database; counter windows ${prune_window}s, so rows are kept" \
 		"$((prune_window + 60))s and pruned every minute"
-	printf "%6s %10s %12s %8s %8s\n" time msg_log session_log db_MB wal_MB
+	printf "%6s %10s %12s %10s %8s %8s\n" time msg_log session_log counts \
+		db_MB wal_MB
 	t0=$(date +%s)
 	"$load" -s "unix:$dir/f.sock" -c 8 -l 1000000 -R -n "$prune_msgs" \
 		-w "$prune_rate" -q >"$dir/load.out" 2>"$dir/load.err" &
