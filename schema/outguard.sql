@@ -91,7 +91,8 @@ INSERT INTO policy_version VALUES (1, 1);
 -- State written by the daemon ---------------------------------------------
 
 -- One row per message accepted or held for an authenticated login:
--- the msg and rcpt metrics are COUNT(*) and SUM(rcpts) over a window.
+-- the msg and rcpt metrics are COUNT(*) and SUM(rcpts) over a window
+-- (read from the counts table since schema 5: migrations/005-counts.sql).
 CREATE TABLE msg_log (
 	login TEXT NOT NULL,
 	ts INTEGER NOT NULL,
