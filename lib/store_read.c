@@ -243,9 +243,9 @@ static int sum_minutes(sqlite3_stmt *st, const long long *lo,
 
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		minute = sqlite3_column_int64(st, 0);
-		msgs = sqlite3_column_int(st, 1);
-		rcpts = sqlite3_column_int(st, 2);
-		sess = sqlite3_column_int(st, 3);
+		msgs = (long)sqlite3_column_int64(st, 1);
+		rcpts = (long)sqlite3_column_int64(st, 2);
+		sess = (long)sqlite3_column_int64(st, 3);
 		for (i = 0; i < n; i++) {
 			if (minute * 60 >= lo[i]) {
 				c[i].msgs += msgs;
