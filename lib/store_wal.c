@@ -62,14 +62,18 @@ void store_checkpoint(struct store *s, sqlite3 *db)
 }
 
 /* store_wal_setup - the writer's connection db: checkpoints are ours,
- * and a WAL that grew past the limit is cut back when it restarts */
+ * a WAL that grew past the limit is cut back when it restarts, and its
+ * page cache is 16 MB (2 MB by default), which keeps the inner pages of
+ * a million logins' counts: the store alone took 105-118 us of CPU per
+ * message at a million logins with 2 MB, 81-90 us with 16 MB, and no
+ * less with 64 MB */
 void store_wal_setup(struct store *s, sqlite3 *db)
 {
 	char sql[64];
 
 	sqlite3_wal_hook(db, wal_hook, s);	/* no auto-checkpoint */
-	snprintf(sql, sizeof(sql), "PRAGMA journal_size_limit=%d",
-		 STORE_WAL_LIMIT);
+	snprintf(sql, sizeof(sql), "PRAGMA journal_size_limit=%d; "
+		 "PRAGMA cache_size=-16384", STORE_WAL_LIMIT);
 	sqlite3_exec(db, sql, NULL, NULL, NULL);
 	s->wal_frames = 0;
 	s->ckpt_at = STORE_CKPT_FRAMES;
