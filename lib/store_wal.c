@@ -69,7 +69,7 @@ void store_checkpoint(struct store *s, sqlite3 *db)
  * less with 64 MB */
 void store_wal_setup(struct store *s, sqlite3 *db)
 {
-	char sql[64];
+	char sql[128];
 
 	sqlite3_wal_hook(db, wal_hook, s);	/* no auto-checkpoint */
 	snprintf(sql, sizeof(sql), "PRAGMA journal_size_limit=%d; "
