@@ -255,6 +255,10 @@ int ctl_table_done(struct ctl *ctl, struct ctl_table *t, int rc,
 struct ctl_table *ctl_table_make(const struct ctl_col *cols, int n);
 void ctl_table_push(struct ctl_table *t, const char *const *values);
 
+/* ctl_table_row - a store_row_fn that pushes the row into the table arg */
+int ctl_table_row(void *arg, int n, const char *const *names,
+		  const char *const *values);
+
 /* ctl_table_rows - how many rows the table has */
 int ctl_table_rows(const struct ctl_table *t);
 

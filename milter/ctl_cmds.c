@@ -208,16 +208,6 @@ static int cmd_class(struct ctl *ctl, int argc, char **argv)
 	return CTL_OK;
 }
 
-/* table_row - a store row straight into a table of the same columns */
-static int table_row(void *arg, int n, const char *const *names,
-		     const char *const *values)
-{
-	(void)names;
-	(void)n;
-	ctl_table_push(arg, values);
-	return 0;
-}
-
 /* cmd_top - top [--window DURATION] [--limit N] */
 static int cmd_top(struct ctl *ctl, int argc, char **argv)
 {
@@ -239,7 +229,7 @@ static int cmd_top(struct ctl *ctl, int argc, char **argv)
 	if (ctl_store(ctl) == NULL)
 		return CTL_ERROR;
 	t = ctl_table_make(cols, 6);
-	rc = store_admin_top(ctl->store, ctl->now, o.window, o.max, table_row,
+	rc = store_admin_top(ctl->store, ctl->now, o.window, o.max, ctl_table_row,
 			     t);
 	return ctl_table_done(ctl, t, rc, "the counters");
 }

@@ -77,16 +77,6 @@ struct irow {
 	char *v[ICOLS];		/* malloced or NULL */
 };
 
-/* table_row - a store row straight into a table of the same columns */
-static int table_row(void *arg, int n, const char *const *names,
-		     const char *const *values)
-{
-	(void)names;
-	(void)n;
-	ctl_table_push(arg, values);
-	return 0;
-}
-
 /* list_row - a store row in list order */
 static int list_row(void *arg, int n, const char *const *names,
 		    const char *const *v)
@@ -231,10 +221,10 @@ static int incidents_show(struct ctl *ctl, long long id)
 	m = ctl_table_make(mcols, 8);
 	e = ctl_table_make(ecols, 8);
 	since = (time_t)strtoll(r.v[1] ? r.v[1] : "0", NULL, 10) - 3600;
-	rc = store_admin_incident_messages(ctl->store, id, 0, table_row, m);
+	rc = store_admin_incident_messages(ctl->store, id, 0, ctl_table_row, m);
 	if (rc == 0)
 		rc = store_admin_events(ctl->store, since, r.v[3], 50,
-					table_row, e);
+					ctl_table_row, e);
 	if (rc < 0) {
 		ctl_error("cannot read the messages and events of incident "
 			  "%lld", id);

@@ -410,6 +410,17 @@ void ctl_table_push(struct ctl_table *t, const char *const *values)
 		ctl_nomem();
 }
 
+/* ctl_table_row - a store_row_fn: a store row straight into the table
+ * arg, which has the same columns */
+int ctl_table_row(void *arg, int n, const char *const *names,
+		  const char *const *values)
+{
+	(void)names;
+	(void)n;
+	ctl_table_push(arg, values);
+	return 0;
+}
+
 /* ctl_table_done - print or complain, free; the exit code */
 int ctl_table_done(struct ctl *ctl, struct ctl_table *t, int rc,
 		   const char *what)

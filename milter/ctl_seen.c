@@ -29,16 +29,6 @@
 
 #define CTL_NOTE_MAX 500	/* longest note kept */
 
-/* table_row - a store row straight into a table of the same columns */
-static int table_row(void *arg, int n, const char *const *names,
-		     const char *const *values)
-{
-	(void)names;
-	(void)n;
-	ctl_table_push(arg, values);
-	return 0;
-}
-
 /*
  * protectable - arg in normal form in buf, when the detector takes it;
  * 0, or -1 after ctl_error()
@@ -154,7 +144,7 @@ static int protected_list(struct ctl *ctl)
 	if (ctl_store(ctl) == NULL)
 		return CTL_ERROR;
 	t = ctl_table_make(cols, 2);
-	rc = store_admin_protected(ctl->store, table_row, t);
+	rc = store_admin_protected(ctl->store, ctl_table_row, t);
 	return ctl_table_done(ctl, t, rc, "protected_domains");
 }
 
