@@ -22,24 +22,6 @@
 #include "guard_int.h"
 #include "mailaddr.h"
 
-/*
- * first_addr - the first address of a header value that has one ("Doe,
- * John <j@x>" is two entries, the first without an address); 1 or 0
- */
-static int first_addr(const char *value, struct mailaddr *out)
-{
-	struct mailaddr list[8];
-	int i, n = mailaddr_parse(value, list, 8);
-
-	for (i = 0; i < n; i++) {
-		if (list[i].addr[0]) {
-			*out = list[i];
-			return 1;
-		}
-	}
-	return 0;
-}
-
 /* header_checks - the checks of From:, Reply-To: and Subject: */
 static int header_checks(struct guard_conn *c, struct check_finding *f)
 {
@@ -51,11 +33,11 @@ static int header_checks(struct guard_conn *c, struct check_finding *f)
 	m.from_raw = c->from_raw;
 	m.reply_to_raw = c->reply_to_raw;
 	m.subject = c->subject;
-	if (first_addr(c->from_raw, &from)) {
+	if (mailaddr_first(c->from_raw, &from)) {
 		m.from = &from;
 		domain_normalise(from.domain, from_domain, sizeof(from_domain));
 	}
-	if (first_addr(c->reply_to_raw, &reply_to)) {
+	if (mailaddr_first(c->reply_to_raw, &reply_to)) {
 		m.reply_to = &reply_to;
 		domain_normalise(reply_to.domain, reply_to_domain,
 				 sizeof(reply_to_domain));

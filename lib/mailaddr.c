@@ -380,3 +380,18 @@ int mailaddr_parse(const char *value, struct mailaddr *out, int max)
 		n += entry_end(&e, &out[n]);
 	return n;
 }
+
+/* mailaddr_first - the first entry with an address; 1 or 0 */
+int mailaddr_first(const char *value, struct mailaddr *out)
+{
+	struct mailaddr list[8];
+	int i, n = mailaddr_parse(value, list, 8);
+
+	for (i = 0; i < n; i++) {
+		if (list[i].addr[0]) {
+			*out = list[i];
+			return 1;
+		}
+	}
+	return 0;
+}

@@ -34,6 +34,13 @@ struct mailaddr {
 int mailaddr_parse(const char *value, struct mailaddr *out, int max);
 
 /*
+ * mailaddr_first - the first entry of a header value that has an address
+ * ("Doe, John <j@x>" is two entries, the first without one) into out;
+ * 1, or 0 when none has
+ */
+int mailaddr_first(const char *value, struct mailaddr *out);
+
+/*
  * mailaddr_decode_words - copy text into out (outlen bytes, always
  * NUL-terminated), decoding RFC 2047 encoded-words (B and Q) to UTF-8;
  * undecodable words are kept as they are.  Returns the length written.

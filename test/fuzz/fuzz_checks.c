@@ -175,21 +175,6 @@ static void check_finding(int rc, const struct check_finding *f)
 	FUZZ_CHECK(!rc || f->rule[0], "a finding without a rule name");
 }
 
-/* first_addr - the first entry with an address, as guard.c takes it */
-static int first_addr(const char *value, struct mailaddr *out)
-{
-	struct mailaddr list[8];
-	int i, n = mailaddr_parse(value, list, 8);
-
-	for (i = 0; i < n; i++) {
-		if (list[i].addr[0]) {
-			*out = list[i];
-			return 1;
-		}
-	}
-	return 0;
-}
-
 /* counts_fill - the user's counts for the class's windows */
 static void counts_fill(struct msg *m, const struct policy_class *c)
 {
@@ -276,11 +261,11 @@ static void run_msg(const struct policy *p, struct msg *m)
 	cm.subject = subject;
 	cm.from_raw = m->from ? m->from : "";
 	cm.reply_to_raw = m->reply_to ? m->reply_to : "";
-	if (first_addr(cm.from_raw, &from)) {
+	if (mailaddr_first(cm.from_raw, &from)) {
 		cm.from = &from;
 		domain_normalise(from.domain, fd, sizeof(fd));
 	}
-	if (first_addr(cm.reply_to_raw, &reply_to)) {
+	if (mailaddr_first(cm.reply_to_raw, &reply_to)) {
 		cm.reply_to = &reply_to;
 		domain_normalise(reply_to.domain, rd, sizeof(rd));
 	}
