@@ -217,6 +217,13 @@ msg_count()
 	sql "SELECT COUNT(*) FROM msg_log WHERE login = '$1'"
 }
 
+# msg_queue_ids - LOGIN: its msg_log queue ids, sorted, space-separated
+msg_queue_ids()
+{
+	sql "SELECT group_concat(queue_id, ' ') FROM (SELECT queue_id
+	     FROM msg_log WHERE login = '$1' ORDER BY queue_id)"
+}
+
 # db_integrity - PRAGMA integrity_check of the database ("ok")
 db_integrity()
 {

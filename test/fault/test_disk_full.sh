@@ -42,13 +42,6 @@ checkpoint()
 	[ "$(sql "PRAGMA wal_checkpoint(TRUNCATE)" | cut -d'|' -f1)" = 0 ]
 }
 
-# queue_ids - alice's msg_log queue ids, sorted, space-separated
-queue_ids()
-{
-	sql "SELECT group_concat(queue_id, ' ') FROM (SELECT queue_id
-	     FROM msg_log WHERE login = 'alice' ORDER BY queue_id)"
-}
-
 say "OnStoreError tempfail (the default)"
 og_init
 sed -i "s|^Database .*|Database $FAULT_MOUNT/og.db|" "$OG_CONF"
@@ -91,7 +84,7 @@ echo "OnStoreError accept" >>"$OG_CONF"
 og_restart
 expect_eq "after restart: integrity_check" ok "$(db_integrity)"
 expect_eq "after restart: every message accepted is counted" "$want F5" \
-	"$(queue_ids)"
+	"$(msg_queue_ids alice)"
 
 say "OnStoreError accept"
 fill
@@ -110,6 +103,6 @@ og_report_rss "after the full disk"
 og_restart
 expect_eq "after restart: integrity_check" ok "$(db_integrity)"
 expect_eq "after restart: every message accepted is counted" \
-	"A1 A2 $want F5" "$(queue_ids)"
+	"A1 A2 $want F5" "$(msg_queue_ids alice)"
 
 fault_finish

@@ -52,8 +52,6 @@ og_restart
 expect_eq "after restart: integrity_check" ok "$(db_integrity)"
 expect_eq "after restart: the backup's rows and all accepted since" \
 	"D1 D2 D3 D5" \
-	"$(sql "SELECT group_concat(queue_id, ' ') FROM
-		(SELECT queue_id FROM msg_log WHERE login = 'alice'
-		 ORDER BY queue_id)")"
+	"$(msg_queue_ids alice)"
 
 fault_finish

@@ -49,9 +49,7 @@ og_restart
 expect_eq "after restart: integrity_check" ok "$(db_integrity)"
 expect_eq "after restart: msg_log has L1-L4 and L6" \
 	"L1 L2 L3 L4 L6" \
-	"$(sql "SELECT group_concat(queue_id, ' ') FROM
-		(SELECT queue_id FROM msg_log WHERE login = 'alice'
-		 ORDER BY queue_id)")"
+	"$(msg_queue_ids alice)"
 expect_eq "after restart: L7 accepted" continue "$(send_one alice L7)"
 
 say "OnStoreError accept"
