@@ -589,21 +589,27 @@ pf_load_listener()
 	esac
 }
 
-# pf_make_sasl - Cyrus sasldb with the test users, and smtpd.conf
-pf_make_sasl()
+# e2e_sasldb CONF DB REALM - a Cyrus sasldb DB with the test users in
+# REALM (they log in by their bare names), and the SASL config CONF for it
+e2e_sasldb()
 {
 	local u
-	cat >"$PF_CONF/sasl/smtpd.conf" <<EOF
+	cat >"$1" <<EOF
 pwcheck_method: auxprop
 auxprop_plugin: sasldb
 mech_list: PLAIN LOGIN
-sasldb_path: $PF_CONF/sasldb2
+sasldb_path: $2
 EOF
 	for u in $E2E_USERS; do
-		echo "$E2E_PASSWORD" | saslpasswd2 -p -c -f "$PF_CONF/sasldb2" \
-			-u "$PF_HOSTNAME" "$u" ||
+		echo "$E2E_PASSWORD" | saslpasswd2 -p -c -f "$2" -u "$3" "$u" ||
 			e2e_fatal "saslpasswd2 $u failed"
 	done
+}
+
+# pf_make_sasl - Cyrus sasldb with the test users, and smtpd.conf
+pf_make_sasl()
+{
+	e2e_sasldb "$PF_CONF/sasl/smtpd.conf" "$PF_CONF/sasldb2" "$PF_HOSTNAME"
 	chgrp postfix "$PF_CONF/sasldb2"
 	chmod 640 "$PF_CONF/sasldb2"
 }

@@ -273,18 +273,8 @@ sm_write_wrappers()
 # sm_make_sasl - sasldb with the test users and Sendmail.conf for it
 sm_make_sasl()
 {
-	local u
-	cat >"$E2E_TMP/sm-etc/sasl/Sendmail.conf" <<EOF
-pwcheck_method: auxprop
-auxprop_plugin: sasldb
-mech_list: PLAIN LOGIN
-sasldb_path: $SM_DIR/sasldb2
-EOF
-	for u in $E2E_USERS; do
-		echo "$E2E_PASSWORD" | saslpasswd2 -p -c -f "$SM_DIR/sasldb2" \
-			-u "$SM_HOSTNAME" "$u" ||
-			e2e_fatal "saslpasswd2 $u failed"
-	done
+	e2e_sasldb "$E2E_TMP/sm-etc/sasl/Sendmail.conf" "$SM_DIR/sasldb2" \
+		"$SM_HOSTNAME"
 	chmod 600 "$SM_DIR/sasldb2"
 }
 
