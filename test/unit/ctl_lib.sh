@@ -38,6 +38,18 @@ contains() {
 	fi
 }
 
+# ctl_make_db - og.conf for DB in T, and the database made by outguard -n;
+# "outguard -n creates the database" is a check
+ctl_make_db() {
+	cat >"$T/og.conf" <<EOF
+Database $DB
+Socket unix:$T/og.sock
+Syslog no
+EOF
+	"$OG" -n -c "$T/og.conf" >"$T/n.out" 2>&1
+	check "outguard -n creates the database" "$?" 0
+}
+
 # ctl ARGS... - run outguardctl on the test database: $out, $err, $rc
 ctl() {
 	out=$("$CTL" -d "$DB" "$@" 2>"$T/err")

@@ -31,13 +31,7 @@ check "missing database message" "$err" \
 	"outguardctl: no database at $DB: start outguard once or run outguard -n"
 check "missing database not created" "$(test -e "$DB" && echo yes)" ""
 
-cat >"$T/og.conf" <<EOF
-Database $DB
-Socket unix:$T/og.sock
-Syslog no
-EOF
-"$OG" -n -c "$T/og.conf" >"$T/n.out" 2>&1
-check "outguard -n creates the database" $? 0
+ctl_make_db
 check "database exists" "$(test -f "$DB" && echo yes)" yes
 
 out=$("$CTL" -c "$T/og.conf" status nobody 2>&1)

@@ -16,13 +16,7 @@
 #	Ends with "N passed, N failed"; exits 1 when a check failed.
 . "$(dirname "$0")/ctl_lib.sh" test_ctl_incidents "$@"
 
-cat >"$T/og.conf" <<EOF
-Database $DB
-Socket unix:$T/og.sock
-Syslog no
-EOF
-"$OG" -n -c "$T/og.conf" >"$T/n.out" 2>&1
-check "outguard -n creates the database" $? 0
+ctl_make_db
 export MAIL_CONFIG=$T/no-postfix SUDO_USER=pm
 
 now=$(date +%s)

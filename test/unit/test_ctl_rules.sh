@@ -14,13 +14,7 @@
 #	Ends with "N passed, N failed"; exits 1 when a check failed.
 . "$(dirname "$0")/ctl_lib.sh" test_ctl_rules "$@"
 
-cat >"$T/og.conf" <<EOF
-Database $DB
-Socket unix:$T/og.sock
-Syslog no
-EOF
-"$OG" -n -c "$T/og.conf" >"$T/n.out" 2>&1
-check "outguard -n creates the database" "$(test -f "$DB" && echo yes)" yes
+ctl_make_db
 LI='^(emalsrv|complains)\.linkedin\.com$'
 
 # --- rules list ------------------------------------------------------------
