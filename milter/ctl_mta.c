@@ -128,25 +128,8 @@ int ctl_mta_run(char *const argv[], char **out, int merge)
 	return -1;
 }
 
-/*
- * ctl_mta_tool - run argv with both outputs captured: 0 when it exited
- * 0; else -1 with its output in *out (malloced, or NULL) and the
- * failure said when it did not exit at all.
- */
-int ctl_mta_tool(char *const argv[], char **out)
-{
-	int st;
-
-	if ((st = ctl_mta_run(argv, out, 1)) == 0) {
-		free(*out);
-		*out = NULL;
-		return 0;
-	}
-	return -1;
-}
-
-/* ctl_mta_print_out - a tool's output on stderr, ended by a newline */
-void ctl_mta_print_out(const char *out)
+/* print_out - a tool's output on stderr, ended by a newline */
+static void print_out(const char *out)
 {
 	size_t n;
 
@@ -156,6 +139,22 @@ void ctl_mta_print_out(const char *out)
 	fputs(out, stderr);
 	if (out[n - 1] != '\n')
 		fputc('\n', stderr);
+}
+
+/*
+ * ctl_mta_tool - run argv with both outputs captured: 0 when it exited
+ * 0; else -1, with its output on stderr and the failure said when it
+ * did not exit at all
+ */
+int ctl_mta_tool(char *const argv[])
+{
+	char *out = NULL;
+	int st = ctl_mta_run(argv, &out, 1);
+
+	if (st != 0)
+		print_out(out);
+	free(out);
+	return st == 0 ? 0 : -1;
 }
 
 /*
@@ -282,24 +281,17 @@ static int pf_show(struct ctl_mta *m, const struct ctl_mta_entry *e)
 static int pf_release(struct ctl_mta *m, const struct ctl_mta_entry *e)
 {
 	char *argv[] = { "postsuper", "-H", (char *)e->id, NULL };
-	char *out = NULL;
 
 	(void)m;
-	if (ctl_mta_tool(argv, &out) < 0) {
-		/* postsuper fails when the message went away meanwhile */
-		ctl_mta_print_out(out);
-		free(out);
+	/* postsuper fails when the message went away meanwhile */
+	if (ctl_mta_tool(argv) < 0)
 		return CTL_MTA_GONE;
-	}
 	argv[0] = "postqueue";
 	argv[1] = "-i";
-	if (ctl_mta_tool(argv, &out) < 0) {
-		ctl_mta_print_out(out);
+	if (ctl_mta_tool(argv) < 0)
 		ctl_error("message %s released from hold, but postqueue -i "
 			  "failed; it is delivered on the next queue run",
 			  e->id);
-	}
-	free(out);
 	return CTL_MTA_OK;
 }
 
@@ -307,15 +299,9 @@ static int pf_release(struct ctl_mta *m, const struct ctl_mta_entry *e)
 static int pf_delete(struct ctl_mta *m, const struct ctl_mta_entry *e)
 {
 	char *argv[] = { "postsuper", "-d", (char *)e->id, "hold", NULL };
-	char *out = NULL;
 
 	(void)m;
-	if (ctl_mta_tool(argv, &out) < 0) {
-		ctl_mta_print_out(out);
-		free(out);
-		return CTL_MTA_GONE;
-	}
-	return CTL_MTA_OK;
+	return ctl_mta_tool(argv) < 0 ? CTL_MTA_GONE : CTL_MTA_OK;
 }
 
 static const struct ctl_mta_ops pf_ops = {

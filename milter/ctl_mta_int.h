@@ -47,11 +47,8 @@ extern const struct ctl_mta_ops ctl_mta_sendmail_ops;
 /* ctl_mta_run - run a tool from PATH; exit status, or -1 (said) */
 int ctl_mta_run(char *const argv[], char **out, int merge);
 
-/* ctl_mta_tool - run, capturing both outputs: 0, or -1 with them in *out */
-int ctl_mta_tool(char *const argv[], char **out);
-
-/* ctl_mta_print_out - a tool's output (may be NULL) on stderr */
-void ctl_mta_print_out(const char *out);
+/* ctl_mta_tool - run, capturing both outputs: 0, or -1 with them shown */
+int ctl_mta_tool(char *const argv[]);
 
 /* ctl_mta_add - append a listed message (copied; dir may be NULL) */
 void ctl_mta_add(struct ctl_mta *m, const char *id, const char *where,

@@ -247,7 +247,7 @@ static int sm_show(struct ctl_mta *m, const struct ctl_mta_entry *e)
 /* sm_release - unquarantine, check, then run the queue for the id */
 static int sm_release(struct ctl_mta *m, const struct ctl_mta_entry *e)
 {
-	char qi[CTL_MTA_ID_MAX + 4], *out = NULL;
+	char qi[CTL_MTA_ID_MAX + 4];
 	char *argv[] = { "sendmail", "-qQ", "-Q", qi, NULL };
 	const struct ctl_mta_entry *now;
 
@@ -255,9 +255,7 @@ static int sm_release(struct ctl_mta *m, const struct ctl_mta_entry *e)
 		return CTL_MTA_FAIL;
 	snprintf(qi, sizeof qi, "-qI%s", e->id);
 	if (e->held) {
-		if (ctl_mta_tool(argv, &out) < 0) {
-			ctl_mta_print_out(out);
-			free(out);
+		if (ctl_mta_tool(argv) < 0) {
 			ctl_error("sendmail -qQ -Q %s failed", qi);
 			return CTL_MTA_FAIL;
 		}
@@ -275,14 +273,11 @@ static int sm_release(struct ctl_mta *m, const struct ctl_mta_entry *e)
 	}
 	argv[1] = qi;
 	argv[2] = NULL;
-	if (ctl_mta_tool(argv, &out) < 0) {
-		ctl_mta_print_out(out);
+	if (ctl_mta_tool(argv) < 0)
 		ctl_error("message %s released from the quarantine, but "
 			  "sendmail %s failed; it is delivered on the next "
 			  "queue run",
 			  e->id, qi);
-	}
-	free(out);
 	return CTL_MTA_OK;
 }
 
