@@ -42,20 +42,42 @@ static int set_string(struct conf *c, size_t off, const char *v)
 	return 0;
 }
 
-/* set_socket - a libmilter socket spec */
+/* set_socket - a libmilter socket spec; inet ones must name the host */
 static int set_socket(struct conf *c, size_t off, const char *v)
 {
 	static const char *const kinds[] = { "unix:", "local:", "inet:",
 					     "inet6:" };
 	unsigned i;
+	const char *at;
 
-	for (i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++)
-		if (strncasecmp(v, kinds[i], strlen(kinds[i])) == 0 &&
-		    v[strlen(kinds[i])] != '\0')
-			return set_string(c, off, v);
+	for (i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++) {
+		if (strncasecmp(v, kinds[i], strlen(kinds[i])) != 0 ||
+		    v[strlen(kinds[i])] == '\0')
+			continue;
+		/* inet without @HOST binds every interface: refuse it */
+		at = strchr(v, '@');
+		if (i >= 2 && (at == NULL || at[1] == '\0'))
+			return -1;
+		return set_string(c, off, v);
+	}
 	if (v[0] == '/')	/* a bare path is a unix socket */
 		return set_string(c, off, v);
 	return -1;
+}
+
+/* set_umask - an octal umask, 0 to 0777 */
+static int set_umask(struct conf *c, size_t off, const char *v)
+{
+	char *end;
+	long m;
+
+	(void)off;
+	errno = 0;
+	m = strtol(v, &end, 8);
+	if (errno || *end != '\0' || m < 0 || m > 0777)
+		return -1;
+	c->umask = (int)m;
+	return 0;
 }
 
 /* set_bool - yes/no/true/false/1/0 */
@@ -127,6 +149,8 @@ static const struct conf_key keys[] = {
 	{ "Socket", set_socket, FIELD(socket) },
 	{ "Database", set_string, FIELD(database) },
 	{ "UserID", set_string, FIELD(user_id) },
+	{ "UMask", set_umask, 0 },
+	{ "SocketGroup", set_string, FIELD(socket_group) },
 	{ "PidFile", set_string, FIELD(pid_file) },
 	{ "Syslog", set_bool, FIELD(syslog) },
 	{ "SyslogFacility", set_facility, 0 },
@@ -142,6 +166,7 @@ void conf_init(struct conf *c)
 	memset(c, 0, sizeof(*c));
 	c->socket = strdup("unix:/run/outguard/outguard.sock");
 	c->database = strdup("/var/lib/outguard/outguard.db");
+	c->umask = CONF_DEFAULT_UMASK;
 	c->syslog = 1;
 	c->syslog_facility = LOG_MAIL;
 	c->log_level = LOG_INFO;
@@ -155,6 +180,7 @@ void conf_free(struct conf *c)
 	free(c->socket);
 	free(c->database);
 	free(c->user_id);
+	free(c->socket_group);
 	free(c->pid_file);
 	free(c->notify_command);
 	memset(c, 0, sizeof(*c));

@@ -107,7 +107,10 @@ const char *notify_task_var(const struct notify_task *t, const char *name)
 	return slot ? *slot + strlen(name) + 1 : NULL;
 }
 
-/* notify_task_setvar - set or add NAME=value (NULL value: empty) */
+/*
+ * notify_task_setvar - set or add NAME=value (NULL value: empty); the
+ * value's control characters (CR, LF, ESC, ...) become '?'
+ */
 int notify_task_setvar(struct notify_task *t, const char *name,
 		       const char *value)
 {
@@ -118,6 +121,10 @@ int notify_task_setvar(struct notify_task *t, const char *name,
 	if ((s = malloc(len)) == NULL)
 		return -1;
 	snprintf(s, len, "%s=%s", name, v);
+	/* values come from mail: no line breaks or escapes for a script */
+	for (char *q = s + strlen(name) + 1; *q; q++)
+		if ((unsigned char)*q < 0x20 || *q == 0x7f)
+			*q = '?';
 	if (slot != NULL) {
 		free(*slot);
 		*slot = s;

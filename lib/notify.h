@@ -60,7 +60,10 @@ void notify_run(struct notify *n, const struct notify_job *job,
 /* notify_task_var - for prepare: the value of variable name, or NULL */
 const char *notify_task_var(const struct notify_task *t, const char *name);
 
-/* notify_task_setvar - for prepare: set (or add) a variable; 0 or -1 */
+/*
+ * notify_task_setvar - for prepare: set (or add) a variable; 0 or -1.
+ * Control characters in the value are replaced by '?'.
+ */
 int notify_task_setvar(struct notify_task *t, const char *name,
 		       const char *value);
 

@@ -115,6 +115,8 @@ struct store *store_open(const char *path, int flags, char *err,
 	struct stat st;
 	int ro = (flags & STORE_READONLY) != 0;
 
+	if (store_files_access(path, ro, err, errlen) < 0)
+		return NULL;
 	if (!(flags & STORE_CREATE) && stat(path, &st) < 0) {
 		snprintf(err, errlen, "no database at %s: %s", path,
 			 strerror(errno));
@@ -139,13 +141,8 @@ struct store *store_open(const char *path, int flags, char *err,
 	for (int i = 0; i < STORE_LOGIN_LOCKS; i++)
 		pthread_mutex_init(&s->login_locks[i], NULL);
 	pthread_cond_init(&s->readers_cond, NULL);
-	if ((flags & STORE_CREATE) && !ro) {
-		/* sqlite creates the file; make it ours alone */
-		int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0640);
-
-		if (fd >= 0)
-			close(fd);
-	}
+	if ((flags & STORE_CREATE) && !ro)
+		store_files_create(path);	/* 0600: ours alone */
 	if ((s->db = store_conn_open(path, ro, err, errlen)) == NULL)
 		goto fail;
 	if (!ro && sqlite3_exec(s->db, "PRAGMA journal_mode=WAL", NULL, NULL,
@@ -175,6 +172,8 @@ struct store *store_open(const char *path, int flags, char *err,
 	if (store_migrate(s->db, (flags & STORE_CREATE) && !ro, err, errlen) <
 	    0)
 		goto fail;
+	if ((flags & STORE_CREATE) && !ro)
+		store_files_secure(path);
 	return s;
 fail:
 	store_close(s);

@@ -168,4 +168,16 @@ int store_admin_rows(struct store *s, sqlite3_stmt *st, const char *what,
 void store_admin_err(struct store *s, const char *what, char *err,
 		     size_t errlen);
 
+/*
+ * store_files.c: the database's file modes.  store_files_create()
+ * makes a missing file 0600; store_files_secure() takes others'
+ * permissions off the file, -wal and -shm (logged); and
+ * store_files_access() returns -1 with a sentence naming the file,
+ * its owner and mode when this process may not use it.
+ */
+void store_files_create(const char *path);
+void store_files_secure(const char *path);
+int store_files_access(const char *path, int readonly, char *err,
+		       size_t errlen);
+
 #endif

@@ -7,8 +7,9 @@
  *	Reads the config, checks it and the database before anything
  *	else (so a mistake shows on the terminal), detaches unless -f,
  *	starts the guard (store writer, policy watcher, notifier), opens
- *	the libmilter socket, drops privileges to UserID and hands over
- *	to smfi_main() until SIGTERM.  -n only checks: config, database
+ *	the libmilter socket (listen.c: who may connect), drops
+ *	privileges to UserID and hands over to smfi_main() until SIGTERM.
+ *	-n only checks: config, socket permissions (warnings), database
  *	(created and migrated if missing) and every policy row, printing
  *	each problem; exit 0 when there are none.
  * DIAGNOSTICS
@@ -31,7 +32,9 @@
 
 #include "callbacks.h"
 #include "conf.h"
+#include "daemon.h"
 #include "guard.h"
+#include "listen.h"
 #include "log.h"
 #include "version.h"
 
@@ -54,9 +57,8 @@ static void usage(int rc)
 	exit(rc);
 }
 
-/* die - a start-up error: print it and exit 1 */
-static void die(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static void die(const char *fmt, ...)
+/* daemon_die - a start-up error: print it and exit 1 */
+void daemon_die(const char *fmt, ...)
 {
 	va_list ap;
 
@@ -79,10 +81,10 @@ static void load_conf(struct conf *c, const struct opts *o)
 		if (conf_load(c, o->conf_path ? o->conf_path
 					      : CONF_DEFAULT_PATH,
 			      err, sizeof(err)) < 0)
-			die("%s", err);
+			daemon_die("%s", err);
 	}
 	if (o->socket && conf_set(c, "Socket", o->socket, err, sizeof(err)))
-		die("-p: %s", err);
+		daemon_die("-p: %s", err);
 }
 
 /* lookup_user - UserID "user[:group]" to ids; -1 if unknown */
@@ -107,19 +109,58 @@ static int lookup_user(const char *spec, uid_t *uid, gid_t *gid)
 	return 0;
 }
 
-/* check - -n: config, database, policy; returns the exit code */
+/*
+ * owners - who runs the daemon and owns the socket: UserID's user and
+ * group (else the current ones), and SocketGroup (else that group).
+ * Returns -1 with the reason in err when a name is unknown.
+ */
+static int owners(const struct conf *c, uid_t *uid, gid_t *gid,
+		  gid_t *sock_gid, char *err, size_t errlen)
+{
+	*uid = getuid();
+	*gid = getgid();
+	if (c->user_id && lookup_user(c->user_id, uid, gid) < 0) {
+		snprintf(err, errlen, "UserID %s: no such user or group",
+			 c->user_id);
+		return -1;
+	}
+	*sock_gid = *gid;
+	if (listen_group(c, sock_gid) < 0) {
+		snprintf(err, errlen, "SocketGroup %s: no such group",
+			 c->socket_group);
+		return -1;
+	}
+	return 0;
+}
+
+/* check_say - print one of listen_check()'s lines for -n */
+static void check_say(const char *line)
+{
+	printf("%s%s\n", strncmp(line, "note:", 5) ? "warning: " : "", line);
+}
+
+/* start_say - log one of listen_check()'s lines at start */
+static void start_say(const char *line)
+{
+	log_msg(strncmp(line, "note:", 5) ? LOG_WARNING : LOG_NOTICE, "%s",
+		line);
+}
+
+/* check - -n: config, socket, database, policy; returns the exit code */
 static int check(const struct conf *c)
 {
 	struct store *s;
 	struct policy *p;
 	char err[600];
 	uid_t uid;
-	gid_t gid;
+	gid_t gid, sock_gid;
 	int i, problems = 0;
 
-	if (c->user_id && lookup_user(c->user_id, &uid, &gid) < 0) {
-		printf("UserID %s: no such user or group\n", c->user_id);
+	if (owners(c, &uid, &gid, &sock_gid, err, sizeof(err)) < 0) {
+		printf("%s\n", err);
 		problems++;
+	} else {
+		listen_check(c, uid, sock_gid, check_say);
 	}
 	if ((s = store_open(c->database, STORE_CREATE, err, sizeof(err))) ==
 	    NULL) {
@@ -151,58 +192,15 @@ static int check_quietly(const struct conf *c, char *err, size_t errlen)
 	return s == NULL ? -1 : 0;
 }
 
-/* socket_path - the file of a unix socket spec, or NULL */
-static const char *socket_path(const char *spec)
-{
-	if (strncasecmp(spec, "unix:", 5) == 0)
-		return spec + 5;
-	if (strncasecmp(spec, "local:", 6) == 0)
-		return spec + 6;
-	return spec[0] == '/' ? spec : NULL;
-}
-
-/* open_socket - register and open the libmilter socket */
-static void open_socket(const struct conf *c, int have_user, uid_t uid,
-			gid_t gid)
-{
-	const char *path = socket_path(c->socket);
-
-	if (smfi_register(*callbacks_desc()) == MI_FAILURE)
-		die("%s", "smfi_register failed");
-	if (smfi_setconn(c->socket) == MI_FAILURE)
-		die("bad socket %s", c->socket);
-	if (smfi_opensocket(1) == MI_FAILURE)
-		die("cannot open socket %s (does its directory exist?)",
-		    c->socket);
-	if (path == NULL)
-		return;
-	if (have_user) {
-		if (chown(path, uid, gid) < 0 || chmod(path, 0660) < 0)
-			die("cannot hand the socket to UserID: %s",
-			    strerror(errno));
-	} else if (chmod(path, 0666) < 0) {
-		die("cannot chmod the socket: %s", strerror(errno));
-	}
-}
-
-/* socket_inode - the inode of a unix socket file, or 0 */
-static ino_t socket_inode(const char *spec)
-{
-	const char *path = socket_path(spec);
-	struct stat st;
-
-	return path && stat(path, &st) == 0 ? st.st_ino : 0;
-}
-
 /*
  * remove_socket - unlink our unix socket at exit (libmilter leaves it
  * when running as root), unless a newer outguard has replaced it.
  */
 static void remove_socket(const char *spec, ino_t ino)
 {
-	const char *path = socket_path(spec);
+	const char *path = listen_path(spec);
 
-	if (path != NULL && ino != 0 && socket_inode(spec) == ino &&
+	if (path != NULL && ino != 0 && listen_inode(spec) == ino &&
 	    unlink(path) < 0)
 		log_msg(LOG_NOTICE, "cannot remove socket %s: %s (the next "
 			"start replaces it)", path, strerror(errno));
@@ -212,7 +210,7 @@ static void remove_socket(const char *spec, ino_t ino)
 static void drop_privileges(uid_t uid, gid_t gid)
 {
 	if (setgroups(1, &gid) < 0 || setgid(gid) < 0 || setuid(uid) < 0)
-		die("cannot drop privileges: %s", strerror(errno));
+		daemon_die("cannot drop privileges: %s", strerror(errno));
 }
 
 /* write_pid - the PidFile */
@@ -221,7 +219,7 @@ static void write_pid(const char *path)
 	FILE *fp = fopen(path, "w");
 
 	if (fp == NULL)
-		die("PidFile: %s", strerror(errno));
+		daemon_die("PidFile: %s", strerror(errno));
 	fprintf(fp, "%ld\n", (long)getpid());
 	fclose(fp);
 }
@@ -231,21 +229,18 @@ static int run(struct conf *c, int foreground)
 {
 	struct guard *g;
 	char err[600];
-	uid_t uid = 0;
-	gid_t gid = 0;
-	int have_user = 0, rc;
+	uid_t uid;
+	gid_t gid, sock_gid;
+	int rc;
 	ino_t sock_ino;
 	sigset_t sigs;
 
-	if (c->user_id) {
-		if (lookup_user(c->user_id, &uid, &gid) < 0)
-			die("UserID %s: no such user or group", c->user_id);
-		have_user = 1;
-	}
+	if (owners(c, &uid, &gid, &sock_gid, err, sizeof(err)) < 0)
+		daemon_die("%s", err);
 	if (check_quietly(c, err, sizeof(err)) < 0)
-		die("%s", err);
+		daemon_die("%s", err);
 	if (!foreground && daemon(0, 0) < 0)
-		die("cannot detach: %s", strerror(errno));
+		daemon_die("cannot detach: %s", strerror(errno));
 	log_open("outguard", c->syslog, c->syslog_facility, c->log_level,
 		 foreground);
 	if (c->pid_file)
@@ -258,12 +253,13 @@ static int run(struct conf *c, int foreground)
 	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	if ((g = guard_new(c, err, sizeof(err))) == NULL)
-		die("%s", err);
+		daemon_die("%s", err);
 	callbacks_init(g);
-	open_socket(c, have_user, uid, gid);
-	if (have_user && getuid() == 0) {
+	listen_check(c, uid, sock_gid, start_say);
+	listen_open(c, uid, sock_gid);
+	if (c->user_id && getuid() == 0) {
 		if (store_chown(guard_store(g), uid, gid) < 0)
-			die("cannot hand the database to UserID: %s",
+			daemon_die("cannot hand the database to UserID: %s",
 			    strerror(errno));
 		drop_privileges(uid, gid);
 	}
@@ -271,7 +267,7 @@ static int run(struct conf *c, int foreground)
 		OUTGUARD_VERSION, c->socket, c->database);
 	if (foreground && c->log_level < LOG_INFO)	/* not said above */
 		fprintf(stderr, "outguard: listening on %s\n", c->socket);
-	sock_ino = socket_inode(c->socket);
+	sock_ino = listen_inode(c->socket);
 	rc = smfi_main();
 	log_msg(LOG_INFO, "outguard: stopping");
 	remove_socket(c->socket, sock_ino);

@@ -789,6 +789,7 @@ Syslog no
 LogLevel debug
 PidFile $E2E_TMP/og/outguard.pid
 OnStoreError tempfail
+SocketGroup postfix
 ${OG_CONF_EXTRA:-}
 EOF
 	"$OUTGUARD" -n -c "$OG_CONF" >"$OG_LOG" 2>&1 ||
@@ -808,7 +809,6 @@ og_start()
 	"$OUTGUARD" -f -c "$OG_CONF" >>"$OG_LOG" 2>&1 &
 	OG_PID=$!
 	wait_for 10 og_ready || e2e_fatal "outguard did not start listening"
-	chmod 666 "$OG_SOCK"
 	say "outguard pid $OG_PID on $OG_SOCK, db $OG_DB"
 }
 

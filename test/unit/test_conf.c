@@ -33,6 +33,14 @@ static const struct row rows[] = {
 	  "1: bad value for SyslogFacility: \"kitchen\"" },
 	{ "Socket tcp:25\n", "1: bad value for Socket: \"tcp:25\"" },
 	{ "Database\n", "1: Database needs a value" },
+	{ "Socket inet:8891\n", "1: bad value for Socket: \"inet:8891\"" },
+	{ "Socket inet6:8891@\n",
+	  "1: bad value for Socket: \"inet6:8891@\"" },
+	{ "Socket inet6:8891@[::1]\nUMask 027\nSocketGroup postfix\n", NULL },
+	{ "UMask 0777\nUMask 0\n", NULL },
+	{ "UMask 8\n", "1: bad value for UMask: \"8\"" },
+	{ "UMask 01000\n", "1: bad value for UMask: \"01000\"" },
+	{ "UMask -1\n", "1: bad value for UMask: \"-1\"" },
 	{ "socket unix:/lower/case/key/is/fine\n", NULL },
 };
 
@@ -79,7 +87,8 @@ static void test_values(void)
 	char *path = write_file("Socket inet:8891@127.0.0.1\n"
 				"Database /var/tmp/og.db\nUserID outguard\n"
 				"OnStoreError accept\nMTA sendmail\n"
-				"NotifyCommand logger -t og\n");
+				"NotifyCommand logger -t og\n"
+				"UMask 027\nSocketGroup mail\n");
 	struct conf c;
 	char err[600];
 
@@ -87,6 +96,8 @@ static void test_values(void)
 	CHECK_STR("default socket", c.socket,
 		  "unix:/run/outguard/outguard.sock");
 	CHECK_INT("default store error", c.on_store_error, CONF_STORE_TEMPFAIL);
+	CHECK_INT("default umask: a 0660 socket", c.umask, 007);
+	CHECK_INT("no socket group by default", c.socket_group == NULL, 1);
 	CHECK_INT("load", conf_load(&c, path, err, sizeof(err)), 0);
 	CHECK_STR("socket", c.socket, "inet:8891@127.0.0.1");
 	CHECK_STR("database", c.database, "/var/tmp/og.db");
@@ -94,6 +105,8 @@ static void test_values(void)
 	CHECK_STR("notify keeps spaces", c.notify_command, "logger -t og");
 	CHECK_INT("store error", c.on_store_error, CONF_STORE_ACCEPT);
 	CHECK_INT("mta", c.mta, CONF_MTA_SENDMAIL);
+	CHECK_INT("umask", c.umask, 027);
+	CHECK_STR("socket group", c.socket_group, "mail");
 	conf_free(&c);
 	unlink(path);
 }

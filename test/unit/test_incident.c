@@ -292,6 +292,8 @@ static void test_notify(void)
 {
 	struct notify *n = notify_new(NULL);
 	const char *vars[] = { "OUTGUARD_NAME", "ann", NULL };
+	const char *evil[] = { "OUTGUARD_NAME",
+			       "x\r\nX-Injected: 1\x1b[2J\x7f\xc3\xa9", NULL };
 	struct notify_job j = { 0 };
 	char cmd[300];
 
@@ -306,6 +308,12 @@ static void test_notify(void)
 	j.prepare = set_greeting;
 	j.arg = "hello";
 	notify_run(n, &j, vars);
+	snprintf(cmd, sizeof(cmd), "printf %%s \"$OUTGUARD_NAME\" >%s",
+		 path("mailvar.txt"));
+	j.what = "a value from mail";
+	j.input = NULL;
+	j.prepare = NULL;
+	notify_run(n, &j, evil);
 	snprintf(cmd, sizeof(cmd), "sleep 5; touch %s", path("late"));
 	j.what = "timeout test";
 	j.command = cmd;
@@ -318,6 +326,9 @@ static void test_notify(void)
 	CHECK_STR("input and prepare", read_all(path("input.txt")),
 		  "line one\nline two\nhello ann\n");
 	CHECK(access(path("late"), F_OK) != 0, "killed at its timeout");
+	CHECK_STR("control characters from mail become '?', UTF-8 stays",
+		  read_all(path("mailvar.txt")),
+		  "x??X-Injected: 1?[2J?\xc3\xa9");
 }
 
 /* send - one message of login with n recipients and queue id qid */
