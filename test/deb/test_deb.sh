@@ -18,8 +18,10 @@
 #	the user, it removes it again at the end.
 #
 #	A package outguard already on the machine (in any state, even
-#	config-files), or an /usr/sbin/outguard or /etc/outguard of
-#	another origin, fails the test before anything is touched.
+#	config-files), or one of the paths it owns or purges
+#	(/usr/sbin/outguard*, /etc/outguard, /var/lib/outguard,
+#	/run/outguard) left by another install, fails the test before
+#	anything is touched.
 # ENVIRONMENT
 #	KEEP=1	keep the temporary directory
 # EXIT STATUS
@@ -96,7 +98,7 @@ if ! pkg_unknown; then
 	exit 1
 fi
 for f in /usr/sbin/outguard /usr/sbin/outguardctl /etc/outguard \
-	/var/lib/outguard; do
+	/var/lib/outguard /run/outguard; do
 	if [ -e "$f" ]; then
 		echo "FAIL: $f exists but belongs to no package; not" \
 			"touching it (remove it first)" >&2
