@@ -10,7 +10,8 @@
 #	has no debian/), checks that debian/changelog's version is
 #	CMakeLists.txt's project(VERSION), runs "dpkg-buildpackage -us
 #	-uc -b" there (debhelper, cmake; the build runs the unit tests,
-#	ctest -L unit) and copies the .deb into OUTDIR.  Nothing is written
+#	ctest -L unit, and their summary is printed on stderr) and copies
+#	the .deb into OUTDIR.  Nothing is written
 #	into the source tree.  Needs the packages of "contrib/install-deps.sh
 #	test" (debhelper, dpkg-dev and the build dependencies).
 # ENVIRONMENT
@@ -70,6 +71,10 @@ have=$(cd "$src" && dpkg-parsechangelog -S Version)
 	tail -n 60 "$tmp/build.log" >&2
 	die "dpkg-buildpackage failed (log above; KEEP=1 keeps $tmp)"
 }
+# dh_auto_test's ctest summary, e.g. "100% tests passed, 0 tests failed
+# out of 13" (none with DEB_BUILD_OPTIONS=nocheck)
+grep -E 'tests passed, [0-9]+ tests failed out of' "$tmp/build.log" |
+	sed 's/^/build-deb: unit tests: /' >&2
 arch=$(dpkg-architecture -qDEB_HOST_ARCH)
 deb=$tmp/outguard_${version}_$arch.deb
 [ -f "$deb" ] || die "no $deb after the build"

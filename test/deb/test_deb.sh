@@ -13,6 +13,7 @@
 #	security rating, printed and held to at most 2.0); runs
 #	"outguard -n" with the packaged config as the unit would (as user
 #	outguard), then starts the daemon that way and checks the socket;
+#	installs the package again over itself (user, database kept);
 #	purges the package and checks that nothing it installed or made is
 #	left but the user and group (kept by design).  When the test made
 #	the user, it removes it again at the end.
@@ -130,11 +131,15 @@ trap cleanup EXIT
 
 # Build.
 start=$(date +%s)
-deb=$(sh "$top/contrib/build-deb.sh" "$tmp/out") || {
+deb=$(sh "$top/contrib/build-deb.sh" "$tmp/out" 2>"$tmp/build.err") || {
+	cat "$tmp/build.err"
 	echo "FAIL: contrib/build-deb.sh"
 	exit 1
 }
+cat "$tmp/build.err"
 echo "built $(basename "$deb") in $(($(date +%s) - start)) s"
+check "the package build ran the unit tests, all passed" grep -q \
+	'unit tests: 100% tests passed, 0 tests failed' "$tmp/build.err"
 version=$(sed -n 's/^project(outguard VERSION \([0-9.]*\).*/\1/p' \
 	"$top/CMakeLists.txt")
 check "named outguard_VERSION_ARCH.deb" [ "$(basename "$deb")" = \
@@ -232,6 +237,17 @@ rc=$?
 pid=
 check "daemon: SIGTERM, exit 0" [ $rc -eq 0 ]
 [ $fail -eq 0 ] || cat "$tmp/daemon.log"
+
+# Installed again over itself (an upgrade's path): the user, the
+# conffile and the database stay.
+sum=$(md5sum /var/lib/outguard/outguard.db)
+dpkg_locked -i "$deb" >/dev/null
+check "dpkg -i again exits 0" [ $? -eq 0 ]
+check "again: same user" [ "$(id -u outguard)" = "${uid:-}" ]
+check "again: database kept" [ "$(md5sum /var/lib/outguard/outguard.db)" = \
+	"$sum" ]
+check "again: /var/lib/outguard outguard:outguard 750" [ "$(stat -c \
+	'%U:%G %a' /var/lib/outguard)" = "outguard:outguard 750" ]
 
 # Purge: nothing left but the user and group.
 dpkg_locked --purge outguard
