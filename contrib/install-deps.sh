@@ -9,13 +9,18 @@
 # private instance.  Sendmail is never installed: test/e2e/sendmail_lib.sh
 # fetches sendmail-bin and sendmail-cf with apt-get download and unpacks
 # them into the build dir; m4 builds its .cf, and the libraries listed
-# after m4 are what its binary links against.
+# after m4 are what its binary links against.  dpkg-dev, debhelper and
+# lintian build and check the Debian package (contrib/build-deb.sh);
+# test/deb installs it, which needs adduser, and checks its unit and
+# tmpfiles with systemd's tools (nothing is started: a container need
+# not run systemd).
 set -eu
 what=${1:-build}
 build="build-essential cmake pkg-config libmilter-dev libsqlite3-dev
 libpcre2-dev libidn2-dev libpsl-dev libicu-dev sqlite3"
 test="postfix sasl2-bin libsasl2-modules swaks miltertest faketime python3
-procps mandoc m4 libwrap0 libdb5.3 libldap-2.5-0 libnsl2 libssl3"
+procps mandoc m4 libwrap0 libdb5.3 libldap-2.5-0 libnsl2 libssl3
+dpkg-dev debhelper lintian systemd adduser"
 # libFuzzer's runtime is only recommended by clang-14: name it
 fuzz="clang libclang-rt-14-dev"
 pkgs=$build

@@ -5,7 +5,8 @@
 #   build-asan/  AddressSanitizer + UndefinedBehaviorSanitizer
 #                (-DOUTGUARD_SANITIZE=ON; a UB report aborts), without
 #                the benchmark tools' smoke test (label bench), which
-#                does not run outguard.
+#                does not run outguard, and the Debian package test
+#                (label deb), which builds its own outguard from source.
 # Unit, fuzz-corpus replay, milter-protocol (miltertest) and end-to-end
 # (private Postfix on loopback, as root) tests.  Each build's ctest
 # summary is printed, and last one combined line "N passed, N failed";
@@ -55,7 +56,7 @@ run_build() {
 run_build "$top/build" "normal build" -- "$@"
 if [ "${OUTGUARD_SANITIZE:-1}" != 0 ]; then
 	run_build "$top/build-asan" "ASan+UBSan build" -DOUTGUARD_SANITIZE=ON \
-		-- -LE bench "$@"
+		-- -LE 'bench|deb' "$@"
 fi
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]
