@@ -189,7 +189,8 @@ static void make_folder(const char *path, uid_t uid, gid_t gid)
 		daemon_die("cannot create the socket's folder %s: %s", dir,
 			   strerror(errno));
 	}
-	if (chmod(dir, 0750) < 0 || (getuid() == 0 && chown(dir, uid, gid) < 0))
+	if (chmod(dir, 0750) < 0 ||
+	    chown(dir, getuid() == 0 ? uid : (uid_t)-1, gid) < 0)
 		daemon_die("cannot hand the socket's folder %s to UserID: %s",
 			   dir, strerror(errno));
 }
@@ -217,7 +218,8 @@ void listen_open(const struct conf *c, uid_t uid, gid_t sock_gid)
 			   c->socket);
 	if (path == NULL)
 		return;
-	if (getuid() == 0 && chown(path, uid, sock_gid) < 0)
+	/* not root (systemd's User=): a group we are in, as SocketGroup */
+	if (chown(path, getuid() == 0 ? uid : (uid_t)-1, sock_gid) < 0)
 		daemon_die("cannot hand the socket to %u:%u: %s",
 			   (unsigned)uid, (unsigned)sock_gid, strerror(errno));
 	if (chmod(path, mode) < 0)

@@ -167,6 +167,13 @@ static int check(const struct conf *c)
 		printf("database: %s\n", err);
 		return 1;
 	}
+	/* as the daemon's start does: a database root made is UserID's */
+	if (c->user_id && getuid() == 0 && problems == 0 &&
+	    store_chown(s, uid, gid) < 0) {
+		printf("database: cannot hand it to UserID %s: %s\n",
+		       c->user_id, strerror(errno));
+		problems++;
+	}
 	if ((p = store_policy_load(s, err, sizeof(err))) == NULL) {
 		printf("policy: %s\n", err);
 		problems++;
@@ -224,6 +231,19 @@ static void write_pid(const char *path)
 	fclose(fp);
 }
 
+/* stderr_is_journal - stderr is systemd's journal (JOURNAL_STREAM) */
+static int stderr_is_journal(void)
+{
+	const char *js = getenv("JOURNAL_STREAM");
+	unsigned long long dev, ino;
+	struct stat st;
+
+	return js != NULL && sscanf(js, "%llu:%llu", &dev, &ino) == 2 &&
+	       fstat(STDERR_FILENO, &st) == 0 &&
+	       (unsigned long long)st.st_dev == dev &&
+	       (unsigned long long)st.st_ino == ino;
+}
+
 /* run - start the daemon proper; returns smfi_main's result */
 static int run(struct conf *c, int foreground)
 {
@@ -241,8 +261,9 @@ static int run(struct conf *c, int foreground)
 		daemon_die("%s", err);
 	if (!foreground && daemon(0, 0) < 0)
 		daemon_die("cannot detach: %s", strerror(errno));
+	/* under systemd with Syslog yes, stderr would log every line twice */
 	log_open("outguard", c->syslog, c->syslog_facility, c->log_level,
-		 foreground);
+		 foreground && !(c->syslog && stderr_is_journal()));
 	if (c->pid_file)
 		write_pid(c->pid_file);
 	/* libmilter's signal thread takes these; no other thread may */

@@ -54,6 +54,8 @@ out=$("$OUTGUARD" -n -c "$OG_CONF" 2>&1)
 check "-n on the shipped config: ok" grep -q "^outguard: ok" <<<"$out"
 check_fails "-n on the shipped config: no warning" \
 	grep -q "^warning" <<<"$out"
+expect_eq "-n as root made the database for UserID" outguard:600 \
+	"$(stat -c %U:%a "$OG_DB")"
 sql "INSERT OR IGNORE INTO local_domains(domain) VALUES('$E2E_DOMAIN')"
 og_start
 
