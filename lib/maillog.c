@@ -193,7 +193,7 @@ static int open_first_saved(struct maillog *m)
 static int follow_open(struct maillog *m)
 {
 	struct stat st;
-	int fd, first = !m->tried;
+	int fd, at_end = !m->tried && !m->have_start;
 	char last;
 
 	m->tried = 1;
@@ -212,7 +212,7 @@ static int follow_open(struct maillog *m)
 			m->path);
 	m->have_start = 0;
 	use_fd(m, fd, st.st_ino, 0, NULL);
-	if (first && st.st_size > 0) { /* no saved position: from the end */
+	if (at_end && st.st_size > 0) { /* no saved position: from the end */
 		m->cur.offset = st.st_size;
 		m->skip =
 		    pread(fd, &last, 1, st.st_size - 1) == 1 && last != '\n';

@@ -584,6 +584,16 @@ static void test_restart(void)
 		  2);
 	CHECK_INT("then the truncated file from 0", maillog_poll(m), 2);
 	check_exact("restart after copytruncate", &c, 13);
+	saved = c.pos;
+	maillog_free(m);
+	/* replaced by an unknown file, no old one left: all of the new */
+	unlink(path_of("maillog"));
+	unlink(path_of("maillog.1"));
+	unlink(path_of("maillog.2"));
+	put_lines("maillog", 13, 15);
+	m = follower(&c, &saved);
+	CHECK_INT("restart, an unknown file: read from 0", maillog_poll(m), 2);
+	check_exact("restart, an unknown file", &c, 15);
 	maillog_free(m);
 }
 
