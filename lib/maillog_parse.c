@@ -49,6 +49,43 @@ static const char *span_find(const char *p, const char *end, const char *s)
 	return NULL;
 }
 
+/*
+ * span_find_unquoted - first s in [p, end) outside "quoted strings"
+ * (a backslash escapes inside them), or NULL: an address's quoted
+ * local part may hold ">, " or ", stat=" to mislead the parser
+ */
+static const char *span_find_unquoted(const char *p, const char *end,
+				      const char *s)
+{
+	size_t n = strlen(s);
+	int quoted = 0;
+
+	for (; p < end; p++) {
+		if (quoted && *p == '\\') {
+			p++;
+			continue;
+		}
+		if (*p == '"')
+			quoted = !quoted;
+		else if (!quoted && (size_t)(end - p) >= n &&
+			 memcmp(p, s, n) == 0)
+			return p;
+	}
+	return NULL;
+}
+
+/* span_find_last - last s in [p, end), or NULL */
+static const char *span_find_last(const char *p, const char *end, const char *s)
+{
+	const char *q, *last = NULL;
+
+	while ((q = span_find(p, end, s)) != NULL) {
+		last = q;
+		p = q + 1;
+	}
+	return last;
+}
+
 /* is_alnum - ASCII letter or digit (no locale) */
 static int is_alnum(unsigned char c)
 {
@@ -142,7 +179,8 @@ static int read_qid(struct span *s, char *out)
 /*
  * read_addr - recipient [p, end), with or without <>, into out with
  * its domain in lower case.  0, or -1 when it is empty, too long, has
- * control characters or "..", or is a file or program delivery.
+ * control characters or ".." (Sendmail's mark of a cut list), or is a
+ * file or program delivery.
  */
 static int read_addr(const char *p, const char *end, char *out)
 {
@@ -158,8 +196,7 @@ static int read_addr(const char *p, const char *end, char *out)
 	    *p == ':' || span_find(p, end, "..") != NULL)
 		return -1;
 	for (q = p; q < end; q++) {
-		if ((unsigned char)*q < 0x20 || *q == 0x7f || *q == '<' ||
-		    *q == '>')
+		if ((unsigned char)*q < 0x20 || *q == 0x7f)
 			return -1;
 		if (*q == '@')
 			at = q;
@@ -236,12 +273,12 @@ static int parse_postfix(struct span s, struct maillog_result *r)
 	const char *gt, *w;
 
 	if (!span_starts(s.p, s.end, "to=<") ||
-	    (gt = span_find(s.p + 4, s.end, ">, ")) == NULL ||
+	    (gt = span_find_unquoted(s.p + 4, s.end, ">, ")) == NULL ||
 	    read_addr(s.p + 3, gt + 1, r->rcpt) < 0)
 		return 0;
 	s.p = gt + 3;
 	if (span_starts(s.p, s.end, "orig_to=<")) {
-		if ((gt = span_find(s.p + 9, s.end, ">, ")) == NULL)
+		if ((gt = span_find_unquoted(s.p + 9, s.end, ">, ")) == NULL)
 			return 0;
 		if (read_addr(s.p + 8, gt + 1, r->orig_rcpt) < 0)
 			r->orig_rcpt[0] = '\0';
@@ -281,39 +318,47 @@ static enum maillog_outcome sendmail_outcome(struct span stat, const char *dsn)
 }
 
 /*
- * parse_sendmail - "to=A,B,..., key=value, ..., stat=TEXT"; the
- * recipients go to out[] with the line's outcome; their number
+ * parse_sendmail - "to=A,B,..., key=value, ..., dsn=D, [reply=TEXT, ]
+ * stat=TEXT"; the recipients go to out[] with the line's outcome;
+ * their number.  The remote server's reply= and stat= text may hold
+ * anything, ", stat=" included: the dsn is taken from the fields
+ * before them, the stat from the last ", stat=".
  */
 static int parse_sendmail(struct span s, struct maillog_result *out, int nout)
 {
-	struct span list, key, val, stat = {NULL, NULL};
+	struct span list, key, val, stat;
 	const char *p, *comma;
 	char dsn[MAILLOG_DSN_MAX] = "";
 	int n = 0, i;
 
-	if (!span_starts(s.p, s.end, "to=") || next_field(&s, &key, &list) < 0)
+	if (!span_starts(s.p, s.end, "to=") ||
+	    (list.end = span_find_unquoted(s.p + 3, s.end, ", ")) == NULL)
 		return 0;
+	list.p = s.p + 3;
+	if ((stat.p = span_find_last(list.end, s.end, ", stat=")) == NULL)
+		return 0;
+	stat.p += 7;
+	stat.end = s.end;
+	if (stat.p == stat.end)
+		return 0;
+	s.p = list.end + 2;
 	while (next_field(&s, &key, &val) == 0) {
-		if (span_eq(key.p, key.end - key.p, "dsn")) {
-			read_dsn(val.p, val.end, dsn);
-		} else if (span_eq(key.p, key.end - key.p, "stat")) {
-			stat.p = val.p;
-			stat.end = s.end; /* the rest of the line */
+		if (span_eq(key.p, key.end - key.p, "reply") ||
+		    span_eq(key.p, key.end - key.p, "stat"))
 			break;
-		}
+		if (span_eq(key.p, key.end - key.p, "dsn"))
+			read_dsn(val.p, val.end, dsn);
 	}
-	if (stat.p == NULL || stat.p == stat.end)
-		return 0;
 	for (p = list.p; p < list.end && n < nout; p = comma + 1) {
-		if ((comma = memchr(p, ',', list.end - p)) == NULL)
+		if ((comma = span_find_unquoted(p, list.end, ",")) == NULL)
 			comma = list.end;
 		if (read_addr(p, comma, out[n].rcpt) == 0)
 			n++;
 	}
-	for (i = 1; i < n; i++) { /* what the first got, less the address */
-		memcpy(out[i].queue_id, out[0].queue_id, MAILLOG_QID_MAX);
-	}
 	for (i = 0; i < n; i++) {
+		if (i > 0) /* the first holds the queue id */
+			memcpy(out[i].queue_id, out[0].queue_id,
+			       MAILLOG_QID_MAX);
 		out[i].mta = MAILLOG_SENDMAIL;
 		out[i].orig_rcpt[0] = '\0';
 		memcpy(out[i].dsn, dsn, sizeof(dsn));

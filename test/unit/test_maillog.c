@@ -37,139 +37,169 @@ struct row {
 #define P      MAILLOG_POSTFIX
 #define S      MAILLOG_SENDMAIL
 
+/* the table as written, not as clang-format would wrap it */
+/* clang-format off */
 static const struct row rows[] = {
-    /* Postfix: each delivery agent, status and prefix */
-    {PF "4F3A21C0: to=<bob@Example.NET>, relay=mx.example.net[192.0.2.1]"
-	":25, delay=0.5, delays=0.1/0/0.2/0.2, dsn=5.1.1, status=bounced"
-	" (host mx.example.net[192.0.2.1] said: 550 5.1.1 <bob@example."
-	"net>: Recipient address rejected: User unknown (in reply to "
-	"RCPT TO command))",
-     1, P, "4F3A21C0", "bob@example.net", "5.1.1", BOUNCE, NULL},
-    {PF "4F3A21C0: to=<Bob.Smith@example.net>, relay=mx[192.0.2.1]:25, "
-	"delay=1, delays=0/0/0/1, dsn=2.0.0, status=sent (250 2.0.0 Ok: "
-	"queued as 99)",
-     1, P, "4F3A21C0", "Bob.Smith@example.net", "2.0.0", SENT, NULL},
-    {PF "4F3A21C0: to=<x@example.net>, relay=none, delay=30, delays=0/0/"
-	"30/0, dsn=4.4.1, status=deferred (connect to mx[192.0.2.1]:25:"
-	" Connection refused)",
-     1, P, "4F3A21C0", "x@example.net", "4.4.1", DEFER, NULL},
-    {"Dec  3 07:34:00 mx1 postfix/local[77]: 3A1B2C: to=<root@mx1.examp"
-     "le.test>, orig_to=<Postmaster@Example.TEST>, relay=local, delay="
-     "0.01, delays=0/0/0/0, dsn=2.0.0, status=sent (delivered to mailbox)",
-     1, P, "3A1B2C", "root@mx1.example.test", "2.0.0", SENT,
-     "Postmaster@example.test"},
-    {"Dec  3 07:34:00 mx1 postfix/lmtp[9]: 3A1B2D: to=<a@b.example>, "
-     "relay=mail.example[private/dovecot-lmtp], delay=0.1, delays=0/0/0/"
-     "0.1, dsn=5.1.1, status=bounced (host said: 550 5.1.1 no such user)",
-     1, P, "3A1B2D", "a@b.example", "5.1.1", BOUNCE, NULL},
-    {"Dec  3 07:34:00 mx1 postfix/virtual[9]: 3A1B2E: to=<v@virt.example"
-     ">, relay=virtual, delay=0, delays=0/0/0/0, dsn=2.0.0, status=sent "
-     "(delivered to maildir)",
-     1, P, "3A1B2E", "v@virt.example", "2.0.0", SENT, NULL},
-    {"Dec  3 07:34:00 mx1 postfix/error[9]: 3A1B2F: to=<gone@example.net>"
-     ", relay=none, delay=0, delays=0/0/0/0, dsn=5.0.0, status=bounced "
-     "(User unknown)",
-     1, P, "3A1B2F", "gone@example.net", "5.0.0", BOUNCE, NULL},
-    {"2026-12-03T07:34:00.123456+00:00 mx1 postfix/smtp[1]: 4Xyz9Kq2mZz"
-     "1: to=<iso@example.net>, relay=r[192.0.2.1]:25, delay=1, delays="
-     "0/0/0/1, dsn=5.7.1, status=bounced (host r said: 554 5.7.1 no)",
-     1, P, "4Xyz9Kq2mZz1", "iso@example.net", "5.7.1", BOUNCE, NULL},
-    {"Dec 03 07:34:00.004211 mx1 postfix/smtp[3985]: 6E22A1: to=<own@e"
-     "xample.net>, relay=127.0.0.1[127.0.0.1]:2525, delay=0.02, delays="
-     "0/0/0/0, dsn=2.0.0, status=sent (250 2.0.0 Ok)",
-     1, P, "6E22A1", "own@example.net", "2.0.0", SENT, NULL},
-    {"Dec 03 07:34:00 mx1 postfix-out/smtp[3985]: 6E22A2: to=<multi@exa"
-     "mple.net>, relay=none, delay=0, delays=0/0/0/0, dsn=4.3.0, status="
-     "deferred (mail transport unavailable)",
-     1, P, "6E22A2", "multi@example.net", "4.3.0", DEFER, NULL},
-    {"Dec  3 07:34:00 mx1 postfix/relay/smtp[5]: 6E22A3: to=<r@example.n"
-     "et>, relay=r[192.0.2.9]:25, conn_use=2, delay=0.2, delays=0/0/0/0."
-     "2, dsn=2.0.0, status=sent (250 ok)",
-     1, P, "6E22A3", "r@example.net", "2.0.0", SENT, NULL},
-    {"postfix/smtp[1]: 6E22A4: to=<journal@example.net>, relay=none, "
-     "delay=0, delays=0/0/0/0, dsn=5.4.4, status=bounced (no host)",
-     1, P, "6E22A4", "journal@example.net", "5.4.4", BOUNCE, NULL},
-    {PF "6E22A5: to=<v@example.net>, relay=none, delay=0, delays=0/0/0/0"
-	", dsn=5.1.1, status=undeliverable (verify)",
-     1, P, "6E22A5", "v@example.net", "5.1.1", OTHER, NULL},
-    {PF "6E22A6: to=<crlf@example.net>, relay=none, dsn=5.0.0, status="
-	"bounced\r\n",
-     1, P, "6E22A6", "crlf@example.net", "5.0.0", BOUNCE, NULL},
-    {PF "6E22A7: to=<baddsn@example.net>, relay=none, dsn=9.9.9, "
-	"status=bounced (x)",
-     1, P, "6E22A7", "baddsn@example.net", "", BOUNCE, NULL},
-    /* Sendmail */
-    {"Dec  3 07:34:00 mx2 sendmail[123]: 0B37YAx1001234: to=<bob@Exampl"
-     "e.NET>, ctladdr=<alice@example.test> (1000/1000), delay=00:00:01, "
-     "xdelay=00:00:01, mailer=esmtp, pri=120321, relay=mx.example.net. "
-     "[192.0.2.1], dsn=5.1.1, stat=User unknown",
-     1, S, "0B37YAx1001234", "bob@example.net", "5.1.1", BOUNCE, NULL},
-    {"Dec  3 07:34:00 mx2 sm-mta[123]: 0B37YAx1001235: to=<ok@example.ne"
-     "t>, delay=00:00:01, xdelay=00:00:01, mailer=esmtp, pri=120321, "
-     "relay=mx.example.net. [192.0.2.1], dsn=2.0.0, stat=Sent (Ok: "
-     "queued as 4F3A21C0)",
-     1, S, "0B37YAx1001235", "ok@example.net", "2.0.0", SENT, NULL},
-    {"Dec  3 07:34:00 mx2 sendmail[123]: 0B37YAx1001236: to=<d@example.n"
-     "et>, delay=00:05:00, xdelay=00:05:00, mailer=esmtp, pri=210321, "
-     "relay=mx.example.net., dsn=4.0.0, stat=Deferred: Connection "
-     "refused by mx.example.net.",
-     1, S, "0B37YAx1001236", "d@example.net", "4.0.0", DEFER, NULL},
-    {"Dec  3 07:34:00 mx2 sendmail[123]: 0B37YAx1001237: to=\\root, dela"
-     "y=00:00:00, mailer=local, pri=30000, dsn=2.0.0, stat=Sent",
-     1, S, "0B37YAx1001237", "root", "2.0.0", SENT, NULL},
-    {"Dec  3 07:34:00 mx2 sendmail[123]: 0B37YAx1001238: to=<q@example.n"
-     "et>, delay=00:00:00, mailer=esmtp, pri=30000, stat=queued",
-     1, S, "0B37YAx1001238", "q@example.net", "", OTHER, NULL},
-    {"Dec  3 07:34:00 mx2 sendmail[123]: 0B37YAx1001239: to=<s@example.n"
-     "et>, delay=00:00:00, mailer=esmtp, pri=30000, dsn=5.0.0, stat="
-     "Service unavailable",
-     1, S, "0B37YAx1001239", "s@example.net", "5.0.0", BOUNCE, NULL},
-    /* not delivery lines */
-    {"Dec  3 07:34:00 mx1 postfix/qmgr[5]: 4F3A21C0: from=<a@example.tes"
-     "t>, size=300, nrcpt=1 (queue active)",
-     0, 0, 0, 0, 0, 0, 0},
-    {"Dec  3 07:34:00 mx1 postfix/smtpd[5]: NOQUEUE: reject: RCPT from x"
-     "[192.0.2.1]: 554 5.7.1 <y@example.net>: Relay access denied; from="
-     "<a@b> to=<y@example.net> proto=ESMTP helo=<x>",
-     0, 0, 0, 0, 0, 0, 0},
-    {"Dec  3 07:34:00 mx1 postfix/cleanup[5]: 4F3A21C0: message-id=<1@x>", 0, 0,
-     0, 0, 0, 0, 0},
-    {"Dec  3 07:34:00 mx1 postfix/bounce[5]: 4F3A21C0: sender non-delive"
-     "ry notification: 5B2C",
-     0, 0, 0, 0, 0, 0, 0},
-    {"Dec  3 07:34:00 mx1 postfix/qmgr[5]: 4F3A21C0: from=<a@b>, status="
-     "expired, returned to sender",
-     0, 0, 0, 0, 0, 0, 0},
-    {"Dec  3 07:34:00 mx1 evil/tool[5]: 4F3A21C0: to=<a@b.c>, dsn=5.1.1,"
-     " status=bounced",
-     0, 0, 0, 0, 0, 0, 0},
-    {"Dec  3 07:34:00 mx1 sendmail[5]: 0B37YAx1001234: from=<a@b.c>, siz"
-     "e=1, class=0, nrcpts=1, msgid=<1@x>, relay=root@localhost",
-     0, 0, 0, 0, 0, 0, 0},
-    {"Dec  3 07:34:00 mx1 sm-msp-queue[5]: 0B37YAx1001234: to=a@b.c, "
-     "dsn=2.0.0, stat=Sent",
-     0, 0, 0, 0, 0, 0, 0},
-    {PF "4F3A21C0: to=<bob@example.net>, relay=none, dsn=5.1.1, statu", 0, 0, 0,
-     0, 0, 0, 0},
-    {PF "4F3A21C0: to=<bob@example.net", 0, 0, 0, 0, 0, 0, 0},
-    {PF "4F3A: to=<bob@example.net>, dsn=5.1.1, status=bounced", 0, 0, 0, 0, 0,
-     0, 0},
-    {PF "4F3A21C0: to=<>, relay=none, dsn=5.1.1, status=bounced", 0, 0, 0, 0, 0,
-     0, 0},
-    {PF "4F3A21C0: to=<a\x01@example.net>, dsn=5.1.1, status=bounced", 0, 0, 0,
-     0, 0, 0, 0},
-    {PF "4F3A21C0: to=<bob@example.net>, relay=none, dsn=5.1.1, status=", 0, 0,
-     0, 0, 0, 0, 0},
-    {"", 0, 0, 0, 0, 0, 0, 0},
-    {"postfix/smtp[1]:", 0, 0, 0, 0, 0, 0, 0},
-    {"\xff\xfe\x80 garbage \x1b[31m", 0, 0, 0, 0, 0, 0, 0},
-    {"a b c d e f g h i j postfix/smtp[1]: 4F3A21C0: to=<a@b.c>, dsn=5"
-     ".1.1, status=bounced",
-     0, 0, 0, 0, 0, 0, 0},
-    {"Dec  3 07:34:00 mx1 postfix/smtp[x1]: 4F3A21C0: to=<a@b.c>, dsn=5"
-     ".1.1, status=bounced",
-     0, 0, 0, 0, 0, 0, 0},
+	/* Postfix: each delivery agent, status and prefix */
+	{ PF "4F3A21C0: to=<bob@Example.NET>, relay=mx.example.net[192.0.2.1]"
+	  ":25, delay=0.5, delays=0.1/0/0.2/0.2, dsn=5.1.1, status=bounced"
+	  " (host mx.example.net[192.0.2.1] said: 550 5.1.1 <bob@example."
+	  "net>: Recipient address rejected: User unknown (in reply to "
+	  "RCPT TO command))",
+	  1, P, "4F3A21C0", "bob@example.net", "5.1.1", BOUNCE, NULL },
+	{ PF "4F3A21C0: to=<Bob.Smith@example.net>, relay=mx[192.0.2.1]:25, "
+	  "delay=1, delays=0/0/0/1, dsn=2.0.0, status=sent (250 2.0.0 Ok: "
+	  "queued as 99)",
+	  1, P, "4F3A21C0", "Bob.Smith@example.net", "2.0.0", SENT, NULL },
+	{ PF "4F3A21C0: to=<x@example.net>, relay=none, delay=30, delays=0/0/"
+	  "30/0, dsn=4.4.1, status=deferred (connect to mx[192.0.2.1]:25:"
+	  " Connection refused)",
+	  1, P, "4F3A21C0", "x@example.net", "4.4.1", DEFER, NULL },
+	{ "Dec  3 07:34:00 mx1 postfix/local[77]: 3A1B2C: to=<root@mx1.examp"
+	  "le.test>, orig_to=<Postmaster@Example.TEST>, relay=local, delay="
+	  "0.01, delays=0/0/0/0, dsn=2.0.0, status=sent (delivered to mailbox)",
+	  1, P, "3A1B2C", "root@mx1.example.test", "2.0.0", SENT,
+	  "Postmaster@example.test" },
+	{ "Dec  3 07:34:00 mx1 postfix/lmtp[9]: 3A1B2D: to=<a@b.example>, "
+	  "relay=mail.example[private/dovecot-lmtp], delay=0.1, delays=0/0/0/"
+	  "0.1, dsn=5.1.1, status=bounced (host said: 550 5.1.1 no such user)",
+	  1, P, "3A1B2D", "a@b.example", "5.1.1", BOUNCE, NULL },
+	{ "Dec  3 07:34:00 mx1 postfix/virtual[9]: 3A1B2E: to=<v@virt.example"
+	  ">, relay=virtual, delay=0, delays=0/0/0/0, dsn=2.0.0, status=sent "
+	  "(delivered to maildir)",
+	  1, P, "3A1B2E", "v@virt.example", "2.0.0", SENT, NULL },
+	{ "Dec  3 07:34:00 mx1 postfix/error[9]: 3A1B2F: to=<gone@example.net>"
+	  ", relay=none, delay=0, delays=0/0/0/0, dsn=5.0.0, status=bounced "
+	  "(User unknown)",
+	  1, P, "3A1B2F", "gone@example.net", "5.0.0", BOUNCE, NULL },
+	{ "2026-12-03T07:34:00.123456+00:00 mx1 postfix/smtp[1]: 4Xyz9Kq2mZz"
+	  "1: to=<iso@example.net>, relay=r[192.0.2.1]:25, delay=1, delays="
+	  "0/0/0/1, dsn=5.7.1, status=bounced (host r said: 554 5.7.1 no)",
+	  1, P, "4Xyz9Kq2mZz1", "iso@example.net", "5.7.1", BOUNCE, NULL },
+	{ "Dec 03 07:34:00.004211 mx1 postfix/smtp[3985]: 6E22A1: to=<own@e"
+	  "xample.net>, relay=127.0.0.1[127.0.0.1]:2525, delay=0.02, delays="
+	  "0/0/0/0, dsn=2.0.0, status=sent (250 2.0.0 Ok)",
+	  1, P, "6E22A1", "own@example.net", "2.0.0", SENT, NULL },
+	{ "Dec 03 07:34:00 mx1 postfix-out/smtp[3985]: 6E22A2: to=<multi@exa"
+	  "mple.net>, relay=none, delay=0, delays=0/0/0/0, dsn=4.3.0, status="
+	  "deferred (mail transport unavailable)",
+	  1, P, "6E22A2", "multi@example.net", "4.3.0", DEFER, NULL },
+	{ "Dec  3 07:34:00 mx1 postfix/relay/smtp[5]: 6E22A3: to=<r@example.n"
+	  "et>, relay=r[192.0.2.9]:25, conn_use=2, delay=0.2, delays=0/0/0/0."
+	  "2, dsn=2.0.0, status=sent (250 ok)",
+	  1, P, "6E22A3", "r@example.net", "2.0.0", SENT, NULL },
+	{ "postfix/smtp[1]: 6E22A4: to=<journal@example.net>, relay=none, "
+	  "delay=0, delays=0/0/0/0, dsn=5.4.4, status=bounced (no host)",
+	  1, P, "6E22A4", "journal@example.net", "5.4.4", BOUNCE, NULL },
+	{ PF "6E22A5: to=<v@example.net>, relay=none, delay=0, delays=0/0/0/0"
+	  ", dsn=5.1.1, status=undeliverable (verify)",
+	  1, P, "6E22A5", "v@example.net", "5.1.1", OTHER, NULL },
+	{ PF "6E22A6: to=<crlf@example.net>, relay=none, dsn=5.0.0, status="
+	  "bounced\r\n",
+	  1, P, "6E22A6", "crlf@example.net", "5.0.0", BOUNCE, NULL },
+	{ PF "6E22A7: to=<baddsn@example.net>, relay=none, dsn=9.9.9, "
+	  "status=bounced (x)",
+	  1, P, "6E22A7", "baddsn@example.net", "", BOUNCE, NULL },
+	/* Sendmail */
+	{ "Dec  3 07:34:00 mx2 sendmail[123]: 0B37YAx1001234: to=<bob@Exampl"
+	  "e.NET>, ctladdr=<alice@example.test> (1000/1000), delay=00:00:01, "
+	  "xdelay=00:00:01, mailer=esmtp, pri=120321, relay=mx.example.net. "
+	  "[192.0.2.1], dsn=5.1.1, stat=User unknown",
+	  1, S, "0B37YAx1001234", "bob@example.net", "5.1.1", BOUNCE, NULL },
+	{ "Dec  3 07:34:00 mx2 sm-mta[123]: 0B37YAx1001235: to=<ok@example.ne"
+	  "t>, delay=00:00:01, xdelay=00:00:01, mailer=esmtp, pri=120321, "
+	  "relay=mx.example.net. [192.0.2.1], dsn=2.0.0, stat=Sent (Ok: "
+	  "queued as 4F3A21C0)",
+	  1, S, "0B37YAx1001235", "ok@example.net", "2.0.0", SENT, NULL },
+	{ "Dec  3 07:34:00 mx2 sendmail[123]: 0B37YAx1001236: to=<d@example.n"
+	  "et>, delay=00:05:00, xdelay=00:05:00, mailer=esmtp, pri=210321, "
+	  "relay=mx.example.net., dsn=4.0.0, stat=Deferred: Connection "
+	  "refused by mx.example.net.",
+	  1, S, "0B37YAx1001236", "d@example.net", "4.0.0", DEFER, NULL },
+	{ "Dec  3 07:34:00 mx2 sendmail[123]: 0B37YAx1001237: to=\\root, dela"
+	  "y=00:00:00, mailer=local, pri=30000, dsn=2.0.0, stat=Sent",
+	  1, S, "0B37YAx1001237", "root", "2.0.0", SENT, NULL },
+	{ "Dec  3 07:34:00 mx2 sendmail[123]: 0B37YAx1001238: to=<q@example.n"
+	  "et>, delay=00:00:00, mailer=esmtp, pri=30000, stat=queued",
+	  1, S, "0B37YAx1001238", "q@example.net", "", OTHER, NULL },
+	{ "Dec  3 07:34:00 mx2 sendmail[123]: 0B37YAx1001239: to=<s@example.n"
+	  "et>, delay=00:00:00, mailer=esmtp, pri=30000, dsn=5.0.0, stat="
+	  "Service unavailable",
+	  1, S, "0B37YAx1001239", "s@example.net", "5.0.0", BOUNCE, NULL },
+	/* real Sendmail 8.17 lines (syslog datagrams as sent to /dev/log) */
+	{ "<22>Dec  3 07:52:54 sendmail[24372]: 6B37qs3t024367: to=<Other@Ex"
+	  "ample.NET>, delay=00:00:00, xdelay=00:00:00, mailer=relay, pri=602"
+	  "90, relay=[127.0.0.1] [127.0.0.1], dsn=5.1.1, reply=550 5.1.1 Reci"
+	  "pient address rejected: User unknown, stat=User unknown",
+	  1, S, "6B37qs3t024367", "Other@example.net", "5.1.1", BOUNCE, NULL },
+	{ "Dec  3 07:52:54 mx sendmail[24372]: 6B37qs3t024372: to=MAILER-DAEM"
+	  "ON, delay=00:00:00, mailer=local, pri=31314, dsn=5.1.1, reply=550 "
+	  "5.1.1 User unknown, stat=User unknown",
+	  1, S, "6B37qs3t024372", "MAILER-DAEMON", "5.1.1", BOUNCE, NULL },
+	/* a remote reply or a quoted local part that mimics the fields */
+	{ "Dec  3 07:52:54 mx sendmail[1]: 6B37qs3t024367: to=<x@example.net>"
+	  ", delay=00:00:00, mailer=relay, pri=1, relay=r, dsn=5.1.1, reply="
+	  "550 5.1.1 no, really, stat=Sent, stat=User unknown",
+	  1, S, "6B37qs3t024367", "x@example.net", "5.1.1", BOUNCE, NULL },
+	{ "Dec  3 07:52:54 mx sendmail[1]: 6B37qs3t024367: to=<\"a, dsn=2.0."
+	  "0, stat=Sent\"@example.net>, delay=00:00:00, mailer=relay, pri=1, "
+	  "dsn=5.1.1, stat=User unknown",
+	  1, S, "6B37qs3t024367", "\"a, dsn=2.0.0, stat=Sent\"@example.net", "5.1.1",
+	  BOUNCE, NULL },
+	{ PF "4F3A21C0: to=<\"a>, relay=none, dsn=2.0.0, status=sent (x) \"@"
+	  "example.net>, relay=r[192.0.2.1]:25, delay=1, delays=0/0/0/1, "
+	  "dsn=5.1.1, status=bounced (host r said: 550 5.1.1 no)",
+	  1, P, "4F3A21C0",
+	  "\"a>, relay=none, dsn=2.0.0, status=sent (x) "
+	  "\"@example.net",
+	  "5.1.1", BOUNCE, NULL },
+	/* not delivery lines */
+	{ "Dec  3 07:34:00 mx1 postfix/qmgr[5]: 4F3A21C0: from=<a@example.tes"
+	  "t>, size=300, nrcpt=1 (queue active)",
+	  0, 0, 0, 0, 0, 0, 0 },
+	{ "Dec  3 07:34:00 mx1 postfix/smtpd[5]: NOQUEUE: reject: RCPT from x"
+	  "[192.0.2.1]: 554 5.7.1 <y@example.net>: Relay access denied; from="
+	  "<a@b> to=<y@example.net> proto=ESMTP helo=<x>",
+	  0, 0, 0, 0, 0, 0, 0 },
+	{ "Dec  3 07:34:00 mx1 postfix/cleanup[5]: 4F3A21C0: message-id=<1@x>", 0, 0,
+	  0, 0, 0, 0, 0 },
+	{ "Dec  3 07:34:00 mx1 postfix/bounce[5]: 4F3A21C0: sender non-delive"
+	  "ry notification: 5B2C",
+	  0, 0, 0, 0, 0, 0, 0 },
+	{ "Dec  3 07:34:00 mx1 postfix/qmgr[5]: 4F3A21C0: from=<a@b>, status="
+	  "expired, returned to sender",
+	  0, 0, 0, 0, 0, 0, 0 },
+	{ "Dec  3 07:34:00 mx1 evil/tool[5]: 4F3A21C0: to=<a@b.c>, dsn=5.1.1,"
+	  " status=bounced",
+	  0, 0, 0, 0, 0, 0, 0 },
+	{ "Dec  3 07:34:00 mx1 sendmail[5]: 0B37YAx1001234: from=<a@b.c>, siz"
+	  "e=1, class=0, nrcpts=1, msgid=<1@x>, relay=root@localhost",
+	  0, 0, 0, 0, 0, 0, 0 },
+	{ "Dec  3 07:34:00 mx1 sm-msp-queue[5]: 0B37YAx1001234: to=a@b.c, "
+	  "dsn=2.0.0, stat=Sent",
+	  0, 0, 0, 0, 0, 0, 0 },
+	{ PF "4F3A21C0: to=<bob@example.net>, relay=none, dsn=5.1.1, statu", 0, 0, 0,
+	  0, 0, 0, 0 },
+	{ PF "4F3A21C0: to=<bob@example.net", 0, 0, 0, 0, 0, 0, 0 },
+	{ PF "4F3A: to=<bob@example.net>, dsn=5.1.1, status=bounced", 0, 0, 0, 0, 0,
+	  0, 0 },
+	{ PF "4F3A21C0: to=<>, relay=none, dsn=5.1.1, status=bounced", 0, 0, 0, 0, 0,
+	  0, 0 },
+	{ PF "4F3A21C0: to=<a\x01@example.net>, dsn=5.1.1, status=bounced", 0, 0, 0,
+	  0, 0, 0, 0 },
+	{ PF "4F3A21C0: to=<bob@example.net>, relay=none, dsn=5.1.1, status=", 0, 0,
+	  0, 0, 0, 0, 0 },
+	{ "", 0, 0, 0, 0, 0, 0, 0 },
+	{ "postfix/smtp[1]:", 0, 0, 0, 0, 0, 0, 0 },
+	{ "\xff\xfe\x80 garbage \x1b[31m", 0, 0, 0, 0, 0, 0, 0 },
+	{ "a b c d e f g h i j postfix/smtp[1]: 4F3A21C0: to=<a@b.c>, dsn=5"
+	  ".1.1, status=bounced",
+	  0, 0, 0, 0, 0, 0, 0 },
+	{ "Dec  3 07:34:00 mx1 postfix/smtp[x1]: 4F3A21C0: to=<a@b.c>, dsn=5"
+	  ".1.1, status=bounced",
+	  0, 0, 0, 0, 0, 0, 0 },
 };
+/* clang-format on */
 
 /* run_row - parse one row's line, compare */
 static void run_row(const struct row *r)
