@@ -39,10 +39,8 @@
  *	before its position, and lines after the saved offset are read
  *	again.
  *
- *	"journal" (the systemd journal) is not implemented here:
- *	maillog_new() refuses it; a journal source would feed
- *	maillog_parse() with "IDENT[PID]: MESSAGE" and keep the journal
- *	cursor as its position.
+ *	"MailLog journal" is the other source, maillog_journal.h, with
+ *	the same result callback; maillog_new() refuses "journal".
  */
 #ifndef OUTGUARD_MAILLOG_H
 #define OUTGUARD_MAILLOG_H

@@ -60,7 +60,7 @@ syslog_cleanup()
 			umount "$SM_DEV/$f" 2>/dev/null
 		done
 	fi
-	(exit $rc)
+	(exit "$rc")
 	sm_cleanup
 }
 trap syslog_cleanup EXIT
