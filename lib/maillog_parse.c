@@ -371,11 +371,13 @@ static int parse_sendmail(struct span s, struct maillog_result *out, int nout)
 int maillog_parse(const char *line, size_t len, struct maillog_result *out,
 		  int nout)
 {
-	struct span s = {line, line + len};
+	struct span s;
 	int mta;
 
 	if (line == NULL || out == NULL || nout < 1)
 		return 0;
+	s.p = line;
+	s.end = line + len;
 	while (s.p < s.end && *s.p == '\0')
 		s.p++;
 	if (s.end > s.p && s.end[-1] == '\n')
