@@ -17,10 +17,10 @@
 set -eu
 what=${1:-build}
 build="build-essential cmake pkg-config libmilter-dev libsqlite3-dev
-libpcre2-dev libidn2-dev libpsl-dev libicu-dev sqlite3"
+libpcre2-dev libidn2-dev libpsl-dev libicu-dev sqlite3 libsystemd-dev"
 test="postfix sasl2-bin libsasl2-modules swaks miltertest faketime python3
 procps mandoc m4 libwrap0 libdb5.3 libldap-2.5-0 libnsl2 libssl3
-dpkg-dev debhelper lintian systemd adduser"
+dpkg-dev debhelper lintian systemd adduser systemd-journal-remote"
 # libFuzzer's runtime is only recommended by clang-14: name it
 fuzz="clang libclang-rt-14-dev"
 pkgs=$build

@@ -145,6 +145,14 @@ static int set_mta(struct conf *c, size_t off, const char *v)
 	return 0;
 }
 
+/* set_mail_log - an absolute path, or "journal" */
+static int set_mail_log(struct conf *c, size_t off, const char *v)
+{
+	if (v[0] != '/' && strcmp(v, "journal") != 0)
+		return -1;
+	return set_string(c, off, v);
+}
+
 static const struct conf_key keys[] = {
 	{ "Socket", set_socket, FIELD(socket) },
 	{ "Database", set_string, FIELD(database) },
@@ -158,6 +166,7 @@ static const struct conf_key keys[] = {
 	{ "OnStoreError", set_store_error, 0 },
 	{ "MTA", set_mta, 0 },
 	{ "NotifyCommand", set_string, FIELD(notify_command) },
+	{ "MailLog", set_mail_log, FIELD(mail_log) },
 };
 
 /* conf_init - defaults */
@@ -183,6 +192,7 @@ void conf_free(struct conf *c)
 	free(c->socket_group);
 	free(c->pid_file);
 	free(c->notify_command);
+	free(c->mail_log);
 	memset(c, 0, sizeof(*c));
 }
 

@@ -36,6 +36,7 @@ struct conf {
 	enum conf_store_error on_store_error;
 	enum conf_mta mta;
 	char *notify_command; /* or NULL */
+	char *mail_log;	      /* MailLog: a path, "journal", or NULL */
 };
 
 /* conf_init - fill in the defaults; conf_free() releases the strings */

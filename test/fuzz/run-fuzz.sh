@@ -38,7 +38,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
 build=${FUZZ_BUILD:-$top/build-fuzz}
 work=${FUZZ_WORK:-${TMPDIR:-/tmp}/outguard-fuzz}
-all="mailaddr addr conf rules lookalike network engine checks"
+all="mailaddr addr conf rules lookalike network engine checks maillog"
 
 usage() {
 	echo "usage: $0 TARGET|all SECONDS | merge TARGET|all" >&2

@@ -42,6 +42,10 @@ static const struct row rows[] = {
 	{ "UMask 01000\n", "1: bad value for UMask: \"01000\"" },
 	{ "UMask -1\n", "1: bad value for UMask: \"-1\"" },
 	{ "socket unix:/lower/case/key/is/fine\n", NULL },
+	{ "MailLog /var/log/mail.log\nMailLog journal\n", NULL },
+	{ "MailLog var/log/mail.log\n",
+	  "1: bad value for MailLog: \"var/log/mail.log\"" },
+	{ "MailLog Journal\n", "1: bad value for MailLog: \"Journal\"" },
 };
 
 /* write_file - text to a temp file; its path */
@@ -88,7 +92,8 @@ static void test_values(void)
 				"Database /var/tmp/og.db\nUserID outguard\n"
 				"OnStoreError accept\nMTA sendmail\n"
 				"NotifyCommand logger -t og\n"
-				"UMask 027\nSocketGroup mail\n");
+				"UMask 027\nSocketGroup mail\n"
+				"MailLog /var/log/mail.log\n");
 	struct conf c;
 	char err[600];
 
@@ -98,6 +103,7 @@ static void test_values(void)
 	CHECK_INT("default store error", c.on_store_error, CONF_STORE_TEMPFAIL);
 	CHECK_INT("default umask: a 0660 socket", c.umask, 007);
 	CHECK_INT("no socket group by default", c.socket_group == NULL, 1);
+	CHECK_INT("MailLog off by default", c.mail_log == NULL, 1);
 	CHECK_INT("load", conf_load(&c, path, err, sizeof(err)), 0);
 	CHECK_STR("socket", c.socket, "inet:8891@127.0.0.1");
 	CHECK_STR("database", c.database, "/var/tmp/og.db");
@@ -107,6 +113,7 @@ static void test_values(void)
 	CHECK_INT("mta", c.mta, CONF_MTA_SENDMAIL);
 	CHECK_INT("umask", c.umask, 027);
 	CHECK_STR("socket group", c.socket_group, "mail");
+	CHECK_STR("mail log", c.mail_log, "/var/log/mail.log");
 	conf_free(&c);
 	unlink(path);
 }
