@@ -9,13 +9,16 @@
 # private instance.  Sendmail is never installed: test/e2e/sendmail_lib.sh
 # fetches sendmail-bin and sendmail-cf with apt-get download and unpacks
 # them into the build dir; m4 builds its .cf, and the libraries listed
-# after m4 are what its binary links against.
+# after m4 are what its binary links against.  PostgreSQL is installed
+# without its main cluster: test/pg/pg_lib.sh runs a private server, and
+# nothing should listen on 5432 because the tests were installed.
 set -eu
 what=${1:-build}
 build="build-essential cmake pkg-config libmilter-dev libsqlite3-dev
-libpcre2-dev libidn2-dev libpsl-dev libicu-dev sqlite3"
+libpcre2-dev libidn2-dev libpsl-dev libicu-dev sqlite3 libpq-dev"
 test="postfix sasl2-bin libsasl2-modules swaks miltertest faketime python3
-procps m4 libwrap0 libdb5.3 libldap-2.5-0 libnsl2 libssl3"
+procps m4 libwrap0 libdb5.3 libldap-2.5-0 libnsl2 libssl3
+postgresql"
 # libFuzzer's runtime is only recommended by clang-14: name it
 fuzz="clang libclang-rt-14-dev"
 pkgs=$build
@@ -35,5 +38,12 @@ echo "postfix postfix/main_mailer_type select No configuration" |
 	debconf-set-selections
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -q
+case " $missing " in
+*" postgresql "*)	# no main cluster (postgresql-common's postinst)
+	apt-get install -y -q postgresql-common
+	pg_conftool /etc/postgresql-common/createcluster.conf \
+		set create_main_cluster off
+	;;
+esac
 # shellcheck disable=SC2086
 apt-get install -y -q $missing

@@ -454,6 +454,10 @@ DECLARE
 BEGIN
 	-- 28519 is 'og': outguard's class of advisory locks
 	PERFORM pg_advisory_xact_lock(28519, hashtext(p_login));
+	-- a reservation lost with a crash of the server only ever undercounts
+	-- messages in flight, which their settle then stores: the lock is
+	-- held for a commit, not for a disk flush
+	PERFORM set_config('synchronous_commit', 'off', true);
 	IF p_session THEN
 		INSERT INTO session_log (login, ts, client_addr, network)
 			VALUES (p_login, p_ts, p_client_addr, p_network);
@@ -466,40 +470,54 @@ BEGIN
 		status := 'active';
 	END IF;
 	v_class := class;
+	SELECT coalesce(array_agg(DISTINCT w.ws ORDER BY w.ws), '{}')
+		INTO window_s
+		FROM (SELECT l.window_s AS ws FROM limits l
+			WHERE l.class = v_class AND l.metric <> 'rcpt_per_msg'
+			UNION ALL SELECT unnest(p_windows)) w
+		WHERE w.ws > 0;
 	-- one statement, one snapshot: a settle (reservation deleted,
-	-- msg_log added) is seen entirely or not at all
-	WITH w AS (
-		SELECT l.window_s AS ws FROM limits l
-			WHERE l.class = v_class
-			AND l.metric <> 'rcpt_per_msg' AND l.window_s > 0
-		UNION SELECT unnest(p_windows)),
-	r AS (
-		SELECT coalesce(sum(x.msgs) FILTER (WHERE x.id <> p_res_id
-			OR p_res_id IS NULL), 0) AS om,
-		coalesce(sum(x.rcpts) FILTER (WHERE x.id <> p_res_id
-			OR p_res_id IS NULL), 0) AS orc,
-		coalesce(sum(x.msgs) FILTER (WHERE x.id = p_res_id), 0) AS mm,
-		coalesce(sum(x.rcpts) FILTER (WHERE x.id = p_res_id), 0) AS mr
-		FROM reservations x
-		WHERE x.login = p_login AND x.ts > p_ts - p_stale_s)
-	SELECT coalesce(array_agg(w.ws ORDER BY w.ws), '{}'),
-		coalesce(array_agg(s.m + r.om ORDER BY w.ws), '{}'),
-		coalesce(array_agg(s.rc + r.orc ORDER BY w.ws), '{}'),
-		coalesce(array_agg(s.se ORDER BY w.ws), '{}'),
-		coalesce(array_agg(n.n ORDER BY w.ws), '{}'),
+	-- msg_log added) is seen entirely or not at all.  Per window: its
+	-- whole minutes, the seconds of the minute its edge cuts, its
+	-- networks; and every reservation of the login
+	SELECT coalesce(array_agg(s.m + e.m + r.om ORDER BY w.i)
+			FILTER (WHERE w.i IS NOT NULL), '{}'),
+		coalesce(array_agg(s.rc + e.rc + r.orc ORDER BY w.i)
+			FILTER (WHERE w.i IS NOT NULL), '{}'),
+		coalesce(array_agg(s.se + e.se ORDER BY w.i)
+			FILTER (WHERE w.i IS NOT NULL), '{}'),
+		coalesce(array_agg(n.n ORDER BY w.i)
+			FILTER (WHERE w.i IS NOT NULL), '{}'),
 		max(r.mm), max(r.mr)
-		INTO window_s, msgs, rcpts, sessions, networks,
-			own_msgs, own_rcpts
-		FROM r LEFT JOIN w ON true
+		INTO msgs, rcpts, sessions, networks, own_msgs, own_rcpts
+		FROM (SELECT
+			coalesce(sum(x.msgs) FILTER (WHERE x.id <> p_res_id
+				OR p_res_id IS NULL), 0) AS om,
+			coalesce(sum(x.rcpts) FILTER (WHERE x.id <> p_res_id
+				OR p_res_id IS NULL), 0) AS orc,
+			coalesce(sum(x.msgs) FILTER (WHERE x.id = p_res_id),
+				0) AS mm,
+			coalesce(sum(x.rcpts) FILTER (WHERE x.id = p_res_id),
+				0) AS mr
+			FROM reservations x
+			WHERE x.login = p_login
+			AND x.ts > p_ts - p_stale_s) r
+		LEFT JOIN unnest(window_s) WITH ORDINALITY AS w(ws, i) ON true
 		LEFT JOIN LATERAL (
 			SELECT coalesce(sum(c.msgs), 0) AS m,
 				coalesce(sum(c.rcpts), 0) AS rc,
 				coalesce(sum(c.sessions), 0) AS se
 			FROM counts c
-			WHERE c.login = p_login AND c.kind IN (0, 1)
+			WHERE c.login = p_login AND c.kind = 0
+			AND c.ts >= p_ts - w.ws + 1) s ON true
+		LEFT JOIN LATERAL (
+			SELECT coalesce(sum(c.msgs), 0) AS m,
+				coalesce(sum(c.rcpts), 0) AS rc,
+				coalesce(sum(c.sessions), 0) AS se
+			FROM counts c
+			WHERE c.login = p_login AND c.kind = 1
 			AND c.ts >= p_ts - w.ws + 1
-			AND (c.kind = 0 OR
-			     c.ts < (p_ts - w.ws + 60) / 60 * 60)) s ON true
+			AND c.ts < (p_ts - w.ws + 60) / 60 * 60) e ON true
 		LEFT JOIN LATERAL (
 			SELECT count(*) AS n FROM counts c
 			WHERE c.login = p_login AND c.kind = 2
@@ -543,6 +561,8 @@ BEGIN
 			WHERE id = p_res_id;
 	END IF;
 END $$;
+-- its plans are made once per connection, not at every call
+ALTER FUNCTION outguard_reserve SET plan_cache_mode = force_generic_plan;
 
 -- outguard_settle - the writer's batch: each message's reservation
 -- (p_ids[i], NULL: none) is deleted and what it used (p_rcpts[i] > 0)
