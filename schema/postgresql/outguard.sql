@@ -568,8 +568,10 @@ ALTER FUNCTION outguard_reserve SET plan_cache_mode = force_generic_plan;
 -- (p_ids[i], NULL: none) is deleted and what it used (p_rcpts[i] > 0)
 -- becomes a msg_log row, in one statement, so a reader sees a message
 -- either reserved or stored, never both nor neither.  The msg_log row
--- is written even when the reservation had gone stale.  Returns the
--- number of msg_log rows written.
+-- is written even when the reservation had gone stale.  Rows go in by
+-- (login, ts), so the counts rows their trigger updates are locked in
+-- one order by every daemon's batches: two relays' batches cannot
+-- deadlock.  Returns the number of msg_log rows written.
 CREATE FUNCTION outguard_settle(p_ids bigint[], p_logins text[],
 	p_ts bigint[], p_rcpts bigint[], p_client_addrs text[],
 	p_queue_ids text[])
@@ -583,6 +585,6 @@ RETURNS bigint LANGUAGE sql AS $$
 	i AS (
 		INSERT INTO msg_log (login, ts, rcpts, client_addr, queue_id)
 			SELECT login, ts, rcpts, client_addr, queue_id FROM s
-			WHERE rcpts > 0 RETURNING 1)
+			WHERE rcpts > 0 ORDER BY login, ts RETURNING 1)
 	SELECT count(*) FROM i;
 $$;

@@ -16,6 +16,8 @@
 #   - a login on watch gets half, a blocked one nothing;
 #   - another relay's live reservation counts, a stale one does not;
 #   - mail already stored counts by window: the hour's, the day's;
+#   - 300 logins from both relays: the relays' settle batches, which
+#     update the same counts rows, do not deadlock, and all is stored;
 #   - window edges are exact to the second (fixed times, through psql).
 # Needs pgreserve (PGRESERVE, else a build dir's) and the PostgreSQL
 # server; exits 77 (skip) without them.
@@ -180,6 +182,15 @@ pg_sql "INSERT INTO msg_log (login, ts, rcpts) VALUES
 run -c 8 -m 30 -k 3 -L 1 -M 0
 expect "1,700 stored earlier in the day: the day's 2,000 leave 300" 300 \
 	"$(val accepted)"
+
+echo "# many logins: two relays' settle batches share counts rows"
+reset
+OUT=$("$PGRESERVE" -u "$PG_URI" -u "$PG_URI_SOCK" -l many -n 300 -c 8 \
+	-m 300 -k 2 -L 1 -M 0) || bad "pgreserve failed (a deadlock?): $OUT"
+echo "  pgreserve -n 300 -c 8 -m 300 -k 2: $OUT"
+expect "every recipient of 300 logins accepted" 0 "$(val refused)"
+expect "and stored" "$(val accepted)" \
+	"$(pg_sql "SELECT sum(rcpts) FROM msg_log WHERE login LIKE 'many%'")"
 
 echo "# window edges, to the second (fixed times)"
 reset
