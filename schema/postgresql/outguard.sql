@@ -447,7 +447,7 @@ DECLARE
 	v_class citext;
 	own_msgs bigint := 0;
 	own_rcpts bigint := 0;
-	rem bigint := p_want;
+	rem bigint := 9223372036854775807;	-- what the limits leave
 	t bigint;
 	i integer;
 	l record;

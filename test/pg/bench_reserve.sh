@@ -31,6 +31,20 @@ pg_apply "$TOP/schema/postgresql/outguard.sql" >/dev/null ||
 pg_sql "UPDATE limits SET threshold = 1000000000 WHERE action <> 'header'" \
 	>/dev/null
 echo "SELECT 1;" >"$PG_TMP/s1.sql"
+# time spent inside the functions, per call (pg_stat_user_functions)
+pg_super -c "ALTER SYSTEM SET track_functions = 'all'" \
+	-c "SELECT pg_reload_conf()" >/dev/null
+
+# inside - the time a call spent inside each function since the last
+# call of inside (lock waits included)
+inside()
+{
+	sleep 1	# the backends' statistics reach the shared ones
+	pg_super -At -c "SELECT string_agg(funcname || ' ' ||
+		round((self_time / calls * 1000)::numeric) || ' us', ', ')
+		FROM pg_stat_user_functions WHERE funcname LIKE 'outguard_%'
+		AND calls > 0" -c "SELECT pg_stat_reset()" | head -n 1
+}
 
 # pick KEY... - the named values of pgreserve's line on stdin
 pick()
@@ -54,10 +68,12 @@ for via in tcp socket; do
 	PGPASSWORD=$PG_PASSWORD "$PG_BIN/pgbench" -n -M prepared -h "$host" \
 		-p "$PG_PORT" -U "$PG_USER" -f "$PG_TMP/s1.sql" -c 1 -t 5000 \
 		"$PG_DB" 2>&1 | sed -n 's/^latency average = /SELECT 1 round trip: /p'
+	inside >/dev/null
 	echo "1 connection, 10,000 logins:$("$P" -u "$uri" -c 1 -m 3000 \
-		-n 10000 -l u -k 1 | pick mean_us p99_us msgs_per_s)"
+		-n 10000 -l u$via -k 1 | pick mean_us p99_us msgs_per_s)"
+	echo "  inside the server: $(inside)"
 	echo "2 relays x 8 connections, 10,000 logins:$("$P" -u "$uri" \
-		-u "$uri" -c 8 -m 500 -n 10000 -l v -k 1 |
+		-u "$uri" -c 8 -m 500 -n 10000 -l v$via -k 1 |
 		pick mean_us p99_us msgs_per_s)"
 	echo "2 relays x 32 connections, one login:$("$P" -u "$uri" -u "$uri" \
 		-c 32 -m 40 -l hot$via -k 1 | pick mean_us p99_us msgs_per_s)"

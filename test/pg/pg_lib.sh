@@ -106,7 +106,7 @@ pg_psql_bin()
 pg_as_owner()
 {
 	if [ "$(id -u)" = 0 ] && [ "$PG_OWNER" != root ]; then
-		runuser -u "$PG_OWNER" -- "$@"
+		(cd / && runuser -u "$PG_OWNER" -- "$@")
 	else
 		"$@"
 	fi

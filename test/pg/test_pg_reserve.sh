@@ -16,8 +16,10 @@
 #   - a login on watch gets half, a blocked one nothing;
 #   - another relay's live reservation counts, a stale one does not;
 #   - mail already stored counts by window: the hour's, the day's;
-#   - 300 logins from both relays: the relays' settle batches, which
-#     update the same counts rows, do not deadlock, and all is stored;
+#   - 300 logins from both relays, far from their limits: one call a
+#     message (its lease covers its recipients); the relays' settle
+#     batches, which update the same counts rows, do not deadlock, and
+#     all is stored;
 #   - window edges are exact to the second (fixed times, through psql).
 # Needs pgreserve (PGRESERVE, else a build dir's) and the PostgreSQL
 # server; exits 77 (skip) without them.
@@ -186,9 +188,11 @@ expect "1,700 stored earlier in the day: the day's 2,000 leave 300" 300 \
 echo "# many logins: two relays' settle batches share counts rows"
 reset
 OUT=$("$PGRESERVE" -u "$PG_URI" -u "$PG_URI_SOCK" -l many -n 300 -c 8 \
-	-m 300 -k 2 -L 1 -M 0) || bad "pgreserve failed (a deadlock?): $OUT"
-echo "  pgreserve -n 300 -c 8 -m 300 -k 2: $OUT"
+	-m 300 -k 5 -L 8 -M 64) || bad "pgreserve failed (a deadlock?): $OUT"
+echo "  pgreserve -n 300 -c 8 -m 300 -k 5 -L 8 -M 64: $OUT"
 expect "every recipient of 300 logins accepted" 0 "$(val refused)"
+expect "with one reserve call a message (the lease)" "$(val sent)" \
+	"$(val calls)"
 expect "and stored" "$(val accepted)" \
 	"$(pg_sql "SELECT sum(rcpts) FROM msg_log WHERE login LIKE 'many%'")"
 
