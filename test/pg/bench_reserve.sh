@@ -26,7 +26,7 @@ P=${1:-${PGRESERVE:-$TOP/build/test/pg/pgreserve}}
 [ -x "$P" ] || pg_skip "pgreserve not built: $P"
 pg_require
 pg_start
-pg_apply "$TOP/schema/postgresql/outguard.sql" >/dev/null ||
+pg_apply "${SCHEMA:-$TOP/schema/postgresql/outguard.sql}" >/dev/null ||
 	pg_die "schema does not apply"
 pg_sql "UPDATE limits SET threshold = 1000000000 WHERE action <> 'header'" \
 	>/dev/null

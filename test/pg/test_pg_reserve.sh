@@ -20,7 +20,9 @@
 #     message (its lease covers its recipients); the relays' settle
 #     batches, which update the same counts rows, do not deadlock, and
 #     all is stored;
-#   - window edges are exact to the second (fixed times, through psql).
+#   - window edges are exact to the second (fixed times, through psql);
+#   - a session is counted by the same call, and networks leave out the
+#     session's own.
 # Needs pgreserve (PGRESERVE, else a build dir's) and the PostgreSQL
 # server; exits 77 (skip) without them.
 set -u
@@ -234,6 +236,20 @@ expect "else it is what the hour leaves (1000 - 15)" 985 \
 	"$(g $((t0 + 60)) 5000)"
 expect "and the hour is back once it has passed" 1000 \
 	"$(g $((t0 + 3620)) 5000)"
+
+echo "# a session counted in the same call; networks but the current one"
+# sn TS NETWORK - sessions,networks of a call that counts a session
+sn()
+{
+	pg_sql "SELECT sessions, networks FROM outguard_reserve('bob', $1,
+		'A', NULL, 0, 0, 0, true, '192.0.2.1', '$2', '{}', 3600)"
+}
+expect "the first session is counted, its network is not another" \
+	'"{1,1}","{0,0}"' "$(sn $((t0 + 100)) net1)"
+expect "a second from another network: two sessions, one other network" \
+	'"{2,2}","{1,1}"' "$(sn $((t0 + 101)) net2)"
+expect "an hour later the hour has forgotten both" \
+	'"{1,3}","{0,2}"' "$(sn $((t0 + 3701)) net3)"
 
 echo "$PASS passed, $FAIL failed"
 [ "$FAIL" -eq 0 ]
