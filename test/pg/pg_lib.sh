@@ -121,15 +121,21 @@ s.bind(("127.0.0.1", 0))
 print(s.getsockname()[1])'
 }
 
+# pg_trap_third - print the third argument (trap -p: trap -- 'CMD' EXIT)
+pg_trap_third()
+{
+	printf '%s' "$3"
+}
+
 # pg_trap_add - run pg_stop on exit, before what the EXIT trap did
 pg_trap_add()
 {
 	local old
 	old=$(trap -p EXIT)
 	if [ -n "$old" ]; then
-		eval "set -- $old"	# trap -- 'COMMAND' EXIT
+		old=$(eval "pg_trap_third $old")
 		# shellcheck disable=SC2064
-		trap "pg_stop; $3" EXIT
+		trap "pg_stop; $old" EXIT
 	else
 		trap pg_stop EXIT
 	fi
