@@ -566,7 +566,8 @@ ALTER FUNCTION outguard_reserve SET plan_cache_mode = force_generic_plan;
 
 -- outguard_settle - the writer's batch: each message's reservation
 -- (p_ids[i], NULL: none) is deleted and what it used (p_rcpts[i] > 0)
--- becomes a msg_log row, in one statement, so a reader sees a message
+-- becomes a msg_log row (with its Message-Id, p_message_ids[i], for
+-- mail decided at end of message), in one statement, so a reader sees a message
 -- either reserved or stored, never both nor neither.  The msg_log row
 -- is written even when the reservation had gone stale.  Rows go in by
 -- (login, ts), so the counts rows their trigger updates are locked in
@@ -574,17 +575,20 @@ ALTER FUNCTION outguard_reserve SET plan_cache_mode = force_generic_plan;
 -- deadlock.  Returns the number of msg_log rows written.
 CREATE FUNCTION outguard_settle(p_ids bigint[], p_logins text[],
 	p_ts bigint[], p_rcpts bigint[], p_client_addrs text[],
-	p_queue_ids text[])
+	p_queue_ids text[], p_message_ids text[])
 RETURNS bigint LANGUAGE sql AS $$
 	WITH s AS (
 		SELECT * FROM unnest(p_ids, p_logins, p_ts, p_rcpts,
-			p_client_addrs, p_queue_ids)
-			AS s(id, login, ts, rcpts, client_addr, queue_id)),
+			p_client_addrs, p_queue_ids, p_message_ids)
+			AS s(id, login, ts, rcpts, client_addr, queue_id,
+			     message_id)),
 	d AS (
 		DELETE FROM reservations r USING s WHERE r.id = s.id),
 	i AS (
-		INSERT INTO msg_log (login, ts, rcpts, client_addr, queue_id)
-			SELECT login, ts, rcpts, client_addr, queue_id FROM s
+		INSERT INTO msg_log (login, ts, rcpts, client_addr, queue_id,
+				     message_id)
+			SELECT login, ts, rcpts, client_addr, queue_id,
+				message_id FROM s
 			WHERE rcpts > 0 ORDER BY login, ts RETURNING 1)
 	SELECT count(*) FROM i;
 $$;

@@ -44,7 +44,7 @@ static const char reserve_sql[] =
     "$6, $7, $8, $9, $10, $11, $12)";
 static const char settle_sql[] =
     "SELECT outguard_settle($1::bigint[], $2::text[], $3::bigint[], "
-    "$4::bigint[], $5::text[], $6::text[])";
+    "$4::bigint[], $5::text[], $6::text[], $7::text[])";
 
 struct settle {
 	long long res_id; /* 0: none */
@@ -207,13 +207,13 @@ static void arr_add(char *buf, size_t *len, const char *val, int quote)
 static void settle_batch(PGconn *db, const struct settle *s, int n)
 {
 	static const size_t sz = SETTLE_BATCH * 140 + 16;
-	char *a[6], num[24];
-	size_t len[6];
-	const char *v[6];
+	char *a[7], num[24];
+	size_t len[7];
+	const char *v[7];
 	PGresult *res;
 	int i, j;
 
-	for (j = 0; j < 6; j++) {
+	for (j = 0; j < 7; j++) {
 		if ((a[j] = malloc(sz)) == NULL)
 			die("out of memory", NULL);
 		a[j][0] = '{';
@@ -229,17 +229,18 @@ static void settle_batch(PGconn *db, const struct settle *s, int n)
 		arr_add(a[3], &len[3], num, 0);
 		arr_add(a[4], &len[4], NULL, 0);
 		arr_add(a[5], &len[5], NULL, 0);
+		arr_add(a[6], &len[6], NULL, 0);
 	}
-	for (j = 0; j < 6; j++) {
+	for (j = 0; j < 7; j++) {
 		a[j][len[j]++] = '}';
 		a[j][len[j]] = '\0';
 		v[j] = a[j];
 	}
-	res = PQexecPrepared(db, "settle", 6, v, NULL, NULL, 0);
+	res = PQexecPrepared(db, "settle", 7, v, NULL, NULL, 0);
 	if (PQresultStatus(res) != PGRES_TUPLES_OK)
 		die("outguard_settle", db);
 	PQclear(res);
-	for (j = 0; j < 6; j++)
+	for (j = 0; j < 7; j++)
 		free(a[j]);
 }
 
