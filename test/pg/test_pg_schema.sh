@@ -4,6 +4,7 @@
 # Starts a private PostgreSQL (pg_lib.sh), applies
 # schema/postgresql/outguard.sql, has outguard -n create a SQLite
 # database, and checks that the two are the same database:
+#   - the harness's server listens on 127.0.0.1 only and checks passwords;
 #   - every table and column of SQLite exists on PostgreSQL and the
 #     other way round, but for the documented PostgreSQL-only ones;
 #   - schema_version says what PRAGMA user_version says;
@@ -70,6 +71,23 @@ chmod 755 "$T"
 pg_apply "$TOP/schema/postgresql/outguard.sql" >"$T/apply.log" 2>&1 ||
 	pg_die "schema/postgresql/outguard.sql: $(cat "$T/apply.log")"
 ok "schema/postgresql/outguard.sql applies as the database's owner"
+
+# the harness: loopback only, and the password is checked
+if command -v ss >/dev/null; then
+	where=$(ss -Hltn "sport = :$PG_PORT" | awk '{print $4}' | sort -u |
+		paste -sd' ' -)
+	[ "$where" = "127.0.0.1:$PG_PORT" ] &&
+		ok "the server listens on 127.0.0.1:$PG_PORT only" ||
+		bad "the server listens on: $where"
+fi
+if "$(pg_psql_bin)" -X -d "postgresql://$PG_USER:wrong@127.0.0.1:$PG_PORT/$PG_DB" \
+	-c "SELECT 1" >"$T/wrong.out" 2>&1; then
+	bad "a wrong password was let in"
+elif grep -q "password authentication failed" "$T/wrong.out"; then
+	ok "a wrong password is refused"
+else
+	bad "a wrong password: $(cat "$T/wrong.out")"
+fi
 
 DB=$T/og.db
 cat >"$T/og.conf" <<EOF
