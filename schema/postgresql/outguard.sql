@@ -433,6 +433,7 @@ INSERT INTO limits (class, metric, window_s, threshold, action) VALUES
 -- returned leave the message's own reservation out, as the engine adds
 -- the message itself; networks leaves p_network out.  Exact: a grant
 -- never takes a login past a refusing threshold, whichever daemon asks.
+-- With p_want 0 it only reads (outguardctl status, a lookup).
 CREATE FUNCTION outguard_reserve(p_login text, p_ts bigint, p_relay text,
 	p_res_id bigint, p_want integer, p_need integer, p_margin integer,
 	p_session boolean, p_client_addr text, p_network text,
@@ -454,9 +455,10 @@ DECLARE
 BEGIN
 	-- 28519 is 'og': outguard's class of advisory locks
 	PERFORM pg_advisory_xact_lock(28519, hashtext(p_login));
-	-- a reservation lost with a crash of the server only ever undercounts
-	-- messages in flight, which their settle then stores: the lock is
-	-- held for a commit, not for a disk flush
+	-- the lock is held for a commit, not for a disk flush: a crash of
+	-- the server may lose the last reservations, and the messages that
+	-- held them count only once their settle stores them (the one case
+	-- where a limit can be passed, by those messages at most)
 	PERFORM set_config('synchronous_commit', 'off', true);
 	IF p_session THEN
 		INSERT INTO session_log (login, ts, client_addr, network)
