@@ -13,14 +13,18 @@
 # lintian build and check the Debian package (contrib/build-deb.sh);
 # test/deb installs it, which needs adduser, and checks its unit and
 # tmpfiles with systemd's tools (nothing is started: a container need
-# not run systemd).
+# not run systemd).  PostgreSQL is installed without its main cluster:
+# test/pg/pg_lib.sh runs a private server, and nothing should listen on
+# 5432 because the tests were installed.
 set -eu
 what=${1:-build}
 build="build-essential cmake pkg-config libmilter-dev libsqlite3-dev
-libpcre2-dev libidn2-dev libpsl-dev libicu-dev sqlite3 libsystemd-dev"
+libpcre2-dev libidn2-dev libpsl-dev libicu-dev sqlite3 libsystemd-dev
+libpq-dev"
 test="postfix sasl2-bin libsasl2-modules swaks miltertest faketime python3
 procps mandoc m4 libwrap0 libdb5.3 libldap-2.5-0 libnsl2 libssl3
-dpkg-dev debhelper lintian systemd adduser systemd-journal-remote"
+dpkg-dev debhelper lintian systemd adduser systemd-journal-remote
+postgresql"
 # libFuzzer's runtime is only recommended by clang-14: name it
 fuzz="clang libclang-rt-14-dev"
 pkgs=$build
@@ -40,5 +44,12 @@ echo "postfix postfix/main_mailer_type select No configuration" |
 	debconf-set-selections
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -q
+case " $missing " in
+*" postgresql "*)	# no main cluster (postgresql-common's postinst)
+	apt-get install -y -q postgresql-common
+	pg_conftool /etc/postgresql-common/createcluster.conf \
+		set create_main_cluster off
+	;;
+esac
 # shellcheck disable=SC2086
 apt-get install -y -q $missing
