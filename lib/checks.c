@@ -51,8 +51,8 @@ static void rule(const struct policy *p, struct rules_scratch *sc,
 			  &hit) == 0)
 		return;
 	snprintf(name, sizeof(name), "rule %ld", hit.id);
-	snprintf(reason, sizeof(reason), "%s: %s matches %.100s",
-		 name, rules_field_name(field), hit.reason);
+	snprintf(reason, sizeof(reason), "%s: %s matches %.100s", name,
+		 rules_field_name(field), hit.reason);
 	keep(f, hit.action, kind, domain, name, 1, reason);
 }
 
@@ -69,8 +69,8 @@ static void lookalike(const struct policy *p, int auth, const char *what,
 	snprintf(rule_name, sizeof(rule_name), "lookalike %s",
 		 lookalike_kind_name(hit.kind));
 	snprintf(reason, sizeof(reason), "%s %.150s", what, hit.reason);
-	keep(f, auth ? p->checks.lookalike_outbound
-		     : p->checks.lookalike_inbound,
+	keep(f,
+	     auth ? p->checks.lookalike_outbound : p->checks.lookalike_inbound,
 	     VERDICT_LOOKALIKE, domain, rule_name, 1, reason);
 }
 
@@ -85,14 +85,18 @@ int checks_envelope(const struct policy *p, struct rules_scratch *sc,
 	if (m->auth && *d && !m->sender_allowed) {
 		if (p->local_domains.n > 0 &&
 		    !policy_domains_within(&p->local_domains, d)) {
-			snprintf(reason, sizeof(reason), "envelope sender %.120s "
-				 "is outside the local domains", m->mail_from);
+			snprintf(reason, sizeof(reason),
+				 "envelope sender %.120s "
+				 "is outside the local domains",
+				 m->mail_from);
 			keep(f, p->checks.foreign_sender, VERDICT_SENDER, NULL,
 			     "foreign_sender", 0, reason);
 		}
 		if (policy_domains_has(&p->freemail_domains, d)) {
-			snprintf(reason, sizeof(reason), "envelope sender %.120s "
-				 "is a freemail address", m->mail_from);
+			snprintf(reason, sizeof(reason),
+				 "envelope sender %.120s "
+				 "is a freemail address",
+				 m->mail_from);
 			keep(f, p->checks.freemail_sender, VERDICT_SENDER, NULL,
 			     "freemail_sender", 0, reason);
 		}
@@ -113,8 +117,8 @@ int checks_rcpt(const struct policy *p, struct rules_scratch *sc, int auth,
 {
 	memset(f, 0, sizeof(*f));
 	rule(p, sc, RULE_RCPT, auth, rcpt, NULL, VERDICT_TRIPWIRE, f);
-	rule(p, sc, RULE_RCPT_DOMAIN, auth, rcpt_domain, NULL,
-	     VERDICT_TRIPWIRE, f);
+	rule(p, sc, RULE_RCPT_DOMAIN, auth, rcpt_domain, NULL, VERDICT_TRIPWIRE,
+	     f);
 	return f->v.kind != VERDICT_NONE;
 }
 
@@ -161,8 +165,10 @@ static void display_name(const struct policy *p, const struct checks_msg *m,
 	if ((b = brand_in(p, lower)) == NULL ||
 	    domain_is_within(m->from_domain, b->domain))
 		return;
-	snprintf(reason, sizeof(reason), "From: display name names %.60s but "
-		 "the address is at %.80s", b->domain, m->from_domain);
+	snprintf(reason, sizeof(reason),
+		 "From: display name names %.60s but "
+		 "the address is at %.80s",
+		 b->domain, m->from_domain);
 	keep(f, p->checks.display_name, VERDICT_DISPLAY_NAME, m->from_domain,
 	     "display_name", 0, reason);
 }
@@ -178,10 +184,12 @@ static void reply_to(const struct policy *p, const struct checks_msg *m,
 	    !policy_domains_within(&p->local_domains, m->from_domain) ||
 	    policy_domains_within(&p->local_domains, rd))
 		return;
-	snprintf(reason, sizeof(reason), "Reply-To: %.100s is %s while "
-		 "From: is local", m->reply_to ? m->reply_to->addr : rd,
+	snprintf(reason, sizeof(reason),
+		 "Reply-To: %.100s is %s while "
+		 "From: is local",
+		 m->reply_to ? m->reply_to->addr : rd,
 		 policy_domains_has(&p->freemail_domains, rd) ? "freemail"
-							       : "foreign");
+							      : "foreign");
 	keep(f, p->checks.reply_to, VERDICT_REPLY_TO, NULL, "reply_to", 1,
 	     reason);
 }
@@ -195,8 +203,10 @@ int checks_headers(const struct policy *p, struct rules_scratch *sc,
 	memset(f, 0, sizeof(*f));
 	if (m->auth && *m->from_domain && !m->sender_allowed &&
 	    policy_domains_has(&p->freemail_domains, m->from_domain)) {
-		snprintf(reason, sizeof(reason), "From: %.120s is a freemail "
-			 "address", m->from ? m->from->addr : m->from_domain);
+		snprintf(reason, sizeof(reason),
+			 "From: %.120s is a freemail "
+			 "address",
+			 m->from ? m->from->addr : m->from_domain);
 		keep(f, p->checks.freemail_sender, VERDICT_SENDER, NULL,
 		     "freemail_from", 0, reason);
 	}
@@ -209,8 +219,8 @@ int checks_headers(const struct policy *p, struct rules_scratch *sc,
 	     VERDICT_RULE, f);
 	rule(p, sc, RULE_FROM_DOMAIN, m->auth, m->from_domain, m->from_domain,
 	     VERDICT_RULE, f);
-	rule(p, sc, RULE_REPLY_TO, m->auth, m->reply_to_raw,
-	     m->reply_to_domain, VERDICT_RULE, f);
+	rule(p, sc, RULE_REPLY_TO, m->auth, m->reply_to_raw, m->reply_to_domain,
+	     VERDICT_RULE, f);
 	rule(p, sc, RULE_REPLY_TO_DOMAIN, m->auth, m->reply_to_domain,
 	     m->reply_to_domain, VERDICT_RULE, f);
 	rule(p, sc, RULE_SUBJECT, m->auth, m->subject, NULL, VERDICT_RULE, f);

@@ -31,25 +31,25 @@ struct rules_scratch;
 
 /* What is known of the message; strings are never NULL ("" if unknown). */
 struct checks_msg {
-	int auth;		   /* an authenticated login sends it */
-	const char *mail_from;	   /* envelope sender, no <>; "" for <> */
+	int auth;		      /* an authenticated login sends it */
+	const char *mail_from;	      /* envelope sender, no <>; "" for <> */
 	const char *mail_from_domain; /* its domain, normal form */
-	int sender_allowed;	   /* user_senders lists it for the login */
+	int sender_allowed;	      /* user_senders lists it for the login */
 	const char *helo, *client_name;
-	const char *from_raw;	   /* From: as it came, "" if none */
+	const char *from_raw;	     /* From: as it came, "" if none */
 	const struct mailaddr *from; /* its first address, or NULL */
-	const char *from_domain;   /* normal form */
+	const char *from_domain;     /* normal form */
 	const char *reply_to_raw;
 	const struct mailaddr *reply_to;
 	const char *reply_to_domain;
-	const char *subject;	   /* decoded */
+	const char *subject; /* decoded */
 };
 
 struct check_finding {
-	struct verdict v;	/* action, kind, reason */
-	char domain[256];	/* the suspicious domain, for seen_domains */
-	char rule[64];		/* "rule 12", "lookalike edit", ... */
-	int alert;		/* alert even when the action only marks */
+	struct verdict v; /* action, kind, reason */
+	char domain[256]; /* the suspicious domain, for seen_domains */
+	char rule[64];	  /* "rule 12", "lookalike edit", ... */
+	int alert;	  /* alert even when the action only marks */
 };
 
 /* checks_envelope - the envelope's findings; 1 when something was found */

@@ -53,7 +53,7 @@ static int set_socket(struct conf *c, size_t off, const char *v)
 		if (strncasecmp(v, kinds[i], strlen(kinds[i])) == 0 &&
 		    v[strlen(kinds[i])] != '\0')
 			return set_string(c, off, v);
-	if (v[0] == '/')	/* a bare path is a unix socket */
+	if (v[0] == '/') /* a bare path is a unix socket */
 		return set_string(c, off, v);
 	return -1;
 }

@@ -37,7 +37,7 @@ static long metric_count(const struct engine_input *in,
 	case METRIC_SESSION:
 		return w->sessions;
 	case METRIC_NETWORKS:
-		return w->networks + 1;	/* and the current one */
+		return w->networks + 1; /* and the current one */
 	default:
 		return -1;
 	}
@@ -52,7 +52,7 @@ void engine_decide(const struct engine_input *in, struct verdict *v)
 
 	memset(v, 0, sizeof(*v));
 	if (in->status == USER_BLOCKED) {
-		v->action = ACTION_TEMPFAIL;	/* until unblocked */
+		v->action = ACTION_TEMPFAIL; /* until unblocked */
 		v->kind = VERDICT_BLOCKED;
 		snprintf(v->reason, sizeof(v->reason), "login is blocked");
 		return;

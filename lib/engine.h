@@ -28,39 +28,39 @@ enum user_status { USER_ACTIVE = 0, USER_WATCH, USER_BLOCKED };
 /* Counts in one window, from the store, before the current message. */
 struct window_counts {
 	long window_s;
-	long msgs;	/* accepted or held messages */
-	long rcpts;	/* their recipients */
-	long sessions;	/* authenticated sessions, including this one */
-	long networks;	/* distinct client networks, not this one's */
+	long msgs;     /* accepted or held messages */
+	long rcpts;    /* their recipients */
+	long sessions; /* authenticated sessions, including this one */
+	long networks; /* distinct client networks, not this one's */
 };
 
 /* What the current message adds, as far as it has got. */
 struct engine_input {
-	const struct policy_class *cls;	/* NULL: no limits apply */
+	const struct policy_class *cls; /* NULL: no limits apply */
 	enum user_status status;
 	const struct window_counts *counts; /* one per cls->windows[] */
-	long msg_rcpts;	/* recipients of this message, with this one */
+	long msg_rcpts; /* recipients of this message, with this one */
 };
 
 enum verdict_kind {
-	VERDICT_NONE = 0,	/* nothing tripped */
-	VERDICT_LIMIT,		/* a limits row */
-	VERDICT_RCPT_CAP,	/* rcpt_per_msg: 452 4.5.3 */
-	VERDICT_BLOCKED,	/* the login is blocked */
-	VERDICT_STORE,		/* the store failed: OnStoreError */
-	VERDICT_SENDER,		/* foreign or freemail sender address */
-	VERDICT_REPLY_TO,	/* Reply-To freemail/foreign, From local */
-	VERDICT_DISPLAY_NAME,	/* display name names a brand elsewhere */
-	VERDICT_LOOKALIKE,	/* a lookalike of a protected domain */
-	VERDICT_RULE,		/* a rules row */
-	VERDICT_TRIPWIRE,	/* a rules row on a recipient */
+	VERDICT_NONE = 0,     /* nothing tripped */
+	VERDICT_LIMIT,	      /* a limits row */
+	VERDICT_RCPT_CAP,     /* rcpt_per_msg: 452 4.5.3 */
+	VERDICT_BLOCKED,      /* the login is blocked */
+	VERDICT_STORE,	      /* the store failed: OnStoreError */
+	VERDICT_SENDER,	      /* foreign or freemail sender address */
+	VERDICT_REPLY_TO,     /* Reply-To freemail/foreign, From local */
+	VERDICT_DISPLAY_NAME, /* display name names a brand elsewhere */
+	VERDICT_LOOKALIKE,    /* a lookalike of a protected domain */
+	VERDICT_RULE,	      /* a rules row */
+	VERDICT_TRIPWIRE,     /* a rules row on a recipient */
 };
 
 struct verdict {
 	enum action action;
 	enum verdict_kind kind;
-	long limit_id;		/* the deciding limits row, or 0 */
-	char reason[160];	/* e.g. "rcpt 501>500/3600s class=default" */
+	long limit_id;	  /* the deciding limits row, or 0 */
+	char reason[160]; /* e.g. "rcpt 501>500/3600s class=default" */
 };
 
 /* engine_decide - the verdict for one more recipient of a message */

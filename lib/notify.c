@@ -28,12 +28,12 @@ extern char **environ;
 
 struct notify_task {
 	struct notify_task *next;
-	char **env;		/* NULL-terminated "NAME=value" strings */
+	char **env; /* NULL-terminated "NAME=value" strings */
 	size_t nenv;
-	char *command;		/* NULL: NotifyCommand */
+	char *command; /* NULL: NotifyCommand */
 	char *what;
 	int timeout;
-	char *input;		/* or NULL */
+	char *input; /* or NULL */
 	notify_prepare_fn prepare;
 	void *arg;
 };
@@ -146,8 +146,7 @@ int notify_task_input(struct notify_task *t, const char *text)
 }
 
 /* spawn - start sh -c command with stdin from fd (-1: /dev/null); 0/-1 */
-static int spawn(struct notify_task *t, const char *command, int fd,
-		 pid_t *pid)
+static int spawn(struct notify_task *t, const char *command, int fd, pid_t *pid)
 {
 	char *argv[] = { "/bin/sh", "-c", (char *)command, NULL };
 	posix_spawn_file_actions_t fa;
@@ -157,8 +156,8 @@ static int spawn(struct notify_task *t, const char *command, int fd,
 
 	posix_spawn_file_actions_init(&fa);
 	if (fd < 0)
-		posix_spawn_file_actions_addopen(&fa, 0, "/dev/null",
-						 O_RDONLY, 0);
+		posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY,
+						 0);
 	else
 		posix_spawn_file_actions_adddup2(&fa, fd, 0);
 	posix_spawnattr_init(&at);
@@ -172,8 +171,8 @@ static int spawn(struct notify_task *t, const char *command, int fd,
 	posix_spawnattr_setsigmask(&at, &none);
 	posix_spawnattr_setsigdefault(&at, &dflt);
 	posix_spawnattr_setflags(&at, POSIX_SPAWN_SETPGROUP |
-				      POSIX_SPAWN_SETSIGMASK |
-				      POSIX_SPAWN_SETSIGDEF);
+					      POSIX_SPAWN_SETSIGMASK |
+					      POSIX_SPAWN_SETSIGDEF);
 	posix_spawnattr_setpgroup(&at, 0);
 	rc = posix_spawn(pid, "/bin/sh", &fa, &at, argv, t->env);
 	posix_spawn_file_actions_destroy(&fa);
@@ -200,7 +199,7 @@ static void feed(struct notify_task *t, int *fd, size_t *sent)
 		else if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
 			return;
 		else
-			break;	/* the command closed its input */
+			break; /* the command closed its input */
 	}
 	if (*fd >= 0) {
 		close(*fd);
@@ -246,8 +245,10 @@ static void run_one(struct notify *n, struct notify_task *t)
 		    timeout * 1000L) {
 			kill(-pid, SIGKILL);
 			waitpid(pid, &status, 0);
-			log_msg(LOG_ERR, "notify: %s ran over %ds and was "
-				"killed", t->what, timeout);
+			log_msg(LOG_ERR,
+				"notify: %s ran over %ds and was "
+				"killed",
+				t->what, timeout);
 			rc = -1;
 			break;
 		}

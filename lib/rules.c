@@ -32,23 +32,23 @@
 #include "rules_int.h"
 
 static const char *const field_names[RULE_FIELD_COUNT] = {
-    [RULE_MAIL_FROM] = "mail_from",
-    [RULE_MAIL_FROM_DOMAIN] = "mail_from_domain",
-    [RULE_FROM] = "from",
-    [RULE_FROM_DOMAIN] = "from_domain",
-    [RULE_REPLY_TO] = "reply_to",
-    [RULE_REPLY_TO_DOMAIN] = "reply_to_domain",
-    [RULE_RCPT] = "rcpt",
-    [RULE_RCPT_DOMAIN] = "rcpt_domain",
-    [RULE_SUBJECT] = "subject",
-    [RULE_HELO] = "helo",
-    [RULE_CLIENT_NAME] = "client_name",
+	[RULE_MAIL_FROM] = "mail_from",
+	[RULE_MAIL_FROM_DOMAIN] = "mail_from_domain",
+	[RULE_FROM] = "from",
+	[RULE_FROM_DOMAIN] = "from_domain",
+	[RULE_REPLY_TO] = "reply_to",
+	[RULE_REPLY_TO_DOMAIN] = "reply_to_domain",
+	[RULE_RCPT] = "rcpt",
+	[RULE_RCPT_DOMAIN] = "rcpt_domain",
+	[RULE_SUBJECT] = "subject",
+	[RULE_HELO] = "helo",
+	[RULE_CLIENT_NAME] = "client_name",
 };
 
 static const char *const scope_names[] = {
-    [RULE_ANY] = "any",
-    [RULE_AUTH] = "auth",
-    [RULE_UNAUTH] = "unauth",
+	[RULE_ANY] = "any",
+	[RULE_AUTH] = "auth",
+	[RULE_UNAUTH] = "unauth",
 };
 
 /* rules_field_name - the SQL spelling of a field */
@@ -157,9 +157,9 @@ static void rule_jit(const struct rule *r)
 		return;
 	if ((rc = pcre2_jit_compile(r->code, PCRE2_JIT_COMPLETE)) != 0)
 		log_ratelimited(
-		    "rules jit", 3600, LOG_WARNING,
-		    "rule %ld: no JIT (%s), the interpreter runs it", r->id,
-		    rules_error_text(rc, msg, sizeof(msg)));
+			"rules jit", 3600, LOG_WARNING,
+			"rule %ld: no JIT (%s), the interpreter runs it", r->id,
+			rules_error_text(rc, msg, sizeof(msg)));
 }
 
 /*
@@ -173,8 +173,8 @@ int rules_compile(struct rule *r, const char *pattern, char *err, size_t errlen)
 	PCRE2_SIZE off;
 	int rc;
 
-	opts =
-	    PCRE2_CASELESS | PCRE2_NEVER_BACKSLASH_C | PCRE2_USE_OFFSET_LIMIT;
+	opts = PCRE2_CASELESS | PCRE2_NEVER_BACKSLASH_C |
+	       PCRE2_USE_OFFSET_LIMIT;
 	if (pcre2_config(PCRE2_CONFIG_UNICODE, &unicode) == 0 && unicode)
 		opts |= PCRE2_UTF | PCRE2_MATCH_INVALID_UTF;
 	r->code = pcre2_compile((PCRE2_SPTR)pattern, PCRE2_ZERO_TERMINATED,
@@ -244,7 +244,7 @@ int ruleset_add(struct ruleset *rs, long id, const char *scope,
 		const char *field, const char *pattern, const char *action,
 		const char *reason, char *err, size_t errlen)
 {
-	struct rule r = {0};
+	struct rule r = { 0 };
 	enum rule_field f;
 
 	if (rule_check(id, scope, field, pattern, action, &r, &f, err,

@@ -76,13 +76,15 @@ int store_migrate(sqlite3 *db, int create, char *err, size_t errlen)
 	if (v > schema_sql_count) {
 		snprintf(err, errlen,
 			 "database schema version %d is newer than this "
-			 "outguard (%d)", v, schema_sql_count);
+			 "outguard (%d)",
+			 v, schema_sql_count);
 		return -1;
 	}
 	if (v < schema_sql_count && !create) {
 		snprintf(err, errlen,
 			 "database schema version %d is older than %d: run "
-			 "outguard -n to migrate it", v, schema_sql_count);
+			 "outguard -n to migrate it",
+			 v, schema_sql_count);
 		return -1;
 	}
 	for (i = v; i < schema_sql_count; i++) {
@@ -100,7 +102,7 @@ int store_migrate(sqlite3 *db, int create, char *err, size_t errlen)
 			sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
 			return -1;
 		}
-		if (v > 0)	/* an existing database, not a new one */
+		if (v > 0) /* an existing database, not a new one */
 			log_msg(LOG_NOTICE, "database migrated to version %d",
 				i + 1);
 	}
@@ -108,8 +110,7 @@ int store_migrate(sqlite3 *db, int create, char *err, size_t errlen)
 }
 
 /* store_open - open, and create or migrate */
-struct store *store_open(const char *path, int flags, char *err,
-			 size_t errlen)
+struct store *store_open(const char *path, int flags, char *err, size_t errlen)
 {
 	struct store *s;
 	struct stat st;
@@ -153,13 +154,16 @@ struct store *store_open(const char *path, int flags, char *err,
 		int rc = sqlite3_errcode(s->db);
 
 		if (rc == SQLITE_NOTADB || rc == SQLITE_CORRUPT)
-			snprintf(err, errlen, "%s: not a database, or damaged "
-				 "(%s); restore it from a backup", path,
-				 sqlite3_errmsg(s->db));
+			snprintf(err, errlen,
+				 "%s: not a database, or damaged "
+				 "(%s); restore it from a backup",
+				 path, sqlite3_errmsg(s->db));
 		else
-			snprintf(err, errlen, "%s: cannot write the database "
+			snprintf(err, errlen,
+				 "%s: cannot write the database "
 				 "(%s); outguard must be able to write it and "
-				 "its directory", path, sqlite3_errmsg(s->db));
+				 "its directory",
+				 path, sqlite3_errmsg(s->db));
 		goto fail;
 	}
 	/* SQLite opens a file it cannot write (chattr +i, a read-only
@@ -167,9 +171,11 @@ struct store *store_open(const char *path, int flags, char *err,
 	 * (STORE_CREATE) must not start on it */
 	if ((flags & STORE_CREATE) && !ro &&
 	    sqlite3_db_readonly(s->db, "main") == 1) {
-		snprintf(err, errlen, "%s: cannot write the database (opened "
+		snprintf(err, errlen,
+			 "%s: cannot write the database (opened "
 			 "read-only); outguard must be able to write it and "
-			 "its directory", path);
+			 "its directory",
+			 path);
 		goto fail;
 	}
 	if (store_migrate(s->db, (flags & STORE_CREATE) && !ro, err, errlen) <
@@ -210,8 +216,10 @@ int store_reopen(struct store *s)
 		    SQLITE_OK ||
 	    store_migrate(w, 1, err, sizeof(err)) < 0 ||
 	    (m = store_conn_open(s->path, 0, err, sizeof(err))) == NULL) {
-		log_ratelimited("reopen", 10, LOG_ERR, "store: cannot reopen "
-				"%s: %s", s->path, w ? sqlite3_errmsg(w) : err);
+		log_ratelimited("reopen", 10, LOG_ERR,
+				"store: cannot reopen "
+				"%s: %s",
+				s->path, w ? sqlite3_errmsg(w) : err);
 		sqlite3_close(w);
 		return -1;
 	}

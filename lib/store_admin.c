@@ -59,8 +59,7 @@ static void admin_text(sqlite3_stmt *st, int i, const char *v)
 /* admin_exec - run a statement without parameters (db_lock held) */
 static int admin_exec(struct store *s, const char *sql)
 {
-	return sqlite3_exec(s->db, sql, NULL, NULL, NULL) == SQLITE_OK ? 0
-									: -1;
+	return sqlite3_exec(s->db, sql, NULL, NULL, NULL) == SQLITE_OK ? 0 : -1;
 }
 
 /*
@@ -97,9 +96,9 @@ static int admin_rows(struct store *s, sqlite3_stmt *st, const char *what,
  * keeps it, "" clears it); changed is set to now.  The caller checks
  * that cls exists.  0, or -1 with err.
  */
-int store_admin_set_user(struct store *s, const char *login,
-			 const char *status, const char *cls, const char *note,
-			 char *err, size_t errlen)
+int store_admin_set_user(struct store *s, const char *login, const char *status,
+			 const char *cls, const char *note, char *err,
+			 size_t errlen)
 {
 	static const char sql[] =
 		"INSERT INTO users (login, class, status, note, changed) "
@@ -169,10 +168,14 @@ int store_admin_reset(struct store *s, const char *login, char *err,
 	}
 	if (admin_delete(s, "DELETE FROM counts WHERE login = lower(?1)",
 			 login) < 0 ||
-	    admin_delete(s, "DELETE FROM msg_log WHERE login = ?1 "
-			    "COLLATE NOCASE", login) < 0 ||
-	    admin_delete(s, "DELETE FROM session_log WHERE login = ?1 "
-			    "COLLATE NOCASE", login) < 0 ||
+	    admin_delete(s,
+			 "DELETE FROM msg_log WHERE login = ?1 "
+			 "COLLATE NOCASE",
+			 login) < 0 ||
+	    admin_delete(s,
+			 "DELETE FROM session_log WHERE login = ?1 "
+			 "COLLATE NOCASE",
+			 login) < 0 ||
 	    admin_exec(s, "COMMIT") < 0) {
 		admin_err(s, "reset", err, errlen);
 		admin_exec(s, "ROLLBACK");
@@ -195,8 +198,8 @@ int store_admin_event(struct store *s, const struct store_event *e)
 
 	pthread_mutex_lock(&s->db_lock);
 	if ((st = admin_prepare(s, sql)) != NULL) {
-		sqlite3_bind_int64(st, 1, (sqlite3_int64)(e->ts ? e->ts
-								: time(NULL)));
+		sqlite3_bind_int64(st, 1,
+				   (sqlite3_int64)(e->ts ? e->ts : time(NULL)));
 		admin_text(st, 2, e->login);
 		admin_text(st, 3, e->client_addr);
 		admin_text(st, 4, e->queue_id);

@@ -20,8 +20,7 @@
  * held, or all of them.  Columns: id, ts, queue_id, login, mail_from,
  * rcpts, subject, reason, status, reviewed_by, reviewed_at.  0, or -1.
  */
-int store_admin_quarantine(struct store *s, int all, store_row_fn fn,
-			   void *arg)
+int store_admin_quarantine(struct store *s, int all, store_row_fn fn, void *arg)
 {
 	static const char sql[] =
 		"SELECT id, ts, queue_id, login, mail_from, rcpts, subject, "
@@ -88,7 +87,7 @@ int store_admin_quarantine_get(struct store *s, const char *key,
 			sqlite3_bind_null(st, 1);
 		store_admin_text(st, 2, key);
 		rc = store_admin_rows(s, st, "admin quarantine get",
-				quarantine_pick_row, &p);
+				      quarantine_pick_row, &p);
 	}
 	pthread_mutex_unlock(&s->db_lock);
 	return rc < 0 ? -1 : p.found > 0;

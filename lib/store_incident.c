@@ -36,15 +36,18 @@
 #include "store_int.h"
 
 /* the order of action severity; instr() of " name " gives the rank */
-#define ACTION_RANKS "' accept header quarantine tempfail reject discard block '"
+#define ACTION_RANKS                                                           \
+	"' accept header quarantine tempfail reject discard block '"
 #define RANK(x) "instr(" ACTION_RANKS ", ' ' || " x " || ' ')"
-#define NETWORKS_SINCE(t)                                                   \
-	"(SELECT group_concat(key, ' ') FROM (SELECT key FROM counts "      \
-	"WHERE login = ?3 AND kind = 2 AND ts > " t " - 3600 "              \
+#define NETWORKS_SINCE(t)                                                      \
+	"(SELECT group_concat(key, ' ') FROM (SELECT key FROM counts "         \
+	"WHERE login = ?3 AND kind = 2 AND ts > " t " - 3600 "                 \
 	"ORDER BY key LIMIT 64))"
 
 /* The writer's statement: ?1 ts, ?3 login, ?4 kind, ?5 action, ?6
- * trigger, ?7 counts (store_write.c binds them). */
+ * trigger, ?7 counts (store_write.c binds them).  Not clang-formatted:
+ * it reads as SQL around its macros. */
+/* clang-format off */
 const char store_trip_sql[] =
 	"INSERT INTO incidents (login, opened, updated, kind, action, "
 	"trigger, counts, networks) VALUES (?3, ?1, ?1, ?4, ?5, ?6, ?7, "
@@ -57,6 +60,7 @@ const char store_trip_sql[] =
 	"networks = CASE WHEN excluded.updated / 60 > updated / 60 THEN "
 	"coalesce(" NETWORKS_SINCE("incidents.opened") ", networks) "
 	"ELSE networks END";
+/* clang-format on */
 
 /* text_col - column i of st as text, or "" */
 static const char *text_col(sqlite3_stmt *st, int i)
@@ -130,13 +134,13 @@ out:
 }
 
 /* The columns of a listing, with the counts of its messages. */
-#define INCIDENT_COLS                                                      \
-	"SELECT i.id, i.opened, i.updated, i.login, i.status, i.kind, "    \
-	"i.action, i.trigger, i.trips, i.counts, i.networks, "             \
-	"(SELECT COUNT(*) FROM quarantine q WHERE q.login = i.login AND "  \
-	"q.status = 'held' AND q.incident_id = i.id) AS held, "            \
-	"(SELECT COUNT(*) FROM quarantine q WHERE q.login = i.login AND "  \
-	"q.incident_id = i.id) AS messages, i.closed, i.closed_by, "       \
+#define INCIDENT_COLS                                                          \
+	"SELECT i.id, i.opened, i.updated, i.login, i.status, i.kind, "        \
+	"i.action, i.trigger, i.trips, i.counts, i.networks, "                 \
+	"(SELECT COUNT(*) FROM quarantine q WHERE q.login = i.login AND "      \
+	"q.status = 'held' AND q.incident_id = i.id) AS held, "                \
+	"(SELECT COUNT(*) FROM quarantine q WHERE q.login = i.login AND "      \
+	"q.incident_id = i.id) AS messages, i.closed, i.closed_by, "           \
 	"i.outcome FROM incidents i "
 
 /*
@@ -150,8 +154,8 @@ int store_admin_incidents(struct store *s, int all, time_t since,
 			  const char *login, int max, store_row_fn fn,
 			  void *arg)
 {
-	static const char sql[] =
-		INCIDENT_COLS "WHERE (?1 OR i.status = 'open') AND "
+	static const char sql[] = INCIDENT_COLS
+		"WHERE (?1 OR i.status = 'open') AND "
 		"i.opened >= ?2 AND (?3 IS NULL OR i.login = ?3) "
 		"ORDER BY i.opened DESC, i.id DESC LIMIT ?4";
 	sqlite3_stmt *st;
@@ -216,8 +220,8 @@ int store_admin_incident_get(struct store *s, long long id, store_row_fn fn,
  * oldest first; only the held ones when held_only.  Columns: id, ts,
  * queue_id, mail_from, rcpts, subject, reason, status.  0, or -1.
  */
-int store_admin_incident_messages(struct store *s, long long id,
-				  int held_only, store_row_fn fn, void *arg)
+int store_admin_incident_messages(struct store *s, long long id, int held_only,
+				  store_row_fn fn, void *arg)
 {
 	static const char sql[] =
 		"SELECT id, ts, queue_id, mail_from, rcpts, subject, reason, "

@@ -14,8 +14,8 @@
 
 #include "store.h"
 
-#define STORE_BUSY_MS 2000 /* how long a statement waits for a lock */
-#define STORE_LOGIN_LOCKS 64 /* stripes of store_login_lock */
+#define STORE_BUSY_MS	  2000 /* how long a statement waits for a lock */
+#define STORE_LOGIN_LOCKS 64   /* stripes of store_login_lock */
 
 struct store_op;   /* a queued write, store_write.c */
 struct store_pend; /* per-login reservations and queued counts */
@@ -31,12 +31,12 @@ struct store_wconn {
 struct store {
 	char *path;
 	int flags;
-	sqlite3 *db;		  /* main connection: admin, policy, writer */
-	pthread_mutex_t db_lock;  /* one user of db at a time */
+	sqlite3 *db;		 /* main connection: admin, policy, writer */
+	pthread_mutex_t db_lock; /* one user of db at a time */
 	pthread_mutex_t readers_lock;
-	pthread_cond_t readers_cond; /* a reader was given back */
+	pthread_cond_t readers_cond;  /* a reader was given back */
 	struct store_reader *readers; /* free read connections, store_read.c */
-	int readers_open;	  /* open, free or borrowed */
+	int readers_open;	      /* open, free or borrowed */
 
 	/* health, see store_healthy() */
 	pthread_mutex_t health_lock;
@@ -50,20 +50,20 @@ struct store {
 	int writer_running;
 	int stopping;
 	pthread_mutex_t q_lock;
-	pthread_cond_t q_cond;	  /* work queued or stop */
-	pthread_cond_t q_done;	  /* a batch committed */
+	pthread_cond_t q_cond; /* work queued or stop */
+	pthread_cond_t q_done; /* a batch committed */
 	struct store_op *q_head, *q_tail;
 	long q_len;
 	long q_committed, q_enqueued;
-	int q_writing;		  /* a batch taken off the queue is written */
+	int q_writing; /* a batch taken off the queue is written */
 	long keep_counters, keep_events; /* retention, seconds */
-	int wal_frames;		  /* writer thread: frames in the WAL */
-	int ckpt_at;		  /* writer thread: checkpoint from here */
-	int prune_behind;	  /* writer thread: a prune pass is on */
-	dev_t st_dev;		  /* the file opened, to notice removal */
+	int wal_frames;			 /* writer thread: frames in the WAL */
+	int ckpt_at;	  /* writer thread: checkpoint from here */
+	int prune_behind; /* writer thread: a prune pass is on */
+	dev_t st_dev;	  /* the file opened, to notice removal */
 	ino_t st_ino;
-	int gone;		  /* the file was removed: writes wait */
-	int generation;		  /* bumped when connections are reopened */
+	int gone;	/* the file was removed: writes wait */
+	int generation; /* bumped when connections are reopened */
 
 	/* counts not yet in the database, store_write.c */
 	pthread_rwlock_t commit_lock; /* readers shared, commit exclusive */
@@ -105,12 +105,12 @@ void store_writer_swap(struct store *s, sqlite3 *db);
 void store_readers_close(struct store *s);
 
 /* store_pend_get - counts pending for login (caller holds pend_lock) */
-void store_pend_get(struct store *s, const char *login, long *msgs,
-		    long *rcpts, long *sessions);
+void store_pend_get(struct store *s, const char *login, long *msgs, long *rcpts,
+		    long *sessions);
 
 /* store_pend_add - add deltas for login (caller holds pend_lock) */
-void store_pend_add(struct store *s, const char *login, long msgs,
-		    long rcpts, long sessions);
+void store_pend_add(struct store *s, const char *login, long msgs, long rcpts,
+		    long sessions);
 
 /*
  * store_pend_commit - counts of login were committed: they leave the
@@ -126,7 +126,6 @@ void store_pend_commit(struct store *s, const char *login, long msgs,
  */
 void store_pend_mark(struct store *s, const char *login,
 		     struct store_mark *mark);
-
 
 /* store_drain - write what is queued on w; -1 when a batch failed */
 int store_drain(struct store *s, struct store_wconn *w);

@@ -23,9 +23,9 @@
 
 struct store_pend {
 	struct store_pend *next;
-	long msgs, rcpts, sessions;	/* pending */
+	long msgs, rcpts, sessions;		      /* pending */
 	long moved_msgs, moved_rcpts, moved_sessions; /* committed since */
-	int marks;			/* marks held */
+	int marks;				      /* marks held */
 	char login[];
 };
 
@@ -79,8 +79,8 @@ static void pend_gc(struct store_pend **link, struct store_pend *p)
 }
 
 /* store_pend_add - add deltas for login (caller holds pend_lock) */
-void store_pend_add(struct store *s, const char *login, long msgs,
-		    long rcpts, long sessions)
+void store_pend_add(struct store *s, const char *login, long msgs, long rcpts,
+		    long sessions)
 {
 	struct store_pend **link, *p;
 
@@ -184,8 +184,8 @@ void store_login_unlock(struct store *s, const char *login)
 }
 
 /* store_pend_get - the counts pending for login (caller holds pend_lock) */
-void store_pend_get(struct store *s, const char *login, long *msgs,
-		    long *rcpts, long *sessions)
+void store_pend_get(struct store *s, const char *login, long *msgs, long *rcpts,
+		    long *sessions)
 {
 	struct store_pend *p = pend_find(s, login, 0, NULL);
 

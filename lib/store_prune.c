@@ -19,7 +19,7 @@
 #include "store_int.h"
 
 #define PRUNE_STEP 1000
-#define DAY 86400L
+#define DAY	   86400L
 
 static const char *const prune_sql[] = {
 	"DELETE FROM msg_log WHERE rowid IN (SELECT rowid FROM msg_log "

@@ -28,7 +28,12 @@
 #define STORE_BATCH_MAX 2000
 
 enum op_kind {
-	OP_MESSAGE, OP_SESSION, OP_EVENT, OP_QUARANTINE, OP_STATUS, OP_SEEN,
+	OP_MESSAGE,
+	OP_SESSION,
+	OP_EVENT,
+	OP_QUARANTINE,
+	OP_STATUS,
+	OP_SEEN,
 	OP_TRIP
 };
 
@@ -36,8 +41,8 @@ struct store_op {
 	struct store_op *next;
 	enum op_kind kind;
 	long long ts;
-	long n;			/* recipients, or the status */
-	char *v[6];		/* strings, by kind; see op_sql */
+	long n;	    /* recipients, or the status */
+	char *v[6]; /* strings, by kind; see op_sql */
 };
 
 /* One statement per kind; ?1 ts, ?2 n, ?3.. v[0..] */
@@ -185,7 +190,8 @@ static void drop_oldest(struct store *s)
 	op_free(op);
 	log_ratelimited("queue full", 10, LOG_ERR,
 			"store: write queue full (%d); dropping the oldest "
-			"writes", STORE_QUEUE_MAX);
+			"writes",
+			STORE_QUEUE_MAX);
 }
 
 /*
@@ -303,8 +309,7 @@ void store_flush(struct store *s)
 	until.tv_sec += 5;
 	pthread_mutex_lock(&s->q_lock);
 	target = s->q_enqueued;
-	while (s->q_committed < target &&
-	       (s->q_head != NULL || s->q_writing)) {
+	while (s->q_committed < target && (s->q_head != NULL || s->q_writing)) {
 		pthread_cond_signal(&s->q_cond);
 		if (pthread_cond_timedwait(&s->q_done, &s->q_lock, &until))
 			break;
@@ -351,9 +356,9 @@ void store_set_retention(struct store *s, long counters_s, long events_s)
 }
 
 /* store_add_message - queue an accepted message, drop its reservation */
-void store_add_message(struct store *s, const char *login, time_t ts,
-		       int rcpts, const char *client_addr,
-		       const char *queue_id, int res_msgs, int res_rcpts)
+void store_add_message(struct store *s, const char *login, time_t ts, int rcpts,
+		       const char *client_addr, const char *queue_id,
+		       int res_msgs, int res_rcpts)
 {
 	const char *v[6] = { login, client_addr, queue_id };
 
@@ -383,8 +388,8 @@ void store_add_session(struct store *s, const char *login, time_t ts,
 /* store_add_event - queue an events row */
 void store_add_event(struct store *s, const struct store_event *e)
 {
-	const char *v[6] = { e->login, e->client_addr, e->queue_id, e->kind,
-			     e->action, e->detail };
+	const char *v[6] = { e->login, e->client_addr, e->queue_id,
+			     e->kind,  e->action,      e->detail };
 
 	enqueue(s, e->login, op_new(OP_EVENT, e->ts, 0, v), 0, 0);
 }
@@ -392,8 +397,8 @@ void store_add_event(struct store *s, const struct store_event *e)
 /* store_add_quarantine - queue a quarantine row */
 void store_add_quarantine(struct store *s, const struct store_quarantine *q)
 {
-	const char *v[6] = { q->queue_id, q->login, q->mail_from, q->rcpts,
-			     q->subject, q->reason };
+	const char *v[6] = { q->queue_id, q->login,   q->mail_from,
+			     q->rcpts,	  q->subject, q->reason };
 
 	enqueue(s, q->login, op_new(OP_QUARANTINE, q->ts, 0, v), 0, 0);
 }

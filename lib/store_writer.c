@@ -22,7 +22,7 @@
 #include "log.h"
 #include "store_int.h"
 
-#define GATHER_MS 10		/* between the starts of two batches */
+#define GATHER_MS 10 /* between the starts of two batches */
 
 /* housekeeping - notice removal, heartbeat, prune; once a second */
 static void housekeeping(struct store *s, time_t now, time_t *last_beat,
@@ -36,20 +36,24 @@ static void housekeeping(struct store *s, time_t now, time_t *last_beat,
 	int healthy = store_healthy(s, why, sizeof(why));
 
 	if (stat(s->path, &st) < 0) {
-		s->gone = 1;	/* writes wait; counts stay in memory */
-		store_fail(s, "database file removed; restore it, or create "
-			   "a new one with outguard -n", NULL);
+		s->gone = 1; /* writes wait; counts stay in memory */
+		store_fail(s,
+			   "database file removed; restore it, or create "
+			   "a new one with outguard -n",
+			   NULL);
 		return;
 	}
 	if (st.st_ino != s->st_ino || st.st_dev != s->st_dev) {
 		if (store_reopen(s) < 0) {
 			s->gone = 1;
-			store_fail(s, "database file replaced and cannot be "
-				   "opened", NULL);
+			store_fail(s,
+				   "database file replaced and cannot be "
+				   "opened",
+				   NULL);
 			return;
 		}
 		s->gone = 0;
-		healthy = 0;	/* prove the new file with a heartbeat */
+		healthy = 0; /* prove the new file with a heartbeat */
 		*last_prune = now;
 	}
 	if (!healthy || now - *last_beat >= 10) {
@@ -62,7 +66,7 @@ static void housekeeping(struct store *s, time_t now, time_t *last_beat,
 	}
 	if (healthy && now - *last_prune >= 60) {
 		*last_prune = now;
-		s->prune_behind = 1;	/* see writer_main */
+		s->prune_behind = 1; /* see writer_main */
 	}
 }
 
@@ -122,9 +126,10 @@ static void *writer_main(void *arg)
 		}
 		/* a step of pruning between batches, until it has caught up */
 		if (!failed && s->prune_behind)
-			s->prune_behind = store_prune(s, s->w_thread.db, now) > 0;
+			s->prune_behind = store_prune(s, s->w_thread.db, now) >
+					  0;
 		if (failed && !s->stopping)
-			sleep(1);	/* retry the batch in a second */
+			sleep(1); /* retry the batch in a second */
 	}
 	return NULL;
 }

@@ -76,8 +76,8 @@ static void load_conf(struct conf *c, const struct opts *o)
 
 	conf_init(c);
 	if (o->conf_path != NULL || stat(CONF_DEFAULT_PATH, &st) == 0) {
-		if (conf_load(c, o->conf_path ? o->conf_path
-					      : CONF_DEFAULT_PATH,
+		if (conf_load(c,
+			      o->conf_path ? o->conf_path : CONF_DEFAULT_PATH,
 			      err, sizeof(err)) < 0)
 			die("%s", err);
 	}
@@ -204,8 +204,10 @@ static void remove_socket(const char *spec, ino_t ino)
 
 	if (path != NULL && ino != 0 && socket_inode(spec) == ino &&
 	    unlink(path) < 0)
-		log_msg(LOG_NOTICE, "cannot remove socket %s: %s (the next "
-			"start replaces it)", path, strerror(errno));
+		log_msg(LOG_NOTICE,
+			"cannot remove socket %s: %s (the next "
+			"start replaces it)",
+			path, strerror(errno));
 }
 
 /* drop_privileges - become UserID */
@@ -269,7 +271,7 @@ static int run(struct conf *c, int foreground)
 	}
 	log_msg(LOG_INFO, "outguard %s: listening on %s (database %s)",
 		OUTGUARD_VERSION, c->socket, c->database);
-	if (foreground && c->log_level < LOG_INFO)	/* not said above */
+	if (foreground && c->log_level < LOG_INFO) /* not said above */
 		fprintf(stderr, "outguard: listening on %s\n", c->socket);
 	sock_ino = socket_inode(c->socket);
 	rc = smfi_main();

@@ -166,16 +166,16 @@ static int rules_list(struct ctl *ctl)
 struct test_hit {
 	struct rule_hit hit;
 	char *pattern;
-	const char *on;		/* "text" or "domain" */
-	char scope[8];		/* from the rules row */
+	const char *on; /* "text" or "domain" */
+	char scope[8];	/* from the rules row */
 };
 
 /* The matches so far, and what the current pass looks for. */
 struct test_hits {
 	struct test_hit *v;
 	int n, size;
-	const char *on;		/* the pass: "text" or "domain" */
-	int domain_only;	/* keep only rules of the *_domain fields */
+	const char *on;	 /* the pass: "text" or "domain" */
+	int domain_only; /* keep only rules of the *_domain fields */
 };
 
 /* is_domain_field - 1 for the fields that hold a domain */
@@ -246,9 +246,8 @@ static int scope_row(void *arg, int n, const char *const *names,
  * find_hits - the rules matching text, and the *_domain rules matching
  * domain (NULL: none), by id; 0, or -1 after ctl_error()
  */
-static int find_hits(struct ctl *ctl, const struct policy *p,
-		     const char *text, const char *domain,
-		     struct test_hits *h)
+static int find_hits(struct ctl *ctl, const struct policy *p, const char *text,
+		     const char *domain, struct test_hits *h)
 {
 	struct rules_scratch *sc = rules_scratch_new();
 
@@ -336,12 +335,12 @@ static int text_domain(const char *text, char *out, size_t len)
 
 /* What rules test found out about the domain in the text. */
 struct test_domain {
-	char name[DOMAIN_MAX + 2];	/* normal form, "" when none */
-	char unicode[4 * DOMAIN_MAX];	/* "" when the same as name */
+	char name[DOMAIN_MAX + 2];    /* normal form, "" when none */
+	char unicode[4 * DOMAIN_MAX]; /* "" when the same as name */
 	int lookalike;
 	struct lookalike_hit hit;
 	int local, freemail;
-	const char *protected_by;	/* points into name, or NULL */
+	const char *protected_by; /* points into name, or NULL */
 };
 
 /* protected_by - the protected domain d is or is under, or NULL */
@@ -431,8 +430,8 @@ static void print_domain(const struct test_domain *td)
 	if (td->protected_by && td->protected_by != td->name)
 		snprintf(prot, sizeof prot, "yes, within %s", td->protected_by);
 	else
-		snprintf(prot, sizeof prot, "%s", td->protected_by ? "yes"
-								    : "no");
+		snprintf(prot, sizeof prot, "%s",
+			 td->protected_by ? "yes" : "no");
 	v[0] = td->name;
 	v[1] = td->unicode;
 	v[2] = td->lookalike ? look : "not a lookalike";
@@ -447,8 +446,7 @@ static void print_domain(const struct test_domain *td)
 }
 
 /* print_text - rules test for people */
-static void print_text(const struct ctl_table *t,
-		       const struct test_domain *td)
+static void print_text(const struct ctl_table *t, const struct test_domain *td)
 {
 	int n = ctl_table_rows(t);
 

@@ -76,7 +76,7 @@ static long count_of(const struct policy_class *cls,
 	case METRIC_SESSION:
 		return c[w].sessions;
 	case METRIC_NETWORKS:
-		return c[w].networks;	/* distinct networks in the window */
+		return c[w].networks; /* distinct networks in the window */
 	default:
 		return -1;
 	}
@@ -96,8 +96,8 @@ static const char *fmt_long(char *buf, size_t len, long v)
  * becomes the most severe action of the limits reached.
  */
 static struct ctl_table *limits_table(const struct policy_class *cls,
-				      const struct window_counts *c,
-				      int watch, enum action *next)
+				      const struct window_counts *c, int watch,
+				      enum action *next)
 {
 	static const struct ctl_col cols[] = {
 		{ "METRIC", "metric", CTL_STR, 0 },
@@ -137,8 +137,8 @@ static struct ctl_table *limits_table(const struct policy_class *cls,
 		v[4] = fmt_long(eff, sizeof eff, e);
 		v[5] = action_name(l->action);
 		v[6] = fmt_long(cnt, sizeof cnt, count);
-		v[8] = count < 0 ? NULL
-		       : count > e ? "exceeded"
+		v[8] = count < 0    ? NULL
+		       : count > e  ? "exceeded"
 		       : count == e ? "reached"
 				    : "ok";
 		v[7] = count > e ? "EXCEEDED" : v[8];
@@ -153,8 +153,7 @@ static struct ctl_table *limits_table(const struct policy_class *cls,
 }
 
 /* user_table - the one-row table of the login's own fields */
-static struct ctl_table *user_table(const char *login,
-				    const struct ctl_user *u,
+static struct ctl_table *user_table(const char *login, const struct ctl_user *u,
 				    const struct policy_class *cls,
 				    enum action next)
 {
@@ -228,9 +227,8 @@ static int load(struct ctl *ctl, const char *login, struct ctl_user *u,
 		return 0;
 	for (i = 0; i < cls->nwindows; i++)
 		c[i].window_s = cls->windows[i];
-	if (cls->nwindows > 0 &&
-	    store_counts_get(ctl->store, login, ctl->now, c,
-			     cls->nwindows) < 0) {
+	if (cls->nwindows > 0 && store_counts_get(ctl->store, login, ctl->now,
+						  c, cls->nwindows) < 0) {
 		ctl_error("%s: cannot read the counters", login);
 		return -1;
 	}

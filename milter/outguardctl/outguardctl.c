@@ -64,8 +64,8 @@ static void usage(FILE *f)
 
 	fprintf(f, "usage: " PROG " [-c FILE | -d DB] [--json] COMMAND "
 		   "[ARG...]\n"
-		   "  -c FILE  take the Database of config FILE (default "
-		   CONF_DEFAULT_PATH ")\n"
+		   "  -c FILE  take the Database of config FILE "
+		   "(default " CONF_DEFAULT_PATH ")\n"
 		   "  -d DB    use the database file DB\n"
 		   "  --json   print JSON instead of text\n"
 		   "  -V       print the version\n"
@@ -85,8 +85,9 @@ int ctl_cmd_usage(const char *name)
 
 	for (c = ctl_cmds; c->name; c++)
 		if (strcmp(c->name, name) == 0)
-			fprintf(stderr, "usage: " PROG " [-c FILE | -d DB] "
-					"[--json] %s %s\n",
+			fprintf(stderr,
+				"usage: " PROG " [-c FILE | -d DB] "
+				"[--json] %s %s\n",
 				c->name, c->synopsis);
 	return CTL_USAGE;
 }
@@ -115,8 +116,7 @@ struct store *ctl_store(struct ctl *ctl)
 }
 
 /* ctl_opt - match argv[*i] against option name, see ctl.h */
-int ctl_opt(int argc, char **argv, int *i, const char *name,
-	    const char **val)
+int ctl_opt(int argc, char **argv, int *i, const char *name, const char **val)
 {
 	size_t n = strlen(name);
 	const char *a = argv[*i];
@@ -136,8 +136,8 @@ int ctl_opt(int argc, char **argv, int *i, const char *name,
 }
 
 /* list_opt - one option of a listing command; 1 taken, 0 not, -1 bad */
-static int list_opt(struct ctl *ctl, int argc, char **argv, int *i,
-		    int allow, struct ctl_list *o)
+static int list_opt(struct ctl *ctl, int argc, char **argv, int *i, int allow,
+		    struct ctl_list *o)
 {
 	const char *v;
 	int r;

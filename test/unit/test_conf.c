@@ -13,7 +13,7 @@
 
 struct row {
 	const char *text;
-	const char *want_err;	/* suffix after "PATH:", or NULL for ok */
+	const char *want_err; /* suffix after "PATH:", or NULL for ok */
 };
 
 static const struct row rows[] = {
@@ -105,8 +105,8 @@ static void test_missing(void)
 	char err[600];
 
 	conf_init(&c);
-	CHECK_INT("missing file", conf_load(&c, "/nonexistent/og.conf", err,
-					    sizeof(err)), -1);
+	CHECK_INT("missing file",
+		  conf_load(&c, "/nonexistent/og.conf", err, sizeof(err)), -1);
 	CHECK_STR("missing file message", err,
 		  "/nonexistent/og.conf: No such file or directory");
 	conf_free(&c);

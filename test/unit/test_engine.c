@@ -32,7 +32,7 @@ struct row {
 	enum action want;
 	enum verdict_kind want_kind;
 	long want_limit;
-	long h_nets;		/* other networks this hour */
+	long h_nets; /* other networks this hour */
 };
 
 static const struct row rows[] = {
@@ -58,14 +58,14 @@ static const struct row rows[] = {
 	  ACTION_TEMPFAIL, VERDICT_RCPT_CAP, 1, 0 },
 	{ "sessions above 50 quarantine", USER_ACTIVE, 0, 0, 51, 0, 1,
 	  ACTION_QUARANTINE, VERDICT_LIMIT, 6, 0 },
-	{ "watch halves: 151 rcpt > 150 header", USER_WATCH, 0, 150, 1, 150,
-	  1, ACTION_HEADER, VERDICT_LIMIT, 2, 0 },
+	{ "watch halves: 151 rcpt > 150 header", USER_WATCH, 0, 150, 1, 150, 1,
+	  ACTION_HEADER, VERDICT_LIMIT, 2, 0 },
 	{ "watch halves: 251 rcpt > 250 tempfail", USER_WATCH, 0, 250, 1, 250,
 	  1, ACTION_TEMPFAIL, VERDICT_LIMIT, 3, 0 },
 	{ "watch halves the cap: 51st recipient", USER_WATCH, 0, 0, 1, 0, 51,
 	  ACTION_TEMPFAIL, VERDICT_RCPT_CAP, 1, 0 },
-	{ "blocked login is refused whatever the counts", USER_BLOCKED, 0, 0,
-	  1, 0, 1, ACTION_TEMPFAIL, VERDICT_BLOCKED, 0, 0 },
+	{ "blocked login is refused whatever the counts", USER_BLOCKED, 0, 0, 1,
+	  0, 1, ACTION_TEMPFAIL, VERDICT_BLOCKED, 0, 0 },
 	{ "4 other networks and this one: 5, fine", USER_ACTIVE, 0, 0, 1, 0, 1,
 	  ACTION_ACCEPT, VERDICT_NONE, 0, 4 },
 	{ "5 other networks and this one: block", USER_ACTIVE, 0, 0, 1, 0, 1,
@@ -119,8 +119,9 @@ static void test_severity(void)
 {
 	enum action a;
 
-	CHECK(ACTION_ACCEPT < ACTION_HEADER && ACTION_HEADER < ACTION_QUARANTINE
-		      && ACTION_QUARANTINE < ACTION_TEMPFAIL &&
+	CHECK(ACTION_ACCEPT < ACTION_HEADER &&
+		      ACTION_HEADER < ACTION_QUARANTINE &&
+		      ACTION_QUARANTINE < ACTION_TEMPFAIL &&
 		      ACTION_TEMPFAIL < ACTION_REJECT &&
 		      ACTION_REJECT < ACTION_DISCARD &&
 		      ACTION_DISCARD < ACTION_BLOCK,
