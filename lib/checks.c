@@ -56,22 +56,51 @@ static void rule(const struct policy *p, struct rules_scratch *sc,
 	keep(f, hit.action, kind, domain, name, 1, reason);
 }
 
+/* propose_lookalike - propose the lookalike finding hit for domain */
+static void propose_lookalike(const struct policy *p, int auth,
+			      const char *what, const char *domain,
+			      const struct lookalike_hit *hit,
+			      struct check_finding *f)
+{
+	char rule_name[64], reason[200];
+
+	snprintf(rule_name, sizeof(rule_name), "lookalike %s",
+		 lookalike_kind_name(hit->kind));
+	snprintf(reason, sizeof(reason), "%s %.150s", what, hit->reason);
+	keep(f,
+	     auth ? p->checks.lookalike_outbound : p->checks.lookalike_inbound,
+	     VERDICT_LOOKALIKE, domain, rule_name, 1, reason);
+}
+
 /* lookalike - propose a lookalike finding for domain */
 static void lookalike(const struct policy *p, int auth, const char *what,
 		      const char *domain, struct check_finding *f)
 {
 	struct lookalike_hit hit;
-	char rule_name[64], reason[200];
 
-	if (domain == NULL || *domain == '\0' ||
-	    !lookalike_check(p->lookalike, domain, &hit))
+	if (domain != NULL && *domain != '\0' &&
+	    lookalike_check(p->lookalike, domain, &hit))
+		propose_lookalike(p, auth, what, domain, &hit, f);
+}
+
+/* checks_domain - local, freemail, protected, lookalike */
+void checks_domain(const struct policy *p, const char *d,
+		   struct checks_domain *out)
+{
+	const char *t;
+
+	memset(out, 0, sizeof(*out));
+	if (d == NULL || *d == '\0')
 		return;
-	snprintf(rule_name, sizeof(rule_name), "lookalike %s",
-		 lookalike_kind_name(hit.kind));
-	snprintf(reason, sizeof(reason), "%s %.150s", what, hit.reason);
-	keep(f,
-	     auth ? p->checks.lookalike_outbound : p->checks.lookalike_inbound,
-	     VERDICT_LOOKALIKE, domain, rule_name, 1, reason);
+	out->local = policy_domains_within(&p->local_domains, d);
+	out->freemail = policy_domains_has(&p->freemail_domains, d);
+	for (t = d; out->protected_by == NULL && t != NULL && *t;) {
+		if (policy_domains_has(&p->protected_domains, t))
+			out->protected_by = t;
+		else if ((t = strchr(t, '.')) != NULL)
+			t++;
+	}
+	out->lookalike = lookalike_check(p->lookalike, d, &out->hit);
 }
 
 /* checks_envelope - sender and connection checks */
@@ -79,12 +108,13 @@ int checks_envelope(const struct policy *p, struct rules_scratch *sc,
 		    const struct checks_msg *m, struct check_finding *f)
 {
 	const char *d = m->mail_from_domain;
+	struct checks_domain cd;
 	char reason[200];
 
 	memset(f, 0, sizeof(*f));
+	checks_domain(p, d, &cd);
 	if (m->auth && *d && !m->sender_allowed) {
-		if (p->local_domains.n > 0 &&
-		    !policy_domains_within(&p->local_domains, d)) {
+		if (p->local_domains.n > 0 && !cd.local) {
 			snprintf(reason, sizeof(reason),
 				 "envelope sender %.120s "
 				 "is outside the local domains",
@@ -92,7 +122,7 @@ int checks_envelope(const struct policy *p, struct rules_scratch *sc,
 			keep(f, p->checks.foreign_sender, VERDICT_SENDER, NULL,
 			     "foreign_sender", 0, reason);
 		}
-		if (policy_domains_has(&p->freemail_domains, d)) {
+		if (cd.freemail) {
 			snprintf(reason, sizeof(reason),
 				 "envelope sender %.120s "
 				 "is a freemail address",
@@ -101,7 +131,9 @@ int checks_envelope(const struct policy *p, struct rules_scratch *sc,
 			     "freemail_sender", 0, reason);
 		}
 	}
-	lookalike(p, m->auth, "envelope sender domain", d, f);
+	if (cd.lookalike)
+		propose_lookalike(p, m->auth, "envelope sender domain", d,
+				  &cd.hit, f);
 	rule(p, sc, RULE_MAIL_FROM, m->auth, m->mail_from, d, VERDICT_RULE, f);
 	rule(p, sc, RULE_MAIL_FROM_DOMAIN, m->auth, d, d, VERDICT_RULE, f);
 	rule(p, sc, RULE_HELO, m->auth, m->helo, NULL, VERDICT_RULE, f);

@@ -14,6 +14,10 @@
  *	Every limit row of the class is a stage; the most severe action
  *	reached wins.  A user with status watch has every threshold
  *	halved; a blocked user is tempfailed (VERDICT_BLOCKED) at once.
+ *
+ *	engine_outlook() states the same rules for a login between
+ *	messages, for outguardctl status: each limit's effective threshold
+ *	and running count, and the action the next message gets.
  */
 #ifndef OUTGUARD_ENGINE_H
 #define OUTGUARD_ENGINE_H
@@ -63,8 +67,29 @@ struct verdict {
 	char reason[160]; /* e.g. "rcpt 501>500/3600s class=default" */
 };
 
+/* What one limits row makes of a login between messages. */
+struct engine_state {
+	long effective; /* the threshold, halved on watch */
+	long count;	/* running count; -1 when none (rcpt_per_msg) */
+	int reached;	/* count >= effective: the next message trips it */
+	int exceeded;	/* count > effective: already above it */
+};
+
 /* engine_decide - the verdict for one more recipient of a message */
 void engine_decide(const struct engine_input *in, struct verdict *v);
+
+/* engine_threshold - l's threshold for a login of status s */
+long engine_threshold(const struct policy_limit *l, enum user_status s);
+
+/*
+ * engine_outlook - the limits of in->cls for the login now, before its
+ * next message (in->msg_rcpts is not used).  When st is not NULL it
+ * gets one state per limits row (in->cls->nlimits).  Returns the action
+ * the next message gets: the most severe action of the limits reached,
+ * ACTION_BLOCK for a blocked login, else ACTION_ACCEPT.
+ */
+enum action engine_outlook(const struct engine_input *in,
+			   struct engine_state *st);
 
 /* engine_user_status_parse - "active"/"watch"/"blocked"; 0 or -1 */
 int engine_user_status_parse(const char *s, enum user_status *out);
