@@ -7,7 +7,8 @@
  *	trip of a login in a limit's window, every block, and every
  *	decision about a login on watch also run NotifyCommand.  A trip of
  *	an authenticated login also goes to its incident, block_command
- *	and the alert mail (guard_response.c).  Reply
+ *	and the alert mail (guard_response.c, which also keeps the table
+ *	of alerts already sent, guard_alert_due()).  Reply
  *	texts come from settings so a site can say what its users should
  *	do.
  */
@@ -89,31 +90,6 @@ void guard_reply_for(const struct policy *pol, const struct verdict *v,
 				   "Sending limit reached; try again later.");
 		set_reply(r, "451", "4.7.1", t);
 	}
-}
-
-/* guard_alert_due - 1 when this trip of login should raise an alert */
-int guard_alert_due(struct guard *g, const char *login, const struct verdict *v,
-		    long window_s, time_t now)
-{
-	unsigned h = 2166136261u, i;
-	struct guard_alert_slot *slot;
-	const char *p;
-	int due;
-
-	for (p = login; *p; p++)
-		h = (h ^ (unsigned char)*p) * 16777619u;
-	i = (h ^ (unsigned)v->limit_id) % GUARD_ALERT_SLOTS;
-	slot = &g->alerts[i];
-	pthread_mutex_lock(&g->alert_lock);
-	due = strcmp(slot->login, login) != 0 ||
-	      slot->limit_id != v->limit_id || now >= slot->until;
-	if (due) {
-		snprintf(slot->login, sizeof(slot->login), "%s", login);
-		slot->limit_id = v->limit_id;
-		slot->until = now + (window_s > 0 ? window_s : 3600);
-	}
-	pthread_mutex_unlock(&g->alert_lock);
-	return due;
 }
 
 /* limit_window - window_s of the deciding limits row, or 0 */

@@ -21,6 +21,11 @@
  *	networks and held mail) on the notifier thread, after the writer
  *	has committed what was queued.
  *
+ *	guard_alert_due() keeps, per login and limits row, until when an
+ *	alert (NotifyCommand, guard_report.c) or mail (MAIL_SLOT) is not
+ *	repeated: a hashed table of GUARD_ALERT_SLOTS under alert_lock,
+ *	where a collision only repeats an alert early.
+ *
  *	The mail's header fields carry only printable ASCII (anything
  *	else becomes "?"); its body is UTF-8 with control characters
  *	replaced, so nothing from a message can add a header.
@@ -80,6 +85,31 @@ static void counts_text(const struct guard_conn *c, char *buf, size_t len)
 				      win, w->sessions, win,
 				      w->networks + (c->network[0] != 0), win);
 	}
+}
+
+/* guard_alert_due - 1 when this trip of login should raise an alert */
+int guard_alert_due(struct guard *g, const char *login, const struct verdict *v,
+		    long window_s, time_t now)
+{
+	unsigned h = 2166136261u, i;
+	struct guard_alert_slot *slot;
+	const char *p;
+	int due;
+
+	for (p = login; *p; p++)
+		h = (h ^ (unsigned char)*p) * 16777619u;
+	i = (h ^ (unsigned)v->limit_id) % GUARD_ALERT_SLOTS;
+	slot = &g->alerts[i];
+	pthread_mutex_lock(&g->alert_lock);
+	due = strcmp(slot->login, login) != 0 ||
+	      slot->limit_id != v->limit_id || now >= slot->until;
+	if (due) {
+		snprintf(slot->login, sizeof(slot->login), "%s", login);
+		slot->limit_id = v->limit_id;
+		slot->until = now + (window_s > 0 ? window_s : 3600);
+	}
+	pthread_mutex_unlock(&g->alert_lock);
+	return due;
 }
 
 /* guard_trip - queue the trip for the login's incident */
