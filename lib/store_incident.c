@@ -6,7 +6,8 @@
  *	#include "store.h"
  * DESCRIPTION
  *	A trip (store_add_trip, queued like every write of the mail path)
- *	is one upsert run by the writer: it opens the login's incident or
+ *	is one upsert run by the writer (its SQL is the writer's, in
+ *	store_write.c's op_sql): it opens the login's incident or
  *	counts the trip on its open one (at most one open per login: the
  *	partial unique index incidents_open).  The events and quarantine
  *	rows queued after it name the open incident (store_write.c), so
@@ -18,8 +19,8 @@
  *	the first trip of every later minute, so that an attack's
  *	thousands of trips do not each read them (the VALUES of the upsert
  *	are computed before the conflict is found, hence the EXISTS
- *	there).  The worst action is kept by the order
- *	of action.h, spelled out in SQL below.
+ *	there).  The worst action is kept by the order of action.h,
+ *	spelled out in that SQL.
  *
  *	store_incident_open() is the notifier thread's read, on the main
  *	connection after the writer has committed what was queued; the
@@ -34,33 +35,6 @@
 #include <time.h>
 
 #include "store_int.h"
-
-/* the order of action severity; instr() of " name " gives the rank */
-#define ACTION_RANKS                                                           \
-	"' accept header quarantine tempfail reject discard block '"
-#define RANK(x) "instr(" ACTION_RANKS ", ' ' || " x " || ' ')"
-#define NETWORKS_SINCE(t)                                                      \
-	"(SELECT group_concat(key, ' ') FROM (SELECT key FROM counts "         \
-	"WHERE login = ?3 AND kind = 2 AND ts > " t " - 3600 "                 \
-	"ORDER BY key LIMIT 64))"
-
-/* The writer's statement: ?1 ts, ?3 login, ?4 kind, ?5 action, ?6
- * trigger, ?7 counts (store_write.c binds them).  Not clang-formatted:
- * it reads as SQL around its macros. */
-/* clang-format off */
-const char store_trip_sql[] =
-	"INSERT INTO incidents (login, opened, updated, kind, action, "
-	"trigger, counts, networks) VALUES (?3, ?1, ?1, ?4, ?5, ?6, ?7, "
-	"CASE WHEN EXISTS (SELECT 1 FROM incidents WHERE login = ?3 AND "
-	"status = 'open') THEN NULL ELSE " NETWORKS_SINCE("?1") " END) "
-	"ON CONFLICT (login) WHERE status = 'open' DO UPDATE SET "
-	"updated = max(updated, excluded.updated), trips = trips + 1, "
-	"action = CASE WHEN " RANK("excluded.action") " > " RANK("action")
-	" THEN excluded.action ELSE action END, "
-	"networks = CASE WHEN excluded.updated / 60 > updated / 60 THEN "
-	"coalesce(" NETWORKS_SINCE("incidents.opened") ", networks) "
-	"ELSE networks END";
-/* clang-format on */
 
 /* text_col - column i of st as text, or "" */
 static const char *text_col(sqlite3_stmt *st, int i)

@@ -73,15 +73,14 @@ struct store {
 	pthread_mutex_t login_locks[STORE_LOGIN_LOCKS];
 };
 
+/* store_conn.c, the bottom: calls no other store file */
+
 /* store_conn_open - a configured connection; NULL with err */
 sqlite3 *store_conn_open(const char *path, int readonly, char *err,
 			 size_t errlen);
 
 /* store_migrate - create or migrate the schema on db; 0 or -1 */
 int store_migrate(sqlite3 *db, int create, char *err, size_t errlen);
-
-/* store_reopen - reopen every connection on a new file; 0 or -1 */
-int store_reopen(struct store *s);
 
 /* store_db - the main connection; the caller holds s->db_lock */
 static inline sqlite3 *store_db(struct store *s)
@@ -97,9 +96,6 @@ void store_ok(struct store *s);
 
 /* store_writer_stop - flush the queue and stop the writer thread */
 void store_writer_stop(struct store *s);
-
-/* store_writer_swap - the writer thread takes connection db */
-void store_writer_swap(struct store *s, sqlite3 *db);
 
 /* store_readers_close - close the pooled read connections */
 void store_readers_close(struct store *s);
@@ -150,9 +146,6 @@ int store_prune(struct store *s, sqlite3 *db, time_t now);
 
 /* store_pend_free - drop the pending table */
 void store_pend_free(struct store *s);
-
-/* The writer's statement of a trip, store_incident.c */
-extern const char store_trip_sql[];
 
 /*
  * The admin helpers of store_admin.c, for store_incident.c: prepare on

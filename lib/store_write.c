@@ -45,6 +45,33 @@ struct store_op {
 	char *v[6]; /* strings, by kind; see op_sql */
 };
 
+/* the order of action severity; instr() of " name " gives the rank */
+#define ACTION_RANKS                                                           \
+	"' accept header quarantine tempfail reject discard block '"
+#define RANK(x) "instr(" ACTION_RANKS ", ' ' || " x " || ' ')"
+#define NETWORKS_SINCE(t)                                                      \
+	"(SELECT group_concat(key, ' ') FROM (SELECT key FROM counts "         \
+	"WHERE login = ?3 AND kind = 2 AND ts > " t " - 3600 "                 \
+	"ORDER BY key LIMIT 64))"
+
+/* A trip's incident upsert (see store_incident.c): ?1 ts, ?3 login, ?4
+ * kind, ?5 action, ?6 trigger, ?7 counts.  Not clang-formatted: it
+ * reads as SQL around its macros. */
+/* clang-format off */
+static const char trip_sql[] =
+	"INSERT INTO incidents (login, opened, updated, kind, action, "
+	"trigger, counts, networks) VALUES (?3, ?1, ?1, ?4, ?5, ?6, ?7, "
+	"CASE WHEN EXISTS (SELECT 1 FROM incidents WHERE login = ?3 AND "
+	"status = 'open') THEN NULL ELSE " NETWORKS_SINCE("?1") " END) "
+	"ON CONFLICT (login) WHERE status = 'open' DO UPDATE SET "
+	"updated = max(updated, excluded.updated), trips = trips + 1, "
+	"action = CASE WHEN " RANK("excluded.action") " > " RANK("action")
+	" THEN excluded.action ELSE action END, "
+	"networks = CASE WHEN excluded.updated / 60 > updated / 60 THEN "
+	"coalesce(" NETWORKS_SINCE("incidents.opened") ", networks) "
+	"ELSE networks END";
+/* clang-format on */
+
 /* One statement per kind; ?1 ts, ?2 n, ?3.. v[0..] */
 static const char *const op_sql[] = {
 	[OP_MESSAGE] = "INSERT INTO msg_log (ts, rcpts, login, client_addr, "
@@ -68,7 +95,7 @@ static const char *const op_sql[] = {
 		    "hits, rule) VALUES (?3, ?1, ?1, 1, ?4) "
 		    "ON CONFLICT(domain) DO UPDATE SET last_seen = ?1, "
 		    "hits = hits + 1",
-	[OP_TRIP] = store_trip_sql,
+	[OP_TRIP] = trip_sql,
 };
 #define NOPS (sizeof(op_sql) / sizeof(op_sql[0]))
 _Static_assert(NOPS <= STORE_WCONN_STMTS, "store_wconn has too few statements");

@@ -5,7 +5,9 @@
  *	One thread commits the queued writes (store_write.c) in batches,
  *	at most one batch every GATHER_MS, and checkpoints the WAL after
  *	each (store_wal.c).  Once a second it does its housekeeping: it
- *	notices a database file that was removed or replaced, writes a
+ *	notices a database file that was removed or replaced (and then
+ *	reopens the writer and main connections on the new file and
+ *	retires the pooled readers), writes a
  *	heartbeat (which is how a read-only or full database shows up
  *	when no mail flows), and every minute starts pruning old counters
  *	and events (store_prune.c), which then goes on a step between
@@ -23,6 +25,56 @@
 #include "store_int.h"
 
 #define GATHER_MS 10 /* between the starts of two batches */
+
+/* writer_swap - the writer thread moves to connection db */
+static void writer_swap(struct store *s, sqlite3 *db)
+{
+	store_wconn_close(&s->w_thread);
+	sqlite3_close(s->w_thread.db);
+	s->w_thread.db = db;
+	store_wal_setup(s, db);
+}
+
+/*
+ * reopen - the file at the path is not the one we have open (it was
+ * restored or recreated): open the writer and main connections on it,
+ * migrating it if needed, and retire the pooled readers.  The writer
+ * thread calls this; queued writes then go to the new file.
+ */
+static int reopen(struct store *s)
+{
+	sqlite3 *w, *m;
+	char err[300];
+	struct stat st;
+
+	if ((w = store_conn_open(s->path, 0, err, sizeof(err))) == NULL ||
+	    sqlite3_exec(w, "PRAGMA journal_mode=WAL", NULL, NULL, NULL) !=
+		    SQLITE_OK ||
+	    store_migrate(w, 1, err, sizeof(err)) < 0 ||
+	    (m = store_conn_open(s->path, 0, err, sizeof(err))) == NULL) {
+		log_ratelimited("reopen", 10, LOG_ERR,
+				"store: cannot reopen "
+				"%s: %s",
+				s->path, w ? sqlite3_errmsg(w) : err);
+		sqlite3_close(w);
+		return -1;
+	}
+	writer_swap(s, w);
+	pthread_mutex_lock(&s->db_lock);
+	sqlite3_close(s->db);
+	s->db = m;
+	pthread_mutex_unlock(&s->db_lock);
+	pthread_mutex_lock(&s->readers_lock);
+	s->generation++;
+	pthread_mutex_unlock(&s->readers_lock);
+	store_readers_close(s);
+	if (stat(s->path, &st) == 0) {
+		s->st_dev = st.st_dev;
+		s->st_ino = st.st_ino;
+	}
+	log_msg(LOG_NOTICE, "store: %s was replaced; reopened it", s->path);
+	return 0;
+}
 
 /* housekeeping - notice removal, heartbeat, prune; once a second */
 static void housekeeping(struct store *s, time_t now, time_t *last_beat,
@@ -44,7 +96,7 @@ static void housekeeping(struct store *s, time_t now, time_t *last_beat,
 		return;
 	}
 	if (st.st_ino != s->st_ino || st.st_dev != s->st_dev) {
-		if (store_reopen(s) < 0) {
+		if (reopen(s) < 0) {
 			s->gone = 1;
 			store_fail(s,
 				   "database file replaced and cannot be "
@@ -157,15 +209,6 @@ int store_start_writer(struct store *s)
 	}
 	s->writer_running = 1;
 	return 0;
-}
-
-/* store_writer_swap - the writer thread moves to connection db */
-void store_writer_swap(struct store *s, sqlite3 *db)
-{
-	store_wconn_close(&s->w_thread);
-	sqlite3_close(s->w_thread.db);
-	s->w_thread.db = db;
-	store_wal_setup(s, db);
 }
 
 /* store_writer_stop - flush and stop the writer; drop what cannot be written */
