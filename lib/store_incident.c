@@ -132,38 +132,14 @@ int store_admin_incidents(struct store *s, int all, time_t since,
 		"WHERE (?1 OR i.status = 'open') AND "
 		"i.opened >= ?2 AND (?3 IS NULL OR i.login = ?3) "
 		"ORDER BY i.opened DESC, i.id DESC LIMIT ?4";
-	sqlite3_stmt *st;
-	int rc = -1;
+	const struct store_arg args[] = { STORE_INT(all != 0), STORE_INT(since),
+					  STORE_TEXT(login),
+					  STORE_INT(max > 0 ? max : -1),
+					  STORE_END };
+	int rc = store_admin_query(s, "admin incidents", sql, args, fn, arg,
+				   NULL, 0);
 
-	pthread_mutex_lock(&s->db_lock);
-	if ((st = store_admin_prepare(s, sql)) == NULL) {
-		store_fail(s, "admin incidents", s->db);
-	} else {
-		sqlite3_bind_int(st, 1, all != 0);
-		sqlite3_bind_int64(st, 2, (sqlite3_int64)since);
-		store_admin_text(st, 3, login);
-		sqlite3_bind_int(st, 4, max > 0 ? max : -1);
-		rc = store_admin_rows(s, st, "admin incidents", fn, arg);
-	}
-	pthread_mutex_unlock(&s->db_lock);
-	return rc;
-}
-
-/* A row callback that also counts the rows. */
-struct incident_pick {
-	store_row_fn fn;
-	void *arg;
-	int found;
-};
-
-/* pick_row - count the row and hand it on */
-static int pick_row(void *arg, int n, const char *const *names,
-		    const char *const *values)
-{
-	struct incident_pick *p = arg;
-
-	p->found++;
-	return p->fn(p->arg, n, names, values);
+	return rc < 0 ? -1 : 0;
 }
 
 /*
@@ -174,19 +150,11 @@ int store_admin_incident_get(struct store *s, long long id, store_row_fn fn,
 			     void *arg)
 {
 	static const char sql[] = INCIDENT_COLS "WHERE i.id = ?1";
-	struct incident_pick p = { fn, arg, 0 };
-	sqlite3_stmt *st;
-	int rc = -1;
+	const struct store_arg args[] = { STORE_INT(id), STORE_END };
+	int rc = store_admin_query(s, "admin incident", sql, args, fn, arg,
+				   NULL, 0);
 
-	pthread_mutex_lock(&s->db_lock);
-	if ((st = store_admin_prepare(s, sql)) == NULL) {
-		store_fail(s, "admin incident", s->db);
-	} else {
-		sqlite3_bind_int64(st, 1, (sqlite3_int64)id);
-		rc = store_admin_rows(s, st, "admin incident", pick_row, &p);
-	}
-	pthread_mutex_unlock(&s->db_lock);
-	return rc < 0 ? -1 : p.found > 0;
+	return rc < 0 ? -1 : rc > 0;
 }
 
 /*
@@ -201,20 +169,13 @@ int store_admin_incident_messages(struct store *s, long long id, int held_only,
 		"SELECT id, ts, queue_id, mail_from, rcpts, subject, reason, "
 		"status FROM quarantine WHERE incident_id = ?1 AND "
 		"(NOT ?2 OR status = 'held') ORDER BY ts, id";
-	sqlite3_stmt *st;
-	int rc = -1;
+	const struct store_arg args[] = { STORE_INT(id),
+					  STORE_INT(held_only != 0),
+					  STORE_END };
+	int rc = store_admin_query(s, "admin incident messages", sql, args, fn,
+				   arg, NULL, 0);
 
-	pthread_mutex_lock(&s->db_lock);
-	if ((st = store_admin_prepare(s, sql)) == NULL) {
-		store_fail(s, "admin incident messages", s->db);
-	} else {
-		sqlite3_bind_int64(st, 1, (sqlite3_int64)id);
-		sqlite3_bind_int(st, 2, held_only != 0);
-		rc = store_admin_rows(s, st, "admin incident messages", fn,
-				      arg);
-	}
-	pthread_mutex_unlock(&s->db_lock);
-	return rc;
+	return rc < 0 ? -1 : 0;
 }
 
 /*
@@ -229,24 +190,12 @@ int store_admin_incident_close(struct store *s, long long id,
 	static const char sql[] =
 		"UPDATE incidents SET status = ?2, closed = ?3, closed_by = "
 		"?4, outcome = ?5 WHERE id = ?1 AND status = 'open'";
-	sqlite3_stmt *st;
-	int rc = -1;
+	const struct store_arg args[] = {
+		STORE_INT(id),	STORE_TEXT(status),  STORE_INT(time(NULL)),
+		STORE_TEXT(by), STORE_TEXT(outcome), STORE_END
+	};
+	int rc = store_admin_query(s, "close incident", sql, args, NULL, NULL,
+				   err, errlen);
 
-	pthread_mutex_lock(&s->db_lock);
-	if ((st = store_admin_prepare(s, sql)) == NULL) {
-		store_admin_err(s, "close incident", err, errlen);
-	} else {
-		sqlite3_bind_int64(st, 1, (sqlite3_int64)id);
-		store_admin_text(st, 2, status);
-		sqlite3_bind_int64(st, 3, (sqlite3_int64)time(NULL));
-		store_admin_text(st, 4, by);
-		store_admin_text(st, 5, outcome);
-		if (sqlite3_step(st) == SQLITE_DONE)
-			rc = sqlite3_changes(s->db) > 0;
-		else
-			store_admin_err(s, "close incident", err, errlen);
-		sqlite3_finalize(st);
-	}
-	pthread_mutex_unlock(&s->db_lock);
-	return rc;
+	return rc < 0 ? -1 : rc > 0;
 }

@@ -147,17 +147,29 @@ int store_prune(struct store *s, sqlite3 *db, time_t now);
 /* store_pend_free - drop the pending table */
 void store_pend_free(struct store *s);
 
+/* One parameter of an admin query, ?1, ?2, ... in order. */
+struct store_arg {
+	enum { STORE_ARG_END, STORE_ARG_TEXT, STORE_ARG_INT } kind;
+	sqlite3_int64 i;
+	const char *t; /* STORE_ARG_TEXT: NULL binds NULL */
+};
+#define STORE_TEXT(v) ((struct store_arg){ STORE_ARG_TEXT, 0, (v) })
+#define STORE_INT(v)                                                           \
+	((struct store_arg){ STORE_ARG_INT, (sqlite3_int64)(v), 0 })
+#define STORE_NULL STORE_TEXT(NULL)
+#define STORE_END  ((struct store_arg){ STORE_ARG_END, 0, 0 })
+
 /*
- * The admin helpers of store_admin.c, for store_incident.c: prepare on
- * the main connection, bind text (NULL binds NULL), hand each row to fn
- * and finalize (0 or -1, logged), the last error as "what: message".
- * The caller holds s->db_lock.
+ * store_admin_query - the admin query sequence, store_admin.c: take
+ * s->db_lock, prepare sql on the main connection, bind args (up to
+ * STORE_END; NULL: none), step it, handing each row to fn (NULL: none;
+ * fn returning non-zero stops), finalize, unlock.  Returns the rows
+ * stepped (a statement with columns) or the rows changed (one without),
+ * or -1: then the cause is "what: message" in err when err is not NULL,
+ * else logged through store_fail().
  */
-sqlite3_stmt *store_admin_prepare(struct store *s, const char *sql);
-void store_admin_text(sqlite3_stmt *st, int i, const char *v);
-int store_admin_rows(struct store *s, sqlite3_stmt *st, const char *what,
-		     store_row_fn fn, void *arg);
-void store_admin_err(struct store *s, const char *what, char *err,
-		     size_t errlen);
+int store_admin_query(struct store *s, const char *what, const char *sql,
+		      const struct store_arg *args, store_row_fn fn, void *arg,
+		      char *err, size_t errlen);
 
 #endif
