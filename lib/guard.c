@@ -461,6 +461,7 @@ void guard_limits_decide(struct guard_conn *c, long msg_rcpts,
 	long m, r, se;
 	int i, n = c->cls != NULL ? c->cls->nwindows : 0;
 
+	store_login_held(c->g->store, c->login);
 	store_since(c->g->store, c->login, &c->mark, &m, &r, &se);
 	if (c->mark.held) { /* our own reservation is not news */
 		m -= c->reserved ? 1 : 0;

@@ -39,16 +39,16 @@ struct store *store_open(const char *path, int flags, char *err, size_t errlen)
 	}
 	s->flags = flags;
 	s->healthy = 1;
-	pthread_mutex_init(&s->db_lock, NULL);
+	lock_init(&s->db_lock);
 	pthread_mutex_init(&s->health_lock, NULL);
-	pthread_mutex_init(&s->q_lock, NULL);
+	lock_init(&s->q_lock);
 	pthread_cond_init(&s->q_cond, NULL);
 	pthread_cond_init(&s->q_done, NULL);
-	pthread_rwlock_init(&s->commit_lock, NULL);
-	pthread_mutex_init(&s->pend_lock, NULL);
+	lock_rw_init(&s->commit_lock);
+	lock_init(&s->pend_lock);
 	pthread_mutex_init(&s->readers_lock, NULL);
 	for (int i = 0; i < STORE_LOGIN_LOCKS; i++)
-		pthread_mutex_init(&s->login_locks[i], NULL);
+		lock_init(&s->login_locks[i]);
 	pthread_cond_init(&s->readers_cond, NULL);
 	if ((flags & STORE_CREATE) && !ro) {
 		/* sqlite creates the file; make it ours alone */

@@ -171,6 +171,12 @@ void store_mark_drop(struct store *s, const char *login,
 void store_login_lock(struct store *s, const char *login);
 void store_login_unlock(struct store *s, const char *login);
 
+/*
+ * store_login_held - for "the caller holds login's lock" contracts: in
+ * debug and sanitizer builds aborts unless it does (lock.h); else nothing
+ */
+void store_login_held(struct store *s, const char *login);
+
 /* Queued writes (daemon: committed by the writer thread) ------------- */
 
 /*

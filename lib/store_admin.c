@@ -66,6 +66,7 @@ static int admin_run(struct store *s, const char *what, const char *sql,
 	sqlite3_stmt *st = NULL;
 	int n, i, rc, rows = 0;
 
+	LOCK_HELD(&s->db_lock);
 	if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK ||
 	    admin_bind(st, args) < 0) {
 		rc = SQLITE_ERROR;
@@ -102,9 +103,9 @@ int store_admin_query(struct store *s, const char *what, const char *sql,
 {
 	int rc;
 
-	pthread_mutex_lock(&s->db_lock);
+	lock_acquire(&s->db_lock);
 	rc = admin_run(s, what, sql, args, fn, arg, err, errlen);
-	pthread_mutex_unlock(&s->db_lock);
+	lock_release(&s->db_lock);
 	return rc;
 }
 
@@ -162,13 +163,13 @@ int store_admin_reset(struct store *s, const char *login, char *err,
 	unsigned i;
 	int rc = 0;
 
-	pthread_mutex_lock(&s->db_lock);
+	lock_acquire(&s->db_lock);
 	for (i = 0; rc >= 0 && i < sizeof(sql) / sizeof(sql[0]); i++)
 		rc = admin_run(s, "reset", sql[i], args, NULL, NULL, err,
 			       errlen);
 	if (rc < 0 && i > 1)
 		sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
-	pthread_mutex_unlock(&s->db_lock);
+	lock_release(&s->db_lock);
 	return rc < 0 ? -1 : 0;
 }
 

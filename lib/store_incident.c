@@ -83,7 +83,7 @@ int store_incident_open(struct store *s, const char *login,
 
 	memset(b, 0, sizeof(*b));
 	store_flush(s);
-	pthread_mutex_lock(&s->db_lock);
+	lock_acquire(&s->db_lock);
 	if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
 		goto out;
 	sqlite3_bind_text(st, 1, login, -1, SQLITE_STATIC);
@@ -103,7 +103,7 @@ out:
 	if (rc < 0)
 		store_fail(s, "incident read", s->db);
 	sqlite3_finalize(st);
-	pthread_mutex_unlock(&s->db_lock);
+	lock_release(&s->db_lock);
 	return rc;
 }
 

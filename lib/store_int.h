@@ -12,6 +12,7 @@
 #include <sys/types.h>
 #include <sqlite3.h>
 
+#include "lock.h"
 #include "store.h"
 
 #define STORE_BUSY_MS	  2000 /* how long a statement waits for a lock */
@@ -31,8 +32,8 @@ struct store_wconn {
 struct store {
 	char *path;
 	int flags;
-	sqlite3 *db;		 /* main connection: admin, policy, writer */
-	pthread_mutex_t db_lock; /* one user of db at a time */
+	sqlite3 *db;	     /* main connection: admin, policy, writer */
+	struct lock db_lock; /* one user of db at a time */
 	pthread_mutex_t readers_lock;
 	pthread_cond_t readers_cond;  /* a reader was given back */
 	struct store_reader *readers; /* free read connections, store_read.c */
@@ -49,7 +50,7 @@ struct store {
 	struct store_wconn w_direct; /* s->db, when there is no writer */
 	int writer_running;
 	int stopping;
-	pthread_mutex_t q_lock;
+	struct lock q_lock;
 	pthread_cond_t q_cond; /* work queued or stop */
 	pthread_cond_t q_done; /* a batch committed */
 	struct store_op *q_head, *q_tail;
@@ -66,11 +67,11 @@ struct store {
 	int generation; /* bumped when connections are reopened */
 
 	/* counts not yet in the database, store_write.c */
-	pthread_rwlock_t commit_lock; /* readers shared, commit exclusive */
-	pthread_mutex_t pend_lock;
+	struct lock_rw commit_lock; /* readers shared, commit exclusive */
+	struct lock pend_lock;
 	struct store_pend **pend;
 	unsigned pend_size;
-	pthread_mutex_t login_locks[STORE_LOGIN_LOCKS];
+	struct lock login_locks[STORE_LOGIN_LOCKS];
 };
 
 /* store_conn.c, the bottom: calls no other store file */
@@ -85,6 +86,7 @@ int store_migrate(sqlite3 *db, int create, char *err, size_t errlen);
 /* store_db - the main connection; the caller holds s->db_lock */
 static inline sqlite3 *store_db(struct store *s)
 {
+	LOCK_HELD(&s->db_lock);
 	return s->db;
 }
 

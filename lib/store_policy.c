@@ -316,7 +316,7 @@ struct policy *store_policy_load(struct store *s, char *err, size_t errlen)
 		snprintf(err, errlen, "out of memory");
 		return NULL;
 	}
-	pthread_mutex_lock(&s->db_lock);
+	lock_acquire(&s->db_lock);
 	rc = sqlite3_exec(s->db, "BEGIN", NULL, NULL, NULL) == SQLITE_OK &&
 	     load_version(s->db, p) == 0 && load_classes(s->db, p) == 0 &&
 	     load_limits(s->db, p) == 0 && load_settings(s->db, p) == 0 &&
@@ -330,7 +330,7 @@ struct policy *store_policy_load(struct store *s, char *err, size_t errlen)
 		snprintf(err, errlen, "loading policy: %s",
 			 sqlite3_errmsg(s->db));
 	sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL);
-	pthread_mutex_unlock(&s->db_lock);
+	lock_release(&s->db_lock);
 	if (!rc) {
 		policy_free(p);
 		return NULL;

@@ -314,6 +314,7 @@ static int counts_read(struct store *s, struct store_reader *r,
 	long pm, pr, ps;
 	int i, rc = 0;
 
+	LOCK_RW_HELD(&s->commit_lock);
 	if (n > POLICY_MAX_WINDOWS)
 		n = POLICY_MAX_WINDOWS;
 	first = (long long)now + 1;
@@ -337,11 +338,11 @@ static int counts_read(struct store *s, struct store_reader *r,
 	sqlite3_clear_bindings(r->cnt_st);
 	sqlite3_clear_bindings(r->net_st);
 	sqlite3_clear_bindings(r->sec_st);
-	pthread_mutex_lock(&s->pend_lock);
+	lock_acquire(&s->pend_lock);
 	store_pend_get(s, login, &pm, &pr, &ps);
 	if (mark != NULL && rc == 0)
 		store_pend_mark(s, login, mark);
-	pthread_mutex_unlock(&s->pend_lock);
+	lock_release(&s->pend_lock);
 	if (rc < 0) {
 		store_fail(s, "read counts", r->db);
 		return -1;
@@ -363,9 +364,9 @@ int store_counts_get(struct store *s, const char *login, time_t now,
 
 	if (r == NULL)
 		return -1;
-	pthread_rwlock_rdlock(&s->commit_lock);
+	lock_rw_read(&s->commit_lock);
 	rc = counts_read(s, r, login, NULL, now, c, n, NULL);
-	pthread_rwlock_unlock(&s->commit_lock);
+	lock_rw_release(&s->commit_lock);
 	reader_put(s, r);
 	return rc;
 }
@@ -385,7 +386,7 @@ int store_lookup(struct store *s, const char *login, const char *network,
 
 	if (r == NULL)
 		return -1;
-	pthread_rwlock_rdlock(&s->commit_lock);
+	lock_rw_read(&s->commit_lock);
 	sqlite3_step(r->begin_st);
 	sqlite3_reset(r->begin_st);
 	rc = user_read(s, r, login, u);
@@ -393,7 +394,7 @@ int store_lookup(struct store *s, const char *login, const char *network,
 		rc = counts_read(s, r, login, network, now, c, n, mark);
 	sqlite3_step(r->commit_st);
 	sqlite3_reset(r->commit_st);
-	pthread_rwlock_unlock(&s->commit_lock);
+	lock_rw_release(&s->commit_lock);
 	reader_put(s, r);
 	return rc;
 }
@@ -467,7 +468,7 @@ int store_policy_version(struct store *s, long long *version)
 	sqlite3_stmt *st;
 	int rc;
 
-	pthread_mutex_lock(&s->db_lock);
+	lock_acquire(&s->db_lock);
 	rc = sqlite3_prepare_v2(
 		s->db, "SELECT version FROM policy_version WHERE id = 1", -1,
 		&st, NULL);
@@ -479,6 +480,6 @@ int store_policy_version(struct store *s, long long *version)
 	}
 	if (rc != SQLITE_ROW)
 		store_fail(s, "read policy_version", s->db);
-	pthread_mutex_unlock(&s->db_lock);
+	lock_release(&s->db_lock);
 	return rc == SQLITE_ROW ? 0 : -1;
 }

@@ -177,18 +177,18 @@ static int write_batch(struct store *s, struct store_wconn *w,
 	for (op = ops; op != NULL; op = op->next)
 		if (run_op(w, op) < 0)
 			goto fail;
-	pthread_rwlock_wrlock(&s->commit_lock);
+	lock_rw_write(&s->commit_lock);
 	rc = sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
 	if (rc == SQLITE_OK) {
-		pthread_mutex_lock(&s->pend_lock);
+		lock_acquire(&s->pend_lock);
 		for (op = ops; op != NULL; op = op->next) {
 			op_pending(op, &m, &r, &se);
 			if (m || r || se)
 				store_pend_commit(s, op->v[0], m, r, se);
 		}
-		pthread_mutex_unlock(&s->pend_lock);
+		lock_release(&s->pend_lock);
 	}
-	pthread_rwlock_unlock(&s->commit_lock);
+	lock_rw_release(&s->commit_lock);
 	if (rc != SQLITE_OK)
 		goto fail;
 	store_ok(s);
@@ -205,15 +205,16 @@ static void drop_oldest(struct store *s)
 	struct store_op *op = s->q_head;
 	long m, r, se;
 
+	LOCK_HELD(&s->q_lock);
 	s->q_head = op->next;
 	if (s->q_head == NULL)
 		s->q_tail = NULL;
 	s->q_len--;
 	op_pending(op, &m, &r, &se);
-	pthread_mutex_lock(&s->pend_lock);
+	lock_acquire(&s->pend_lock);
 	if (m || r || se)
 		store_pend_add(s, op->v[0], -m, -r, -se);
-	pthread_mutex_unlock(&s->pend_lock);
+	lock_release(&s->pend_lock);
 	op_free(op);
 	log_ratelimited("queue full", 10, LOG_ERR,
 			"store: write queue full (%d); dropping the oldest "
@@ -235,14 +236,14 @@ static void enqueue(struct store *s, const char *login, struct store_op *op,
 		log_ratelimited("enqueue", 10, LOG_ERR, "store: out of memory");
 	else
 		op_pending(op, &m, &r, &se);
-	pthread_mutex_lock(&s->q_lock);
+	lock_acquire(&s->q_lock);
 	if (m - res_m || r - res_r || se) {
-		pthread_mutex_lock(&s->pend_lock);
+		lock_acquire(&s->pend_lock);
 		store_pend_add(s, login, m - res_m, r - res_r, se);
-		pthread_mutex_unlock(&s->pend_lock);
+		lock_release(&s->pend_lock);
 	}
 	if (op == NULL) {
-		pthread_mutex_unlock(&s->q_lock);
+		lock_release(&s->q_lock);
 		return;
 	}
 	if (s->q_len >= STORE_QUEUE_MAX)
@@ -255,7 +256,7 @@ static void enqueue(struct store *s, const char *login, struct store_op *op,
 	s->q_len++;
 	s->q_enqueued++;
 	pthread_cond_signal(&s->q_cond);
-	pthread_mutex_unlock(&s->q_lock);
+	lock_release(&s->q_lock);
 	if (!s->writer_running)
 		store_flush(s);
 }
@@ -263,8 +264,10 @@ static void enqueue(struct store *s, const char *login, struct store_op *op,
 /* take_batch - detach up to STORE_BATCH_MAX ops (caller holds q_lock) */
 static struct store_op *take_batch(struct store *s, long *n)
 {
-	struct store_op *head = s->q_head, *op = head;
+	struct store_op *head, *op;
 
+	LOCK_HELD(&s->q_lock);
+	head = op = s->q_head;
 	for (*n = 1; op->next != NULL && *n < STORE_BATCH_MAX; (*n)++)
 		op = op->next;
 	s->q_head = op->next;
@@ -280,6 +283,7 @@ static void put_back(struct store *s, struct store_op *batch, long n)
 {
 	struct store_op *last = batch;
 
+	LOCK_HELD(&s->q_lock);
 	while (last->next != NULL)
 		last = last->next;
 	last->next = s->q_head;
@@ -296,13 +300,13 @@ int store_drain(struct store *s, struct store_wconn *w)
 	long n;
 	int rc = 0;
 
-	pthread_mutex_lock(&s->q_lock);
+	lock_acquire(&s->q_lock);
 	while (s->q_head != NULL && rc == 0) {
 		batch = take_batch(s, &n);
 		s->q_writing = 1;
-		pthread_mutex_unlock(&s->q_lock);
+		lock_release(&s->q_lock);
 		rc = write_batch(s, w, batch);
-		pthread_mutex_lock(&s->q_lock);
+		lock_acquire(&s->q_lock);
 		s->q_writing = 0;
 		if (rc < 0) {
 			put_back(s, batch, n);
@@ -315,7 +319,7 @@ int store_drain(struct store *s, struct store_wconn *w)
 		s->q_committed += n;
 	}
 	pthread_cond_broadcast(&s->q_done);
-	pthread_mutex_unlock(&s->q_lock);
+	lock_release(&s->q_lock);
 	return rc;
 }
 
@@ -326,22 +330,22 @@ void store_flush(struct store *s)
 	long target;
 
 	if (!s->writer_running) {
-		pthread_mutex_lock(&s->db_lock);
+		lock_acquire(&s->db_lock);
 		s->w_direct.db = s->db;
 		store_drain(s, &s->w_direct);
-		pthread_mutex_unlock(&s->db_lock);
+		lock_release(&s->db_lock);
 		return;
 	}
 	clock_gettime(CLOCK_REALTIME, &until);
 	until.tv_sec += 5;
-	pthread_mutex_lock(&s->q_lock);
+	lock_acquire(&s->q_lock);
 	target = s->q_enqueued;
 	while (s->q_committed < target && (s->q_head != NULL || s->q_writing)) {
 		pthread_cond_signal(&s->q_cond);
-		if (pthread_cond_timedwait(&s->q_done, &s->q_lock, &until))
+		if (lock_wait(&s->q_lock, &s->q_done, &until))
 			break;
 	}
-	pthread_mutex_unlock(&s->q_lock);
+	lock_release(&s->q_lock);
 }
 
 /* store_wconn_close - finalize a connection's statements, not the
@@ -376,10 +380,10 @@ void store_queue_discard(struct store *s)
 /* store_set_retention - how long counters and events are kept */
 void store_set_retention(struct store *s, long counters_s, long events_s)
 {
-	pthread_mutex_lock(&s->q_lock);
+	lock_acquire(&s->q_lock);
 	s->keep_counters = counters_s;
 	s->keep_events = events_s;
-	pthread_mutex_unlock(&s->q_lock);
+	lock_release(&s->q_lock);
 }
 
 /* store_add_message - queue an accepted message, drop its reservation */

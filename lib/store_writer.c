@@ -60,10 +60,10 @@ static int reopen(struct store *s)
 		return -1;
 	}
 	writer_swap(s, w);
-	pthread_mutex_lock(&s->db_lock);
+	lock_acquire(&s->db_lock);
 	sqlite3_close(s->db);
 	s->db = m;
-	pthread_mutex_unlock(&s->db_lock);
+	lock_release(&s->db_lock);
 	pthread_mutex_lock(&s->readers_lock);
 	s->generation++;
 	pthread_mutex_unlock(&s->readers_lock);
@@ -156,17 +156,17 @@ static void *writer_main(void *arg)
 	int failed = 0;
 
 	for (;;) {
-		pthread_mutex_lock(&s->q_lock);
+		lock_acquire(&s->q_lock);
 		if (s->q_head == NULL && !s->stopping && !s->prune_behind) {
 			clock_gettime(CLOCK_REALTIME, &until);
 			until.tv_sec += 1;
-			pthread_cond_timedwait(&s->q_cond, &s->q_lock, &until);
+			lock_wait(&s->q_lock, &s->q_cond, &until);
 		}
 		if (s->stopping && (s->q_head == NULL || failed)) {
-			pthread_mutex_unlock(&s->q_lock);
+			lock_release(&s->q_lock);
 			break;
 		}
-		pthread_mutex_unlock(&s->q_lock);
+		lock_release(&s->q_lock);
 		gather(s, &last_batch);
 		failed = s->gone || store_drain(s, &s->w_thread) < 0;
 		if (!failed)
@@ -215,10 +215,10 @@ int store_start_writer(struct store *s)
 void store_writer_stop(struct store *s)
 {
 	if (s->writer_running) {
-		pthread_mutex_lock(&s->q_lock);
+		lock_acquire(&s->q_lock);
 		s->stopping = 1;
 		pthread_cond_signal(&s->q_cond);
-		pthread_mutex_unlock(&s->q_lock);
+		lock_release(&s->q_lock);
 		pthread_join(s->writer, NULL);
 		s->writer_running = 0;
 		store_wconn_close(&s->w_thread);

@@ -421,10 +421,10 @@ static void test_prune(void)
 		 now - 29 * day, now - 31 * day, now - 31 * day, now - day);
 	CHECK_INT("old rows made", sql(p, q), 0);
 	store_set_retention(s, 3600, 30 * day);
-	pthread_mutex_lock(&s->db_lock);
+	lock_acquire(&s->db_lock);
 	for (k = 0; k < 100 && (rc = store_prune(s, s->db, now)) > 0; k++)
 		;
-	pthread_mutex_unlock(&s->db_lock);
+	lock_release(&s->db_lock);
 	CHECK_INT("prune done", rc, 0);
 	CHECK_INT("msg_log: only the row inside the hour + 60 s kept",
 		  sql_int(p, "SELECT COUNT(*) FROM msg_log"), 1);
