@@ -2,7 +2,8 @@
 # install-deps.sh - install outguard's Debian 12 packages.
 # usage: contrib/install-deps.sh [build|test|fuzz]
 #   build: what building and running outguard needs;
-#   test:  that plus the MTAs and tools the test suite drives;
+#   test:  that plus the MTAs and tools the test suite drives
+#          (clang-format: 14, Debian 12's, for the clang_format test);
 #   fuzz:  build plus clang and libFuzzer (test/fuzz/run-fuzz.sh).
 # Postfix is preseeded to "No configuration" so that installing it does
 # not configure or start a system mail server; the tests run their own
@@ -24,7 +25,7 @@ libpq-dev"
 test="postfix sasl2-bin libsasl2-modules swaks miltertest faketime python3
 procps mandoc m4 libwrap0 libdb5.3 libldap-2.5-0 libnsl2 libssl3
 dpkg-dev debhelper lintian systemd adduser systemd-journal-remote
-postgresql"
+postgresql clang-format"
 # libFuzzer's runtime is only recommended by clang-14: name it
 fuzz="clang libclang-rt-14-dev"
 pkgs=$build

@@ -10,9 +10,9 @@
 #include "action.h"
 
 static const char *const names[] = {
-	[ACTION_ACCEPT] = "accept",	  [ACTION_HEADER] = "header",
+	[ACTION_ACCEPT] = "accept",	    [ACTION_HEADER] = "header",
 	[ACTION_QUARANTINE] = "quarantine", [ACTION_TEMPFAIL] = "tempfail",
-	[ACTION_REJECT] = "reject",	  [ACTION_DISCARD] = "discard",
+	[ACTION_REJECT] = "reject",	    [ACTION_DISCARD] = "discard",
 	[ACTION_BLOCK] = "block",
 };
 

@@ -51,9 +51,25 @@ static void rule(const struct policy *p, struct rules_scratch *sc,
 			  &hit) == 0)
 		return;
 	snprintf(name, sizeof(name), "rule %ld", hit.id);
-	snprintf(reason, sizeof(reason), "%s: %s matches %.100s",
-		 name, rules_field_name(field), hit.reason);
+	snprintf(reason, sizeof(reason), "%s: %s matches %.100s", name,
+		 rules_field_name(field), hit.reason);
 	keep(f, hit.action, kind, domain, name, 1, reason);
+}
+
+/* propose_lookalike - propose the lookalike finding hit for domain */
+static void propose_lookalike(const struct policy *p, int auth,
+			      const char *what, const char *domain,
+			      const struct lookalike_hit *hit,
+			      struct check_finding *f)
+{
+	char rule_name[64], reason[200];
+
+	snprintf(rule_name, sizeof(rule_name), "lookalike %s",
+		 lookalike_kind_name(hit->kind));
+	snprintf(reason, sizeof(reason), "%s %.150s", what, hit->reason);
+	keep(f,
+	     auth ? p->checks.lookalike_outbound : p->checks.lookalike_inbound,
+	     VERDICT_LOOKALIKE, domain, rule_name, 1, reason);
 }
 
 /* lookalike - propose a lookalike finding for domain */
@@ -61,17 +77,30 @@ static void lookalike(const struct policy *p, int auth, const char *what,
 		      const char *domain, struct check_finding *f)
 {
 	struct lookalike_hit hit;
-	char rule_name[64], reason[200];
 
-	if (domain == NULL || *domain == '\0' ||
-	    !lookalike_check(p->lookalike, domain, &hit))
+	if (domain != NULL && *domain != '\0' &&
+	    lookalike_check(p->lookalike, domain, &hit))
+		propose_lookalike(p, auth, what, domain, &hit, f);
+}
+
+/* checks_domain - local, freemail, protected, lookalike */
+void checks_domain(const struct policy *p, const char *d,
+		   struct checks_domain *out)
+{
+	const char *t;
+
+	memset(out, 0, sizeof(*out));
+	if (d == NULL || *d == '\0')
 		return;
-	snprintf(rule_name, sizeof(rule_name), "lookalike %s",
-		 lookalike_kind_name(hit.kind));
-	snprintf(reason, sizeof(reason), "%s %.150s", what, hit.reason);
-	keep(f, auth ? p->checks.lookalike_outbound
-		     : p->checks.lookalike_inbound,
-	     VERDICT_LOOKALIKE, domain, rule_name, 1, reason);
+	out->local = policy_domains_within(&p->local_domains, d);
+	out->freemail = policy_domains_has(&p->freemail_domains, d);
+	for (t = d; out->protected_by == NULL && t != NULL && *t;) {
+		if (policy_domains_has(&p->protected_domains, t))
+			out->protected_by = t;
+		else if ((t = strchr(t, '.')) != NULL)
+			t++;
+	}
+	out->lookalike = lookalike_check(p->lookalike, d, &out->hit);
 }
 
 /* checks_envelope - sender and connection checks */
@@ -79,25 +108,32 @@ int checks_envelope(const struct policy *p, struct rules_scratch *sc,
 		    const struct checks_msg *m, struct check_finding *f)
 {
 	const char *d = m->mail_from_domain;
+	struct checks_domain cd;
 	char reason[200];
 
 	memset(f, 0, sizeof(*f));
+	checks_domain(p, d, &cd);
 	if (m->auth && *d && !m->sender_allowed) {
-		if (p->local_domains.n > 0 &&
-		    !policy_domains_within(&p->local_domains, d)) {
-			snprintf(reason, sizeof(reason), "envelope sender %.120s "
-				 "is outside the local domains", m->mail_from);
+		if (p->local_domains.n > 0 && !cd.local) {
+			snprintf(reason, sizeof(reason),
+				 "envelope sender %.120s "
+				 "is outside the local domains",
+				 m->mail_from);
 			keep(f, p->checks.foreign_sender, VERDICT_SENDER, NULL,
 			     "foreign_sender", 0, reason);
 		}
-		if (policy_domains_has(&p->freemail_domains, d)) {
-			snprintf(reason, sizeof(reason), "envelope sender %.120s "
-				 "is a freemail address", m->mail_from);
+		if (cd.freemail) {
+			snprintf(reason, sizeof(reason),
+				 "envelope sender %.120s "
+				 "is a freemail address",
+				 m->mail_from);
 			keep(f, p->checks.freemail_sender, VERDICT_SENDER, NULL,
 			     "freemail_sender", 0, reason);
 		}
 	}
-	lookalike(p, m->auth, "envelope sender domain", d, f);
+	if (cd.lookalike)
+		propose_lookalike(p, m->auth, "envelope sender domain", d,
+				  &cd.hit, f);
 	rule(p, sc, RULE_MAIL_FROM, m->auth, m->mail_from, d, VERDICT_RULE, f);
 	rule(p, sc, RULE_MAIL_FROM_DOMAIN, m->auth, d, d, VERDICT_RULE, f);
 	rule(p, sc, RULE_HELO, m->auth, m->helo, NULL, VERDICT_RULE, f);
@@ -113,8 +149,8 @@ int checks_rcpt(const struct policy *p, struct rules_scratch *sc, int auth,
 {
 	memset(f, 0, sizeof(*f));
 	rule(p, sc, RULE_RCPT, auth, rcpt, NULL, VERDICT_TRIPWIRE, f);
-	rule(p, sc, RULE_RCPT_DOMAIN, auth, rcpt_domain, NULL,
-	     VERDICT_TRIPWIRE, f);
+	rule(p, sc, RULE_RCPT_DOMAIN, auth, rcpt_domain, NULL, VERDICT_TRIPWIRE,
+	     f);
 	return f->v.kind != VERDICT_NONE;
 }
 
@@ -161,8 +197,10 @@ static void display_name(const struct policy *p, const struct checks_msg *m,
 	if ((b = brand_in(p, lower)) == NULL ||
 	    domain_is_within(m->from_domain, b->domain))
 		return;
-	snprintf(reason, sizeof(reason), "From: display name names %.60s but "
-		 "the address is at %.80s", b->domain, m->from_domain);
+	snprintf(reason, sizeof(reason),
+		 "From: display name names %.60s but "
+		 "the address is at %.80s",
+		 b->domain, m->from_domain);
 	keep(f, p->checks.display_name, VERDICT_DISPLAY_NAME, m->from_domain,
 	     "display_name", 0, reason);
 }
@@ -178,10 +216,12 @@ static void reply_to(const struct policy *p, const struct checks_msg *m,
 	    !policy_domains_within(&p->local_domains, m->from_domain) ||
 	    policy_domains_within(&p->local_domains, rd))
 		return;
-	snprintf(reason, sizeof(reason), "Reply-To: %.100s is %s while "
-		 "From: is local", m->reply_to ? m->reply_to->addr : rd,
+	snprintf(reason, sizeof(reason),
+		 "Reply-To: %.100s is %s while "
+		 "From: is local",
+		 m->reply_to ? m->reply_to->addr : rd,
 		 policy_domains_has(&p->freemail_domains, rd) ? "freemail"
-							       : "foreign");
+							      : "foreign");
 	keep(f, p->checks.reply_to, VERDICT_REPLY_TO, NULL, "reply_to", 1,
 	     reason);
 }
@@ -195,8 +235,10 @@ int checks_headers(const struct policy *p, struct rules_scratch *sc,
 	memset(f, 0, sizeof(*f));
 	if (m->auth && *m->from_domain && !m->sender_allowed &&
 	    policy_domains_has(&p->freemail_domains, m->from_domain)) {
-		snprintf(reason, sizeof(reason), "From: %.120s is a freemail "
-			 "address", m->from ? m->from->addr : m->from_domain);
+		snprintf(reason, sizeof(reason),
+			 "From: %.120s is a freemail "
+			 "address",
+			 m->from ? m->from->addr : m->from_domain);
 		keep(f, p->checks.freemail_sender, VERDICT_SENDER, NULL,
 		     "freemail_from", 0, reason);
 	}
@@ -209,8 +251,8 @@ int checks_headers(const struct policy *p, struct rules_scratch *sc,
 	     VERDICT_RULE, f);
 	rule(p, sc, RULE_FROM_DOMAIN, m->auth, m->from_domain, m->from_domain,
 	     VERDICT_RULE, f);
-	rule(p, sc, RULE_REPLY_TO, m->auth, m->reply_to_raw,
-	     m->reply_to_domain, VERDICT_RULE, f);
+	rule(p, sc, RULE_REPLY_TO, m->auth, m->reply_to_raw, m->reply_to_domain,
+	     VERDICT_RULE, f);
 	rule(p, sc, RULE_REPLY_TO_DOMAIN, m->auth, m->reply_to_domain,
 	     m->reply_to_domain, VERDICT_RULE, f);
 	rule(p, sc, RULE_SUBJECT, m->auth, m->subject, NULL, VERDICT_RULE, f);

@@ -18,38 +18,57 @@
  *			   name naming a protected brand, lookalike From:
  *			   and Reply-To: domains, and the rules on from,
  *			   from_domain, reply_to, reply_to_domain, subject.
- *	Each returns the most severe finding.
+ *	Each returns the most severe finding.  checks_domain() states what
+ *	the sender checks make of one domain, for them and for outguardctl
+ *	rules test.
  */
 #ifndef OUTGUARD_CHECKS_H
 #define OUTGUARD_CHECKS_H
 
 #include "engine.h"
+#include "lookalike.h"
 #include "mailaddr.h"
 #include "policy.h"
 
+/* What the sender checks make of one domain (normal form). */
+struct checks_domain {
+	int local;		  /* local_domains holds it or a parent */
+	int freemail;		  /* freemail_domains holds it */
+	const char *protected_by; /* it or the parent that is protected */
+	int lookalike;		  /* 1: hit says what it imitates */
+	struct lookalike_hit hit;
+};
+
 struct rules_scratch;
+
+/*
+ * checks_domain - the sender checks on domain d; all 0 for NULL or "".
+ * out->protected_by points into d.
+ */
+void checks_domain(const struct policy *p, const char *d,
+		   struct checks_domain *out);
 
 /* What is known of the message; strings are never NULL ("" if unknown). */
 struct checks_msg {
-	int auth;		   /* an authenticated login sends it */
-	const char *mail_from;	   /* envelope sender, no <>; "" for <> */
+	int auth;		      /* an authenticated login sends it */
+	const char *mail_from;	      /* envelope sender, no <>; "" for <> */
 	const char *mail_from_domain; /* its domain, normal form */
-	int sender_allowed;	   /* user_senders lists it for the login */
+	int sender_allowed;	      /* user_senders lists it for the login */
 	const char *helo, *client_name;
-	const char *from_raw;	   /* From: as it came, "" if none */
+	const char *from_raw;	     /* From: as it came, "" if none */
 	const struct mailaddr *from; /* its first address, or NULL */
-	const char *from_domain;   /* normal form */
+	const char *from_domain;     /* normal form */
 	const char *reply_to_raw;
 	const struct mailaddr *reply_to;
 	const char *reply_to_domain;
-	const char *subject;	   /* decoded */
+	const char *subject; /* decoded */
 };
 
 struct check_finding {
-	struct verdict v;	/* action, kind, reason */
-	char domain[256];	/* the suspicious domain, for seen_domains */
-	char rule[64];		/* "rule 12", "lookalike edit", ... */
-	int alert;		/* alert even when the action only marks */
+	struct verdict v; /* action, kind, reason */
+	char domain[256]; /* the suspicious domain, for seen_domains */
+	char rule[64];	  /* "rule 12", "lookalike edit", ... */
+	int alert;	  /* alert even when the action only marks */
 };
 
 /* checks_envelope - the envelope's findings; 1 when something was found */

@@ -60,7 +60,7 @@ static int set_socket(struct conf *c, size_t off, const char *v)
 			return -1;
 		return set_string(c, off, v);
 	}
-	if (v[0] == '/')	/* a bare path is a unix socket */
+	if (v[0] == '/') /* a bare path is a unix socket */
 		return set_string(c, off, v);
 	return -1;
 }

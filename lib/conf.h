@@ -17,22 +17,22 @@
 
 #include <stddef.h>
 
-#define CONF_DEFAULT_PATH "/etc/outguard/outguard.conf"
+#define CONF_DEFAULT_PATH  "/etc/outguard/outguard.conf"
 #define CONF_DEFAULT_UMASK 007 /* a 0660 socket: owner and group only */
 
 enum conf_store_error { CONF_STORE_TEMPFAIL, CONF_STORE_ACCEPT };
 enum conf_mta { CONF_MTA_POSTFIX, CONF_MTA_SENDMAIL };
 
 struct conf {
-	char *socket;	      /* libmilter socket spec */
-	char *database;	      /* SQLite file */
-	char *user_id;	      /* user[:group] to run as, or NULL */
-	char *socket_group;   /* group of the unix socket, or NULL */
-	int umask;	      /* process umask (socket, PidFile) */
-	char *pid_file;	      /* or NULL */
-	int syslog;	      /* 1: log to syslog */
-	int syslog_facility;  /* LOG_MAIL, ... */
-	int log_level;	      /* LOG_INFO, ... (syslog priorities) */
+	char *socket;	     /* libmilter socket spec */
+	char *database;	     /* SQLite file */
+	char *user_id;	     /* user[:group] to run as, or NULL */
+	char *socket_group;  /* group of the unix socket, or NULL */
+	int umask;	     /* process umask (socket, PidFile) */
+	char *pid_file;	     /* or NULL */
+	int syslog;	     /* 1: log to syslog */
+	int syslog_facility; /* LOG_MAIL, ... */
+	int log_level;	     /* LOG_INFO, ... (syslog priorities) */
 	enum conf_store_error on_store_error;
 	enum conf_mta mta;
 	char *notify_command; /* or NULL */

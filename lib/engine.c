@@ -7,7 +7,8 @@
  *	message included, and when that goes above the (possibly halved)
  *	threshold the row's action is a candidate.  The most severe
  *	candidate wins; among equals the first row in the class wins, so
- *	the reason names a stable row.
+ *	the reason names a stable row.  engine_outlook() uses the same
+ *	threshold and counts, without the next message.
  */
 #include <stdio.h>
 #include <string.h>
@@ -15,32 +16,58 @@
 
 #include "engine.h"
 
-/* metric_count - the count of a limit's metric, current message included */
-static long metric_count(const struct engine_input *in,
-			 const struct policy_limit *l)
+/* running_count - a windowed limit's count before the message, or -1 */
+static long running_count(const struct engine_input *in,
+			  const struct policy_limit *l)
 {
 	const struct window_counts *w = NULL;
 	int i;
 
-	if (l->metric == METRIC_RCPT_PER_MSG)
-		return in->msg_rcpts;
-	for (i = 0; i < in->cls->nwindows; i++)
+	for (i = 0; l->window_s > 0 && i < in->cls->nwindows; i++)
 		if (in->counts[i].window_s == l->window_s)
 			w = &in->counts[i];
 	if (w == NULL)
 		return -1;
 	switch (l->metric) {
 	case METRIC_RCPT:
-		return w->rcpts + in->msg_rcpts;
+		return w->rcpts;
 	case METRIC_MSG:
-		return w->msgs + 1;
+		return w->msgs;
 	case METRIC_SESSION:
 		return w->sessions;
 	case METRIC_NETWORKS:
-		return w->networks + 1;	/* and the current one */
+		return w->networks;
 	default:
 		return -1;
 	}
+}
+
+/* metric_count - the count of a limit's metric, current message included */
+static long metric_count(const struct engine_input *in,
+			 const struct policy_limit *l)
+{
+	long n;
+
+	if (l->metric == METRIC_RCPT_PER_MSG)
+		return in->msg_rcpts;
+	if ((n = running_count(in, l)) < 0)
+		return -1;
+	switch (l->metric) {
+	case METRIC_RCPT:
+		return n + in->msg_rcpts;
+	case METRIC_MSG:
+		return n + 1;
+	case METRIC_NETWORKS:
+		return n + 1; /* and the current one */
+	default:
+		return n; /* sessions: the current one is counted */
+	}
+}
+
+/* engine_threshold - halved for a login on watch */
+long engine_threshold(const struct policy_limit *l, enum user_status s)
+{
+	return s == USER_WATCH ? l->threshold / 2 : l->threshold;
 }
 
 /* engine_decide - the verdict for one more recipient */
@@ -52,7 +79,7 @@ void engine_decide(const struct engine_input *in, struct verdict *v)
 
 	memset(v, 0, sizeof(*v));
 	if (in->status == USER_BLOCKED) {
-		v->action = ACTION_TEMPFAIL;	/* until unblocked */
+		v->action = ACTION_TEMPFAIL; /* until unblocked */
 		v->kind = VERDICT_BLOCKED;
 		snprintf(v->reason, sizeof(v->reason), "login is blocked");
 		return;
@@ -61,9 +88,7 @@ void engine_decide(const struct engine_input *in, struct verdict *v)
 		return;
 	for (i = 0; i < in->cls->nlimits; i++) {
 		l = &in->cls->limits[i];
-		threshold = l->threshold;
-		if (in->status == USER_WATCH)
-			threshold /= 2;
+		threshold = engine_threshold(l, in->status);
 		count = metric_count(in, l);
 		if (count < 0 || count <= threshold)
 			continue;
@@ -85,6 +110,28 @@ void engine_decide(const struct engine_input *in, struct verdict *v)
 				 threshold, l->window_s, in->cls->name,
 				 in->status == USER_WATCH ? " watch" : "");
 	}
+}
+
+/* engine_outlook - each limit now, and what the next message gets */
+enum action engine_outlook(const struct engine_input *in,
+			   struct engine_state *st)
+{
+	enum action next = ACTION_ACCEPT;
+	struct engine_state one;
+	int i;
+
+	for (i = 0; in->cls != NULL && i < in->cls->nlimits; i++) {
+		one.effective = engine_threshold(&in->cls->limits[i],
+						 in->status);
+		one.count = running_count(in, &in->cls->limits[i]);
+		one.reached = one.count >= 0 && one.count >= one.effective;
+		one.exceeded = one.count >= 0 && one.count > one.effective;
+		if (one.reached)
+			next = action_max(next, in->cls->limits[i].action);
+		if (st != NULL)
+			st[i] = one;
+	}
+	return in->status == USER_BLOCKED ? ACTION_BLOCK : next;
 }
 
 static const char *const status_names[] = { "active", "watch", "blocked" };

@@ -162,9 +162,10 @@ void guard_msg_end(struct guard_conn *c)
 	if (!c->in_msg)
 		return;
 	if (c->rcpts_refused > 0) {
-		snprintf(detail, sizeof(detail), "refused %ld of %ld "
-			 "recipients%s", c->rcpts_refused,
-			 c->rcpts_refused + c->rcpts_ok,
+		snprintf(detail, sizeof(detail),
+			 "refused %ld of %ld "
+			 "recipients%s",
+			 c->rcpts_refused, c->rcpts_refused + c->rcpts_ok,
 			 c->refusal.action == ACTION_BLOCK &&
 					 c->refusal.kind == VERDICT_LIMIT
 				 ? "; login blocked"
@@ -201,7 +202,8 @@ static int class_windows(void *arg, const struct store_user *u,
 	if (c->cls == NULL) {
 		log_ratelimited(u->class_name, 300, LOG_WARNING,
 				"login %s: class \"%s\" does not exist; using "
-				"default", c->login, u->class_name);
+				"default",
+				c->login, u->class_name);
 		c->cls = policy_class_find(c->pol, "default");
 	}
 	if (c->cls == NULL)
@@ -220,7 +222,7 @@ static int sender_allowed(struct guard_conn *c)
 	if (!c->mail_from_domain[0] ||
 	    (policy_domains_within(&p->local_domains, c->mail_from_domain) &&
 	     !policy_domains_has(&p->freemail_domains, c->mail_from_domain)))
-		return 0;	/* nothing to ask: the checks pass anyway */
+		return 0; /* nothing to ask: the checks pass anyway */
 	rc = store_user_sender(c->g->store, c->login, c->mail_from,
 			       c->mail_from_domain);
 	if (rc < 0)
@@ -266,8 +268,8 @@ void guard_envelope_checks(struct guard_conn *c)
 }
 
 /* guard_mail - a new message */
-void guard_mail(struct guard_conn *c, const char *login,
-		const char *mail_from, const char *queue_id)
+void guard_mail(struct guard_conn *c, const char *login, const char *mail_from,
+		const char *queue_id)
 {
 	guard_msg_end(c);
 	msg_reset(c);
@@ -281,8 +283,7 @@ void guard_mail(struct guard_conn *c, const char *login,
 	snprintf(c->origin, sizeof(c->origin), "%s", c->client_addr);
 	c->webmail = c->pol ? webmail_match(c->pol->webmail, c->client_addr)
 			    : 0;
-	if (addr_login(login, c->login, sizeof(c->login)) < 0 ||
-	    c->webmail) {
+	if (addr_login(login, c->login, sizeof(c->login)) < 0 || c->webmail) {
 		/* unauthenticated: never counted.  A queue id at MAIL means
 		 * Postfix's non_smtpd_milters (or Sendmail): no refusals at
 		 * RCPT there, decide at end-of-message.  Webmail names its
@@ -303,8 +304,8 @@ void guard_lookup_user(struct guard_conn *c, time_t now, int session)
 
 	network_key(c->pol ? c->pol->groups : NULL,
 		    c->pol ? c->pol->ipv4_prefix : 24,
-		    c->pol ? c->pol->ipv6_prefix : 48, c->origin,
-		    c->network, sizeof(c->network));
+		    c->pol ? c->pol->ipv6_prefix : 48, c->origin, c->network,
+		    sizeof(c->network));
 	if (session && strcmp(c->session_login, c->login) != 0) {
 		snprintf(c->session_login, sizeof(c->session_login), "%s",
 			 c->login);
@@ -333,8 +334,7 @@ int guard_store_verdict(struct guard_conn *c, struct verdict *v)
 			    ? ACTION_ACCEPT
 			    : ACTION_TEMPFAIL;
 	snprintf(v->reason, sizeof(v->reason), "store error (%s): %.100s",
-		 v->action == ACTION_ACCEPT ? "accepting" : "tempfailing",
-		 why);
+		 v->action == ACTION_ACCEPT ? "accepting" : "tempfailing", why);
 	return 1;
 }
 
@@ -461,8 +461,9 @@ void guard_limits_decide(struct guard_conn *c, long msg_rcpts,
 	long m, r, se;
 	int i, n = c->cls != NULL ? c->cls->nwindows : 0;
 
+	store_login_held(c->g->store, c->login);
 	store_since(c->g->store, c->login, &c->mark, &m, &r, &se);
-	if (c->mark.held) {	/* our own reservation is not news */
+	if (c->mark.held) { /* our own reservation is not news */
 		m -= c->reserved ? 1 : 0;
 		r -= c->rcpts_ok;
 	}
@@ -492,7 +493,7 @@ enum action guard_rcpt(struct guard_conn *c, const char *rcpt,
 	if (queue_id && *queue_id)
 		snprintf(c->queue_id, sizeof(c->queue_id), "%s", queue_id);
 	addr_envelope(rcpt, addr, sizeof(addr));
-	if (c->defer) {		/* non-SMTP or webmail: decided at eom */
+	if (c->defer) { /* non-SMTP or webmail: decided at eom */
 		defer_rcpt(c, addr);
 		return ACTION_ACCEPT;
 	}
@@ -513,7 +514,7 @@ enum action guard_rcpt(struct guard_conn *c, const char *rcpt,
 		if (action_refuses(v.action))
 			return refuse(c, &v, r);
 		if (c->refusal.kind == VERDICT_NONE) {
-			c->refusal = v;	/* accepted despite the store */
+			c->refusal = v; /* accepted despite the store */
 			guard_report(c, &v, ACTION_ACCEPT, NULL);
 		}
 		accept_rcpt(c, addr, &v);
@@ -535,11 +536,10 @@ void guard_header(struct guard_conn *c, const char *name, const char *value)
 		return;
 	if (strcasecmp(name, "Subject") == 0) {
 		mailaddr_decode_words(value, c->subject, sizeof(c->subject));
-		for (char *p = c->subject; *p; p++)	/* a decoded CR/LF */
+		for (char *p = c->subject; *p; p++) /* a decoded CR/LF */
 			if ((unsigned char)*p < 0x20 || *p == 0x7f)
 				*p = ' ';
-	}
-	else if (strcasecmp(name, "From") == 0 && c->from_raw[0] == '\0')
+	} else if (strcasecmp(name, "From") == 0 && c->from_raw[0] == '\0')
 		snprintf(c->from_raw, sizeof(c->from_raw), "%s", value);
 	else if (strcasecmp(name, "Reply-To") == 0 &&
 		 c->reply_to_raw[0] == '\0')

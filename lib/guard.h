@@ -34,14 +34,14 @@ struct guard_conn;
 
 /* An SMTP reply for a refusal, without libmilter's %% escaping. */
 struct guard_reply {
-	char code[4];	/* "451" */
-	char xcode[8];	/* "4.7.1" */
+	char code[4];  /* "451" */
+	char xcode[8]; /* "4.7.1" */
 	char text[400];
 };
 
 /* What end-of-message does to the message. */
 struct guard_eom {
-	enum action action;	/* ACCEPT/HEADER/QUARANTINE deliver or hold */
+	enum action action;	  /* ACCEPT/HEADER/QUARANTINE deliver or hold */
 	struct guard_reply reply; /* for TEMPFAIL/REJECT */
 	int add_header;
 	char header_name[64];
@@ -75,8 +75,8 @@ void guard_conn_helo(struct guard_conn *c, const char *helo);
  * unauthenticated), the envelope sender, and the queue id if known.
  * Ends a previous message of the connection that did not reach eom.
  */
-void guard_mail(struct guard_conn *c, const char *login,
-		const char *mail_from, const char *queue_id);
+void guard_mail(struct guard_conn *c, const char *login, const char *mail_from,
+		const char *queue_id);
 
 /*
  * guard_rcpt - one recipient.  Returns ACTION_ACCEPT to let it through,

@@ -52,7 +52,7 @@ static void eom_refuse(struct guard_conn *c, const struct verdict *v,
 		       struct guard_eom *out)
 {
 	out->action = v->action == ACTION_REJECT ? ACTION_REJECT
-						  : ACTION_TEMPFAIL;
+						 : ACTION_TEMPFAIL;
 	guard_reply_for(c->pol, v, v->action, &out->reply);
 	guard_report(c, v, v->action, "message refused at end-of-data");
 }
@@ -79,9 +79,8 @@ static void eom_stage(struct guard_conn *c, struct guard_eom *out)
 			 c->login[0] ? " login=" : "", c->login);
 	} else if (c->stage.action == ACTION_QUARANTINE) {
 		out->quarantine = 1;
-		snprintf(out->quarantine_reason,
-			 sizeof(out->quarantine_reason), "outguard: %s",
-			 c->stage.reason);
+		snprintf(out->quarantine_reason, sizeof(out->quarantine_reason),
+			 "outguard: %s", c->stage.reason);
 		q.ts = time(NULL);
 		q.queue_id = c->queue_id;
 		q.login = c->login;
@@ -171,18 +170,17 @@ static void eom_record(struct guard_conn *c)
 	if (!c->login[0])
 		return;
 	if (c->rcpts_ok > 0) {
-		store_add_message(c->g->store, c->login, now,
-				  (int)c->rcpts_ok, c->client_addr,
-				  c->queue_id, 1, (int)c->rcpts_ok);
+		store_add_message(c->g->store, c->login, now, (int)c->rcpts_ok,
+				  c->client_addr, c->queue_id, 1,
+				  (int)c->rcpts_ok);
 		c->done = 1;
 	} else if (c->defer && c->rcpts_deferred > 0 && !c->counted_before) {
 		store_add_message_id(c->g->store, c->login, now,
 				     (int)c->rcpts_deferred, c->origin,
 				     c->queue_id,
 				     c->message_id[0] ? c->message_id : NULL);
-		if (c->webmail)	/* the origin's network, once a message */
-			store_add_session(c->g->store, c->login, now,
-					  c->origin,
+		if (c->webmail) /* the origin's network, once a message */
+			store_add_session(c->g->store, c->login, now, c->origin,
 					  c->network[0] ? c->network : NULL);
 	}
 }
@@ -230,4 +228,3 @@ void guard_eom(struct guard_conn *c, const char *queue_id,
 	eom_record(c);
 	guard_msg_end(c);
 }
-

@@ -17,7 +17,7 @@
 #include "webmail.h"
 
 #define GUARD_ALERT_SLOTS 4096
-#define GUARD_SEEN_SLOTS 8192
+#define GUARD_SEEN_SLOTS  8192
 
 struct guard_alert_slot {
 	char login[256];
@@ -36,11 +36,11 @@ struct guard {
 	pthread_cond_t stop_cond;
 	pthread_mutex_t alert_lock;
 	struct guard_alert_slot alerts[GUARD_ALERT_SLOTS];
-	pthread_mutex_t scratch_lock;	/* free PCRE2 scratches, reused */
+	pthread_mutex_t scratch_lock; /* free PCRE2 scratches, reused */
 	struct rules_scratch **scratch_pool;
 	int nscratch, scratch_cap;
-	pthread_mutex_t seen_lock;	/* domains known to seen_domains */
-	char (*seen)[128];		/* GUARD_SEEN_SLOTS, open addressing */
+	pthread_mutex_t seen_lock; /* domains known to seen_domains */
+	char (*seen)[128];	   /* GUARD_SEEN_SLOTS, open addressing */
 	int nseen;
 };
 
@@ -56,35 +56,35 @@ struct guard_conn {
 	/* the current message; reset by msg_end() */
 	int in_msg;
 	struct policy *pol;
-	char login[256];	/* "" when unauthenticated */
+	char login[256]; /* "" when unauthenticated */
 	char mail_from[512];
 	char mail_from_domain[256];
 	char queue_id[64];
-	char subject[256];	/* decoded */
+	char subject[256]; /* decoded */
 	char from_raw[1024];
 	char reply_to_raw[1024];
-	int defer;		/* decide at end-of-message, not at RCPT */
-	char origin[64];	/* the client counted: webmail's, else ours */
-	unsigned webmail;	/* webmail_sources for the client (bits) */
-	struct webmail_id wid;	/* what their headers said */
-	char message_id[256];	/* Message-Id of a deferred message */
-	int counted_before;	/* that Message-Id was counted already */
-	long rcpts_deferred;	/* recipients of a deferred message */
+	int defer;	       /* decide at end-of-message, not at RCPT */
+	char origin[64];       /* the client counted: webmail's, else ours */
+	unsigned webmail;      /* webmail_sources for the client (bits) */
+	struct webmail_id wid; /* what their headers said */
+	char message_id[256];  /* Message-Id of a deferred message */
+	int counted_before;    /* that Message-Id was counted already */
+	long rcpts_deferred;   /* recipients of a deferred message */
 	struct check_finding rcpt_hit; /* worst refusing rcpt rule, deferred */
-	int sender_allowed;	/* user_senders lists the sender */
-	struct check_finding env; /* the envelope checks' finding */
+	int sender_allowed;	       /* user_senders lists the sender */
+	struct check_finding env;      /* the envelope checks' finding */
 	int env_reported;
-	char rcpts[512];	/* the first recipients, for quarantine rows */
+	char rcpts[512]; /* the first recipients, for quarantine rows */
 	struct store_user user;
 	const struct policy_class *cls;
 	struct window_counts counts[POLICY_MAX_WINDOWS]; /* at MAIL */
-	struct store_mark mark;	/* held from the counts' lookup to msg_end */
+	struct store_mark mark; /* held from the counts' lookup to msg_end */
 	int store_failed;
-	long rcpts_ok;		/* recipients accepted */
+	long rcpts_ok; /* recipients accepted */
 	long rcpts_refused;
 	int reserved;		/* 1 once the message holds a reservation */
 	struct verdict stage;	/* header/quarantine stage reached */
-	struct verdict refusal;	/* the worst refusal of a recipient */
+	struct verdict refusal; /* the worst refusal of a recipient */
 	int done;		/* eom decided; nothing to release */
 };
 
@@ -142,8 +142,8 @@ void guard_finding(struct guard_conn *c, const struct check_finding *f);
  * guard_alert_due - 1 when this trip of login should raise an alert: the
  * first of its key (login and v->limit_id) within window_s (0: an hour)
  */
-int guard_alert_due(struct guard *g, const char *login,
-		    const struct verdict *v, long window_s, time_t now);
+int guard_alert_due(struct guard *g, const char *login, const struct verdict *v,
+		    long window_s, time_t now);
 
 /*
  * guard_trip - queue a trip of c's login (a decision that is not an
@@ -159,8 +159,7 @@ void guard_trip(struct guard_conn *c, enum action action, const char *kind,
  * variables of the decision; window_s the deciding limit's (0: an hour)
  */
 void guard_respond(struct guard_conn *c, const struct verdict *v,
-		   enum action action, const char *const *vars,
-		   long window_s);
+		   enum action action, const char *const *vars, long window_s);
 
 /* guard_reply - fill the SMTP reply for a refusing verdict */
 void guard_reply_for(const struct policy *pol, const struct verdict *v,

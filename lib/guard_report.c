@@ -7,7 +7,8 @@
  *	trip of a login in a limit's window, every block, and every
  *	decision about a login on watch also run NotifyCommand.  A trip of
  *	an authenticated login also goes to its incident, block_command
- *	and the alert mail (guard_response.c).  Reply
+ *	and the alert mail (guard_response.c, which also keeps the table
+ *	of alerts already sent, guard_alert_due()).  Reply
  *	texts come from settings so a site can say what its users should
  *	do.
  */
@@ -19,11 +20,16 @@
 #include "log.h"
 
 static const char *const kind_names[] = {
-	[VERDICT_NONE] = "none",       [VERDICT_LIMIT] = "limit",
-	[VERDICT_RCPT_CAP] = "rcpt_cap", [VERDICT_BLOCKED] = "blocked",
-	[VERDICT_STORE] = "store",	[VERDICT_SENDER] = "sender",
-	[VERDICT_REPLY_TO] = "reply_to", [VERDICT_DISPLAY_NAME] = "display_name",
-	[VERDICT_LOOKALIKE] = "lookalike", [VERDICT_RULE] = "rule",
+	[VERDICT_NONE] = "none",
+	[VERDICT_LIMIT] = "limit",
+	[VERDICT_RCPT_CAP] = "rcpt_cap",
+	[VERDICT_BLOCKED] = "blocked",
+	[VERDICT_STORE] = "store",
+	[VERDICT_SENDER] = "sender",
+	[VERDICT_REPLY_TO] = "reply_to",
+	[VERDICT_DISPLAY_NAME] = "display_name",
+	[VERDICT_LOOKALIKE] = "lookalike",
+	[VERDICT_RULE] = "rule",
 	[VERDICT_TRIPWIRE] = "tripwire",
 };
 
@@ -86,31 +92,6 @@ void guard_reply_for(const struct policy *pol, const struct verdict *v,
 	}
 }
 
-/* guard_alert_due - 1 when this trip of login should raise an alert */
-int guard_alert_due(struct guard *g, const char *login,
-		    const struct verdict *v, long window_s, time_t now)
-{
-	unsigned h = 2166136261u, i;
-	struct guard_alert_slot *slot;
-	const char *p;
-	int due;
-
-	for (p = login; *p; p++)
-		h = (h ^ (unsigned char)*p) * 16777619u;
-	i = (h ^ (unsigned)v->limit_id) % GUARD_ALERT_SLOTS;
-	slot = &g->alerts[i];
-	pthread_mutex_lock(&g->alert_lock);
-	due = strcmp(slot->login, login) != 0 ||
-	      slot->limit_id != v->limit_id || now >= slot->until;
-	if (due) {
-		snprintf(slot->login, sizeof(slot->login), "%s", login);
-		slot->limit_id = v->limit_id;
-		slot->until = now + (window_s > 0 ? window_s : 3600);
-	}
-	pthread_mutex_unlock(&g->alert_lock);
-	return due;
-}
-
 /* limit_window - window_s of the deciding limits row, or 0 */
 static long limit_window(const struct guard_conn *c, const struct verdict *v)
 {
@@ -128,16 +109,24 @@ static void report_vars(struct guard_conn *c, const struct verdict *v,
 			size_t tslen, const char *vars[20])
 {
 	const char *const list[] = {
-		"OUTGUARD_EVENT", action == ACTION_BLOCK ? "block"
-							 : kind_names[v->kind],
-		"OUTGUARD_LOGIN", c->login,
-		"OUTGUARD_ACTION", action_name(action),
-		"OUTGUARD_REASON", v->reason,
-		"OUTGUARD_CLIENT", c->client_addr,
-		"OUTGUARD_QUEUE_ID", qid,
-		"OUTGUARD_CLASS", c->cls ? c->cls->name : "",
-		"OUTGUARD_STATUS", engine_user_status_name(c->user.status),
-		"OUTGUARD_TIME", ts,
+		"OUTGUARD_EVENT",
+		action == ACTION_BLOCK ? "block" : kind_names[v->kind],
+		"OUTGUARD_LOGIN",
+		c->login,
+		"OUTGUARD_ACTION",
+		action_name(action),
+		"OUTGUARD_REASON",
+		v->reason,
+		"OUTGUARD_CLIENT",
+		c->client_addr,
+		"OUTGUARD_QUEUE_ID",
+		qid,
+		"OUTGUARD_CLASS",
+		c->cls ? c->cls->name : "",
+		"OUTGUARD_STATUS",
+		engine_user_status_name(c->user.status),
+		"OUTGUARD_TIME",
+		ts,
 		NULL,
 	};
 
@@ -168,7 +157,7 @@ void guard_report(struct guard_conn *c, const struct verdict *v,
 
 	snprintf(full, sizeof(full), "%s%s%s", v->reason, detail ? "; " : "",
 		 detail ? detail : "");
-	if (trip)	/* first, so that the events row names the incident */
+	if (trip) /* first, so that the events row names the incident */
 		guard_trip(c, action, kind, full);
 	e.ts = now;
 	e.login = c->login[0] ? c->login : NULL;
@@ -178,10 +167,11 @@ void guard_report(struct guard_conn *c, const struct verdict *v,
 	e.action = action_name(action);
 	e.detail = full;
 	store_add_event(c->g->store, &e);
-	log_msg(LOG_NOTICE, "%s: login=%s client=%s action=%s kind=%s "
-		"reason=\"%s\"", qid, login,
-		c->client_addr[0] ? c->client_addr : "-", action_name(action),
-		kind, full);
+	log_msg(LOG_NOTICE,
+		"%s: login=%s client=%s action=%s kind=%s "
+		"reason=\"%s\"",
+		qid, login, c->client_addr[0] ? c->client_addr : "-",
+		action_name(action), kind, full);
 	if (!c->login[0] || v->kind == VERDICT_STORE)
 		return;
 	report_vars(c, v, action, qid, ts, sizeof(ts), vars);
@@ -209,12 +199,13 @@ static int seen_first(struct guard *g, const char *domain)
 		g->seen = calloc(GUARD_SEEN_SLOTS, sizeof(*g->seen));
 	if (g->seen != NULL && g->nseen >= GUARD_SEEN_SLOTS / 2) {
 		memset(g->seen, 0, GUARD_SEEN_SLOTS * sizeof(*g->seen));
-		g->nseen = 0;	/* forget; the database still knows */
+		g->nseen = 0; /* forget; the database still knows */
 	}
 	for (n = 0; g->seen != NULL && n < GUARD_SEEN_SLOTS; n++) {
 		i = (h + n) % GUARD_SEEN_SLOTS;
 		if (g->seen[i][0] == '\0') {
-			snprintf(g->seen[i], sizeof(g->seen[i]), "%.127s", domain);
+			snprintf(g->seen[i], sizeof(g->seen[i]), "%.127s",
+				 domain);
 			g->nseen++;
 			first = 1;
 			break;
@@ -231,14 +222,22 @@ static void finding_alert(struct guard_conn *c, const struct check_finding *f,
 			  const char *event)
 {
 	const char *vars[] = {
-		"OUTGUARD_EVENT", event,
-		"OUTGUARD_DOMAIN", f->domain,
-		"OUTGUARD_RULE", f->rule,
-		"OUTGUARD_LOGIN", c->login,
-		"OUTGUARD_ACTION", action_name(f->v.action),
-		"OUTGUARD_REASON", f->v.reason,
-		"OUTGUARD_CLIENT", c->client_addr,
-		"OUTGUARD_QUEUE_ID", c->queue_id[0] ? c->queue_id : "NOQUEUE",
+		"OUTGUARD_EVENT",
+		event,
+		"OUTGUARD_DOMAIN",
+		f->domain,
+		"OUTGUARD_RULE",
+		f->rule,
+		"OUTGUARD_LOGIN",
+		c->login,
+		"OUTGUARD_ACTION",
+		action_name(f->v.action),
+		"OUTGUARD_REASON",
+		f->v.reason,
+		"OUTGUARD_CLIENT",
+		c->client_addr,
+		"OUTGUARD_QUEUE_ID",
+		c->queue_id[0] ? c->queue_id : "NOQUEUE",
 		NULL,
 	};
 
@@ -253,9 +252,10 @@ void guard_finding(struct guard_conn *c, const struct check_finding *f)
 	if (f->domain[0]) {
 		if (seen_first(c->g, f->domain) &&
 		    store_seen_known(s, f->domain) == 0) {
-			log_msg(LOG_NOTICE, "%s: new suspicious domain %s "
-				"(%s)", c->queue_id[0] ? c->queue_id
-						       : "NOQUEUE",
+			log_msg(LOG_NOTICE,
+				"%s: new suspicious domain %s "
+				"(%s)",
+				c->queue_id[0] ? c->queue_id : "NOQUEUE",
 				f->domain, f->rule);
 			finding_alert(c, f, "new_domain");
 		}

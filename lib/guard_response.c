@@ -21,6 +21,11 @@
  *	networks and held mail) on the notifier thread, after the writer
  *	has committed what was queued.
  *
+ *	guard_alert_due() keeps, per login and limits row, until when an
+ *	alert (NotifyCommand, guard_report.c) or mail (MAIL_SLOT) is not
+ *	repeated: a hashed table of GUARD_ALERT_SLOTS under alert_lock,
+ *	where a collision only repeats an alert early.
+ *
  *	The mail's header fields carry only printable ASCII (anything
  *	else becomes "?"); its body is UTF-8 with control characters
  *	replaced, so nothing from a message can add a header.
@@ -36,8 +41,8 @@
 #include "guard_int.h"
 #include "log.h"
 
-#define MAIL_MAX 8192		/* the alert mail's text */
-#define MAIL_SLOT LONG_MIN	/* guard_alert_due key of alert mail */
+#define MAIL_MAX  8192	   /* the alert mail's text */
+#define MAIL_SLOT LONG_MIN /* guard_alert_due key of alert mail */
 
 /* window_name - 3600 as "1h", 86400 as "1d", 90 as "90s" */
 static void window_name(long s, char buf[32])
@@ -67,20 +72,44 @@ static void counts_text(const struct guard_conn *c, char *buf, size_t len)
 
 	buf[0] = '\0';
 	for (i = 0; c->cls != NULL && !c->store_failed &&
-		    i < c->cls->nwindows && n < len; i++) {
+		    i < c->cls->nwindows && n < len;
+	     i++) {
 		w = &c->counts[i];
 		window_name(c->cls->windows[i], win);
-		n += (size_t)snprintf(buf + n, len - n, "%smsg %ld/%s, "
+		n += (size_t)snprintf(buf + n, len - n,
+				      "%smsg %ld/%s, "
 				      "rcpt %ld/%s, sessions %ld/%s, "
-				      "networks %ld/%s", n ? ", " : "",
-				      w->msgs + 1, win,
-				      w->rcpts + c->rcpts_ok +
-					      c->rcpts_refused,
-				      win,
-				      w->sessions, win,
-				      w->networks + (c->network[0] != 0),
-				      win);
+				      "networks %ld/%s",
+				      n ? ", " : "", w->msgs + 1, win,
+				      w->rcpts + c->rcpts_ok + c->rcpts_refused,
+				      win, w->sessions, win,
+				      w->networks + (c->network[0] != 0), win);
 	}
+}
+
+/* guard_alert_due - 1 when this trip of login should raise an alert */
+int guard_alert_due(struct guard *g, const char *login, const struct verdict *v,
+		    long window_s, time_t now)
+{
+	unsigned h = 2166136261u, i;
+	struct guard_alert_slot *slot;
+	const char *p;
+	int due;
+
+	for (p = login; *p; p++)
+		h = (h ^ (unsigned char)*p) * 16777619u;
+	i = (h ^ (unsigned)v->limit_id) % GUARD_ALERT_SLOTS;
+	slot = &g->alerts[i];
+	pthread_mutex_lock(&g->alert_lock);
+	due = strcmp(slot->login, login) != 0 ||
+	      slot->limit_id != v->limit_id || now >= slot->until;
+	if (due) {
+		snprintf(slot->login, sizeof(slot->login), "%s", login);
+		slot->limit_id = v->limit_id;
+		slot->until = now + (window_s > 0 ? window_s : 3600);
+	}
+	pthread_mutex_unlock(&g->alert_lock);
+	return due;
 }
 
 /* guard_trip - queue the trip for the login's incident */
@@ -171,8 +200,8 @@ static void add(struct text *t, const char *fmt, ...)
 }
 
 /* add_var - "Title: value" of a task variable, cleaned for the body */
-static void add_var(struct text *out, struct notify_task *t,
-		    const char *title, const char *name)
+static void add_var(struct text *out, struct notify_task *t, const char *title,
+		    const char *name)
 {
 	char v[600];
 
@@ -200,17 +229,17 @@ static void add_held(struct text *out, const struct store_incident_brief *b)
 }
 
 /* add_commands - what the postmaster can do about it */
-static void add_commands(struct text *out,
-			 const struct store_incident_brief *b, int have,
-			 const char *login)
+static void add_commands(struct text *out, const struct store_incident_brief *b,
+			 int have, const char *login)
 {
 	add(out, "\nWhat to do:\n");
 	if (have)
-		add(out, "  outguardctl incidents show %lld\n"
-			 "  outguardctl incidents release %lld   deliver the "
-			 "held mail, unblock and reset the login\n"
-			 "  outguardctl incidents delete %lld    delete the "
-			 "held mail (the login stays blocked)\n",
+		add(out,
+		    "  outguardctl incidents show %lld\n"
+		    "  outguardctl incidents release %lld   deliver the "
+		    "held mail, unblock and reset the login\n"
+		    "  outguardctl incidents delete %lld    delete the "
+		    "held mail (the login stays blocked)\n",
 		    b->id, b->id, b->id);
 	else
 		add(out, "  outguardctl incidents list --login %s\n", login);
@@ -235,25 +264,25 @@ static void mail_text(struct notify_task *t,
 	       : !strcmp(action, "quarantine") ? "held mail of"
 					       : "refused mail of";
 	clean(notify_task_var(t, "OUTGUARD_LOGIN"), 1, login, sizeof(login));
-	clean(notify_task_var(t, "OUTGUARD_REASON"), 1, reason,
-	      sizeof(reason));
-	add(out, "From: %s\n", clean(notify_task_var(t, "OUTGUARD_ALERT_FROM"),
-				     1, h, sizeof(h)));
-	add(out, "To: %s\n", clean(notify_task_var(t, "OUTGUARD_ALERT_TO"), 1,
-				   h, sizeof(h)));
+	clean(notify_task_var(t, "OUTGUARD_REASON"), 1, reason, sizeof(reason));
+	add(out, "From: %s\n",
+	    clean(notify_task_var(t, "OUTGUARD_ALERT_FROM"), 1, h, sizeof(h)));
+	add(out, "To: %s\n",
+	    clean(notify_task_var(t, "OUTGUARD_ALERT_TO"), 1, h, sizeof(h)));
 	add(out, "Subject: [outguard] %.100s: %s (%.200s)\n", login, action,
 	    reason);
 	localtime_r(&now, &tm);
 	strftime(when, sizeof(when), "%a, %d %b %Y %H:%M:%S %z", &tm);
-	add(out, "Date: %s\nAuto-Submitted: auto-generated\n"
-		 "X-Outguard-Alert: yes\nMIME-Version: 1.0\n"
-		 "Content-Type: text/plain; charset=utf-8\n"
-		 "Content-Transfer-Encoding: 8bit\n\n", when);
+	add(out,
+	    "Date: %s\nAuto-Submitted: auto-generated\n"
+	    "X-Outguard-Alert: yes\nMIME-Version: 1.0\n"
+	    "Content-Type: text/plain; charset=utf-8\n"
+	    "Content-Transfer-Encoding: 8bit\n\n",
+	    when);
 	gethostname(host, sizeof(host) - 1);
 	clean(notify_task_var(t, "OUTGUARD_LOGIN"), 0, login, sizeof(login));
-	add(out, "outguard on %s %s %s.\n\n", clean(host, 0, host,
-						     sizeof(host)),
-	    verb, login);
+	add(out, "outguard on %s %s %s.\n\n",
+	    clean(host, 0, host, sizeof(host)), verb, login);
 	add_var(out, t, "Login:", "OUTGUARD_LOGIN");
 	add_var(out, t, "Event:", "OUTGUARD_EVENT");
 	add_var(out, t, "Action:", "OUTGUARD_ACTION");
@@ -264,16 +293,18 @@ static void mail_text(struct notify_task *t,
 	add(out, "%-10s %s\n", "Networks:",
 	    clean(b->networks[0] ? b->networks : "-", 0, h, sizeof(h)));
 	if (have)
-		add(out, "%-10s %lld (%ld trips so far)\n\n", "Incident:",
-		    b->id, b->trips);
+		add(out, "%-10s %lld (%ld trips so far)\n\n",
+		    "Incident:", b->id, b->trips);
 	else
 		add(out, "%-10s unknown (the database could not be read)\n\n",
 		    "Incident:");
 	add_held(out, b);
 	add_commands(out, b, have, login);
-	add(out, "\nLater trips of %s are added to the incident; the next "
-		 "alert mail about it\ncomes after the window, or on a "
-		 "block.\n", login);
+	add(out,
+	    "\nLater trips of %s are added to the incident; the next "
+	    "alert mail about it\ncomes after the window, or on a "
+	    "block.\n",
+	    login);
 }
 
 /* mail_prepare - notifier thread: read the incident, write the mail */
@@ -294,8 +325,7 @@ static void mail_prepare(void *arg, struct notify_task *t)
 
 /* guard_respond - block_command and the alert mail for a trip */
 void guard_respond(struct guard_conn *c, const struct verdict *v,
-		   enum action action, const char *const *vars,
-		   long window_s)
+		   enum action action, const char *const *vars, long window_s)
 {
 	const struct policy *pol = c->pol;
 	const char *cmd, *to;
@@ -315,9 +345,8 @@ void guard_respond(struct guard_conn *c, const struct verdict *v,
 			 c->login);
 		job.what = what;
 		job.command = cmd;
-		job.timeout = (int)policy_setting_long(pol,
-						       "block_command_timeout",
-						       NOTIFY_TIMEOUT);
+		job.timeout = (int)policy_setting_long(
+			pol, "block_command_timeout", NOTIFY_TIMEOUT);
 		job.prepare = block_prepare;
 		notify_run(c->g->notify, &job, vars);
 	}
@@ -325,7 +354,7 @@ void guard_respond(struct guard_conn *c, const struct verdict *v,
 	if (to == NULL || *to == '\0')
 		return;
 	key = *v;
-	key.limit_id = MAIL_SLOT;	/* one mail per login per window */
+	key.limit_id = MAIL_SLOT; /* one mail per login per window */
 	if (!guard_alert_due(c->g, c->login, &key, window_s, time(NULL)) &&
 	    !block)
 		return;

@@ -73,8 +73,7 @@ void log_msg(int prio, const char *fmt, ...)
 }
 
 /* log_ratelimited - at most one line per key and period */
-int log_ratelimited(const char *key, int period, int prio, const char *fmt,
-		    ...)
+int log_ratelimited(const char *key, int period, int prio, const char *fmt, ...)
 {
 	time_t now = time(NULL);
 	long dropped = 0;

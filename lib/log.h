@@ -26,8 +26,8 @@ void log_msg(int prio, const char *fmt, ...)
  * log_ratelimited - like log_msg, but at most once per period seconds for
  * the same key; returns 1 when the line was written.  key is copied.
  */
-int log_ratelimited(const char *key, int period, int prio, const char *fmt,
-		    ...) __attribute__((format(printf, 4, 5)));
+int log_ratelimited(const char *key, int period, int prio, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
 
 /* log_level_parse - "info", "debug", ... to a priority; -1 if unknown */
 int log_level_parse(const char *s);

@@ -173,12 +173,12 @@ static void lookalike_fill(struct lookalike_hit *hit,
 			   enum lookalike_rank r)
 {
 	static const char *const how[][2] = {
-	    [RANK_LABEL] = {"", " under another suffix"},
-	    [RANK_SKELETON] = {"looks like ", ""},
-	    [RANK_EDIT] = {"one edit from ", ""},
-	    [RANK_BRAND] = {"brand ", " plus a word"},
-	    [RANK_SKEL_EDIT] = {"looks like ", " with one edit"},
-	    [RANK_SKEL_BRAND] = {"looks like brand ", " plus a word"},
+		[RANK_LABEL] = { "", " under another suffix" },
+		[RANK_SKELETON] = { "looks like ", "" },
+		[RANK_EDIT] = { "one edit from ", "" },
+		[RANK_BRAND] = { "brand ", " plus a word" },
+		[RANK_SKEL_EDIT] = { "looks like ", " with one edit" },
+		[RANK_SKEL_BRAND] = { "looks like brand ", " plus a word" },
 	};
 	char name[DOMAIN_MAX + UNI_MAX + 4], uni[UNI_MAX];
 	size_t n = sizeof(hit->reason);

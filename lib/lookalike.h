@@ -30,17 +30,17 @@ struct lookalike;
 
 enum lookalike_kind {
 	LOOKALIKE_NONE = 0,
-	LOOKALIKE_EDIT,		/* one edit from the brand */
-	LOOKALIKE_OTHER_TLD,	/* the brand under another suffix */
-	LOOKALIKE_BRAND_WORD,	/* the brand plus a word or hyphen */
-	LOOKALIKE_CONFUSABLE,	/* same skeleton: 1inkedin, rnicrosoft */
-	LOOKALIKE_HOMOGRAPH,	/* same skeleton, with non-ASCII letters */
+	LOOKALIKE_EDIT,	      /* one edit from the brand */
+	LOOKALIKE_OTHER_TLD,  /* the brand under another suffix */
+	LOOKALIKE_BRAND_WORD, /* the brand plus a word or hyphen */
+	LOOKALIKE_CONFUSABLE, /* same skeleton: 1inkedin, rnicrosoft */
+	LOOKALIKE_HOMOGRAPH,  /* same skeleton, with non-ASCII letters */
 };
 
 struct lookalike_hit {
 	enum lookalike_kind kind;
 	char protected_domain[256];
-	char reason[200];	/* e.g. "wallmart.com: one edit from walmart.com" */
+	char reason[200]; /* e.g. "wallmart.com: one edit from walmart.com" */
 };
 
 /* lookalike_new - an empty detector; NULL when out of memory */

@@ -61,12 +61,12 @@ static int lookalike_one_edit(const char *a, const char *b)
 
 /* words that phishing glues in front of a brand ("securepaypal") */
 static const char lookalike_words[] =
-    " access account accounts alert alerts app auth billing client"
-    " confirm contact customer delivery email get go help helpdesk id"
-    " info login mail member my noreply notice notify official online"
-    " pay payment portal recover reset safe secure security service"
-    " services signin support team track tracking update verify web"
-    " webmail www ";
+	" access account accounts alert alerts app auth billing client"
+	" confirm contact customer delivery email get go help helpdesk id"
+	" info login mail member my noreply notice notify official online"
+	" pay payment portal recover reset safe secure security service"
+	" services signin support team track tracking update verify web"
+	" webmail www ";
 
 /* lookalike_word - 1 when s[0..n) is one of lookalike_words */
 static int lookalike_word(const char *s, size_t n)
@@ -144,8 +144,8 @@ static enum lookalike_rank lookalike_compare(const struct lookalike_name *c,
 					     const struct lookalike_name *p,
 					     size_t brand, int skel)
 {
-	size_t d =
-	    c->chars > p->chars ? c->chars - p->chars : p->chars - c->chars;
+	size_t d = c->chars > p->chars ? c->chars - p->chars
+				       : p->chars - c->chars;
 
 	if (brand >= 4 && d <= 1 && lookalike_one_edit(c->s, p->s))
 		return skel ? RANK_SKEL_EDIT : RANK_EDIT;

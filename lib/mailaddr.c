@@ -350,7 +350,7 @@ static int entry_end(struct entry *e, struct mailaddr *out)
 /* mailaddr_parse - the addresses of a header value */
 int mailaddr_parse(const char *value, struct mailaddr *out, int max)
 {
-	struct mailaddr_lex lx = {value, 0, 0, 0};
+	struct mailaddr_lex lx = { value, 0, 0, 0 };
 	struct entry e;
 	struct mailaddr_tok t;
 	int n = 0, group = 0;

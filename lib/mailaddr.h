@@ -18,12 +18,12 @@
 #include <stddef.h>
 
 #define MAILADDR_INPUT_MAX 65536 /* bytes of a value looked at */
-#define MAILADDR_MAX 32		 /* addresses returned at most */
+#define MAILADDR_MAX	   32	 /* addresses returned at most */
 
 struct mailaddr {
-	char display[256];	/* display name, UTF-8, "" if none */
-	char addr[320];		/* local@domain without <>, "" if none */
-	char domain[256];	/* the domain part, lower-cased, "" if none */
+	char display[256]; /* display name, UTF-8, "" if none */
+	char addr[320];	   /* local@domain without <>, "" if none */
+	char domain[256];  /* the domain part, lower-cased, "" if none */
 };
 
 /*

@@ -214,8 +214,8 @@ static int follow_open(struct maillog *m)
 	use_fd(m, fd, st.st_ino, 0, NULL);
 	if (at_end && st.st_size > 0) { /* no saved position: from the end */
 		m->cur.offset = st.st_size;
-		m->skip =
-		    pread(fd, &last, 1, st.st_size - 1) == 1 && last != '\n';
+		m->skip = pread(fd, &last, 1, st.st_size - 1) == 1 &&
+			  last != '\n';
 	}
 	return 0;
 }
@@ -324,7 +324,7 @@ long maillog_poll(struct maillog *m)
 /* maillog_run - poll until *stop */
 void maillog_run(struct maillog *m, const volatile int *stop)
 {
-	struct timespec ts = {0, MAILLOG_POLL_MS * 1000000L};
+	struct timespec ts = { 0, MAILLOG_POLL_MS * 1000000L };
 
 	while (!*stop) {
 		maillog_poll(m);

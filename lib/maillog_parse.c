@@ -21,7 +21,7 @@ struct span {
 
 /* Postfix programs that log per-recipient delivery results. */
 static const char *const postfix_agents[] = {
-    "smtp", "lmtp", "local", "virtual", "error", "retry", "discard", "pipe",
+	"smtp", "lmtp", "local", "virtual", "error", "retry", "discard", "pipe",
 };
 
 /* span_eq - the span is exactly the string s */

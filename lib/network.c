@@ -14,7 +14,7 @@
 
 struct network_range {
 	unsigned char net[16];
-	int bits;		/* prefix length over the 16 bytes */
+	int bits; /* prefix length over the 16 bytes */
 	char name[64];
 };
 
@@ -118,8 +118,8 @@ int network_is_addr(const char *s)
 }
 
 /* network_key - the key of an address */
-int network_key(const struct network_groups *g, int v4_prefix,
-		int v6_prefix, const char *addr, char *out, size_t outlen)
+int network_key(const struct network_groups *g, int v4_prefix, int v6_prefix,
+		const char *addr, char *out, size_t outlen)
 {
 	unsigned char a[16], m[16];
 	char text[INET6_ADDRSTRLEN];
@@ -137,7 +137,7 @@ int network_key(const struct network_groups *g, int v4_prefix,
 		}
 	}
 	bits = fam == 4 ? 96 + (v4_prefix >= 0 && v4_prefix <= 32 ? v4_prefix
-								   : 24)
+								  : 24)
 			: (v6_prefix >= 0 && v6_prefix <= 128 ? v6_prefix : 48);
 	mask(a, bits);
 	if (fam == 4)

@@ -39,7 +39,7 @@ int network_is_addr(const char *s);
  * network_key - the key of address addr (IPv4 or IPv6 text) into out.
  * Returns 0, or -1 when addr is not an address (out is then "").
  */
-int network_key(const struct network_groups *g, int v4_prefix,
-		int v6_prefix, const char *addr, char *out, size_t outlen);
+int network_key(const struct network_groups *g, int v4_prefix, int v6_prefix,
+		const char *addr, char *out, size_t outlen);
 
 #endif

@@ -2,38 +2,30 @@
  * NAME
  *	notify - the runner of NotifyCommand and the response commands
  * DESCRIPTION
- *	See notify.h.  posix_spawn starts the command in its own process
- *	group, so a timeout kills the shell and everything it started.
- *	Input goes through a socket pair rather than a pipe: send() with
- *	MSG_NOSIGNAL never raises SIGPIPE when the command does not read
- *	it, and MSG_DONTWAIT lets the timeout loop feed it.
+ *	See notify.h.  proc_run() (proc.c) runs each command isolated:
+ *	in its own process group, so a timeout kills the shell and
+ *	everything it started, with the signals the daemon blocks at
+ *	their defaults; it feeds the input and watches the timeout.
  */
-#include <errno.h>
-#include <fcntl.h>
 #include <pthread.h>
-#include <signal.h>
-#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <sys/wait.h>
-#include <time.h>
-#include <unistd.h>
 
 #include "log.h"
 #include "notify.h"
+#include "proc.h"
 
 extern char **environ;
 
 struct notify_task {
 	struct notify_task *next;
-	char **env;		/* NULL-terminated "NAME=value" strings */
+	char **env; /* NULL-terminated "NAME=value" strings */
 	size_t nenv;
-	char *command;		/* NULL: NotifyCommand */
+	char *command; /* NULL: NotifyCommand */
 	char *what;
 	int timeout;
-	char *input;		/* or NULL */
+	char *input; /* or NULL */
 	notify_prepare_fn prepare;
 	void *arg;
 };
@@ -152,126 +144,44 @@ int notify_task_input(struct notify_task *t, const char *text)
 	return 0;
 }
 
-/* spawn - start sh -c command with stdin from fd (-1: /dev/null); 0/-1 */
-static int spawn(struct notify_task *t, const char *command, int fd,
-		 pid_t *pid)
+/* started - log that task arg runs */
+static void started(void *arg, pid_t pid)
 {
-	char *argv[] = { "/bin/sh", "-c", (char *)command, NULL };
-	posix_spawn_file_actions_t fa;
-	posix_spawnattr_t at;
-	sigset_t none, dflt;
-	int rc;
+	const struct notify_task *t = arg;
 
-	posix_spawn_file_actions_init(&fa);
-	if (fd < 0)
-		posix_spawn_file_actions_addopen(&fa, 0, "/dev/null",
-						 O_RDONLY, 0);
-	else
-		posix_spawn_file_actions_adddup2(&fa, fd, 0);
-	posix_spawnattr_init(&at);
-	/* the daemon blocks and ignores signals the command must not */
-	sigemptyset(&none);
-	sigemptyset(&dflt);
-	sigaddset(&dflt, SIGPIPE);
-	sigaddset(&dflt, SIGTERM);
-	sigaddset(&dflt, SIGINT);
-	sigaddset(&dflt, SIGHUP);
-	posix_spawnattr_setsigmask(&at, &none);
-	posix_spawnattr_setsigdefault(&at, &dflt);
-	posix_spawnattr_setflags(&at, POSIX_SPAWN_SETPGROUP |
-				      POSIX_SPAWN_SETSIGMASK |
-				      POSIX_SPAWN_SETSIGDEF);
-	posix_spawnattr_setpgroup(&at, 0);
-	rc = posix_spawn(pid, "/bin/sh", &fa, &at, argv, t->env);
-	posix_spawn_file_actions_destroy(&fa);
-	posix_spawnattr_destroy(&at);
-	if (rc != 0)
-		log_msg(LOG_ERR, "notify: cannot run %s: %s", t->what,
-			strerror(rc));
-	return rc == 0 ? 0 : -1;
+	log_msg(LOG_INFO, "notify: %s started (pid %ld)", t->what, (long)pid);
 }
 
-/* feed - send what input the command takes now; closes fd when done */
-static void feed(struct notify_task *t, int *fd, size_t *sent)
-{
-	size_t len = strlen(t->input);
-	ssize_t n;
-
-	while (*fd >= 0 && *sent < len) {
-		n = send(*fd, t->input + *sent, len - *sent,
-			 MSG_NOSIGNAL | MSG_DONTWAIT);
-		if (n > 0)
-			*sent += (size_t)n;
-		else if (n < 0 && errno == EINTR)
-			continue;
-		else if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
-			return;
-		else
-			break;	/* the command closed its input */
-	}
-	if (*fd >= 0) {
-		close(*fd);
-		*fd = -1;
-	}
-}
-
-/* run_one - run one task, with its timeout */
+/* run_one - run one task with /bin/sh -c, with its timeout; log it */
 static void run_one(struct notify *n, struct notify_task *t)
 {
 	const char *command = t->command ? t->command : n->command;
+	char *argv[] = { "/bin/sh", "-c", (char *)command, NULL };
 	int timeout = t->timeout > 0 ? t->timeout : NOTIFY_TIMEOUT;
-	int sv[2] = { -1, -1 }, status, rc;
-	struct timespec start, now;
-	size_t sent = 0;
-	pid_t pid;
+	struct proc_opts o = { 0 };
+	struct proc_result r;
+	char err[200];
 
-	if (t->input != NULL &&
-	    socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0) {
-		log_msg(LOG_ERR, "notify: %s: socketpair: %s", t->what,
-			strerror(errno));
-		return;
-	}
-	rc = spawn(t, command, sv[1], &pid);
-	if (sv[1] >= 0)
-		close(sv[1]);
-	if (rc < 0) {
-		if (sv[0] >= 0)
-			close(sv[0]);
-		return;
-	}
-	log_msg(LOG_INFO, "notify: %s started (pid %ld)", t->what, (long)pid);
-	clock_gettime(CLOCK_MONOTONIC, &start);
-	for (;;) {
-		if (t->input != NULL)
-			feed(t, &sv[0], &sent);
-		rc = waitpid(pid, &status, WNOHANG);
-		if (rc == pid || (rc < 0 && errno != EINTR))
-			break;
-		clock_gettime(CLOCK_MONOTONIC, &now);
-		if ((now.tv_sec - start.tv_sec) * 1000L +
-			    (now.tv_nsec - start.tv_nsec) / 1000000 >=
-		    timeout * 1000L) {
-			kill(-pid, SIGKILL);
-			waitpid(pid, &status, 0);
-			log_msg(LOG_ERR, "notify: %s ran over %ds and was "
-				"killed", t->what, timeout);
-			rc = -1;
-			break;
-		}
-		usleep(20000);
-	}
-	if (sv[0] >= 0)
-		close(sv[0]);
-	if (rc != pid)
-		return;
-	if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
+	o.env = t->env;
+	o.isolate = 1;
+	o.null_stdin = 1;
+	o.input = t->input;
+	o.timeout_ms = timeout * 1000;
+	o.started = started;
+	o.started_arg = t;
+	if (proc_run(argv, &o, &r, err, sizeof(err)) < 0)
+		log_msg(LOG_ERR, "notify: cannot run %s: %s", t->what, err);
+	else if (r.timed_out)
+		log_msg(LOG_ERR, "notify: %s ran over %ds and was killed",
+			t->what, timeout);
+	else if (r.exited && r.status == 0)
 		log_msg(LOG_INFO, "notify: %s done", t->what);
-	else if (WIFEXITED(status))
+	else if (r.exited)
 		log_msg(LOG_WARNING, "notify: %s failed (exit %d)", t->what,
-			WEXITSTATUS(status));
+			r.status);
 	else
 		log_msg(LOG_WARNING, "notify: %s failed (signal %d)", t->what,
-			WIFSIGNALED(status) ? WTERMSIG(status) : 0);
+			r.signal);
 }
 
 /* notify_main - the runner thread */

@@ -21,22 +21,22 @@
 #ifndef OUTGUARD_NOTIFY_H
 #define OUTGUARD_NOTIFY_H
 
-#define NOTIFY_TIMEOUT 30
+#define NOTIFY_TIMEOUT	 30
 #define NOTIFY_QUEUE_MAX 1000
 
 struct notify;
-struct notify_task;	/* a queued job, handed to prepare */
+struct notify_task; /* a queued job, handed to prepare */
 
 typedef void (*notify_prepare_fn)(void *arg, struct notify_task *t);
 
 /* A command of its own, for notify_run(). */
 struct notify_job {
-	const char *what;	/* names it in log lines: "block_command" */
-	const char *command;	/* run with /bin/sh -c */
-	int timeout;		/* seconds; <= 0: NOTIFY_TIMEOUT */
-	const char *input;	/* standard input, or NULL: /dev/null */
+	const char *what;	   /* names it in log lines: "block_command" */
+	const char *command;	   /* run with /bin/sh -c */
+	int timeout;		   /* seconds; <= 0: NOTIFY_TIMEOUT */
+	const char *input;	   /* standard input, or NULL: /dev/null */
 	notify_prepare_fn prepare; /* or NULL */
-	void *arg;		/* prepare's; not copied: must outlive n */
+	void *arg;		   /* prepare's; not copied: must outlive n */
 };
 
 /*

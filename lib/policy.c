@@ -22,8 +22,10 @@
 #include "webmail.h"
 
 static const char *const metric_names[METRIC_COUNT] = {
-	[METRIC_RCPT_PER_MSG] = "rcpt_per_msg", [METRIC_RCPT] = "rcpt",
-	[METRIC_MSG] = "msg", [METRIC_SESSION] = "session",
+	[METRIC_RCPT_PER_MSG] = "rcpt_per_msg",
+	[METRIC_RCPT] = "rcpt",
+	[METRIC_MSG] = "msg",
+	[METRIC_SESSION] = "session",
 	[METRIC_NETWORKS] = "networks",
 };
 
@@ -236,8 +238,7 @@ int policy_domains_has(const struct policy_domains *set, const char *domain)
 }
 
 /* policy_domains_within - the domain or one of its parents is a member */
-int policy_domains_within(const struct policy_domains *set,
-			  const char *domain)
+int policy_domains_within(const struct policy_domains *set, const char *domain)
 {
 	const char *d = domain;
 
@@ -271,8 +272,10 @@ static enum action check_action(struct policy *p, const char *key,
 	if (v == NULL)
 		return dflt;
 	if (action_parse(v, &a) < 0) {
-		policy_problem(p, "settings %s: unknown action \"%s\"; using "
-			       "%s", key, v, action_name(dflt));
+		policy_problem(p,
+			       "settings %s: unknown action \"%s\"; using "
+			       "%s",
+			       key, v, action_name(dflt));
 		return dflt;
 	}
 	return a;
@@ -292,7 +295,7 @@ static void make_brands(struct policy *p)
 		reg = domain_registrable(set->names[i]);
 		if (reg == NULL || (dot = strchr(reg, '.')) == NULL ||
 		    dot - reg < 3)
-			continue;	/* too short to look for in names */
+			continue; /* too short to look for in names */
 		b = &p->brands[p->nbrands];
 		b->label = strndup(reg, (size_t)(dot - reg));
 		b->domain = strdup(reg);
@@ -340,10 +343,10 @@ void policy_finish(struct policy *p)
 		qsort(p->brands, p->nbrands, sizeof(*p->brands), cmp_brand);
 	p->ipv4_prefix = (int)policy_setting_long(p, "ipv4_prefix", 24);
 	p->ipv6_prefix = (int)policy_setting_long(p, "ipv6_prefix", 48);
-	if (p->ipv4_prefix < 8 || p->ipv4_prefix > 32 ||
-	    p->ipv6_prefix < 16 || p->ipv6_prefix > 128) {
+	if (p->ipv4_prefix < 8 || p->ipv4_prefix > 32 || p->ipv6_prefix < 16 ||
+	    p->ipv6_prefix > 128) {
 		policy_problem(p, "settings ipv4_prefix/ipv6_prefix out of "
-			       "range; using 24 and 48");
+				  "range; using 24 and 48");
 		p->ipv4_prefix = 24;
 		p->ipv6_prefix = 48;
 	}
@@ -352,8 +355,7 @@ void policy_finish(struct policy *p)
 	c->freemail_sender = check_action(p, "action_freemail_sender",
 					  ACTION_REJECT);
 	c->reply_to = check_action(p, "action_reply_to", ACTION_HEADER);
-	c->display_name = check_action(p, "action_display_name",
-				       ACTION_HEADER);
+	c->display_name = check_action(p, "action_display_name", ACTION_HEADER);
 	c->lookalike_inbound = check_action(p, "action_lookalike_inbound",
 					    ACTION_REJECT);
 	c->lookalike_outbound = check_action(p, "action_lookalike_outbound",

@@ -34,10 +34,10 @@ enum metric {
 #define POLICY_MAX_WINDOWS 8
 
 struct policy_limit {
-	long id;		/* limits.id, for messages */
+	long id; /* limits.id, for messages */
 	enum metric metric;
-	long window_s;		/* 0 for rcpt_per_msg */
-	long threshold;		/* exceeded when the count goes above it */
+	long window_s;	/* 0 for rcpt_per_msg */
+	long threshold; /* exceeded when the count goes above it */
 	enum action action;
 };
 
@@ -62,22 +62,22 @@ struct policy_domains {
 
 /* A protected domain's brand label, for the display-name check. */
 struct policy_brand {
-	char *label;		/* "paypal" */
-	char *domain;		/* "paypal.com" */
+	char *label;  /* "paypal" */
+	char *domain; /* "paypal.com" */
 };
 
 /* The actions of the built-in forgery checks, from settings. */
 struct policy_checks {
-	enum action foreign_sender;	/* envelope outside local domains */
-	enum action freemail_sender;	/* envelope or From: freemail */
-	enum action reply_to;		/* Reply-To freemail/foreign, From local */
-	enum action display_name;	/* display name names a brand */
+	enum action foreign_sender;  /* envelope outside local domains */
+	enum action freemail_sender; /* envelope or From: freemail */
+	enum action reply_to;	     /* Reply-To freemail/foreign, From local */
+	enum action display_name;    /* display name names a brand */
 	enum action lookalike_inbound;	/* unauthenticated mail */
-	enum action lookalike_outbound;	/* authenticated mail */
+	enum action lookalike_outbound; /* authenticated mail */
 };
 
 struct policy {
-	long long version;	/* policy_version.version when loaded */
+	long long version; /* policy_version.version when loaded */
 	struct policy_class *classes;
 	int nclasses;
 	struct policy_setting *settings;
@@ -86,17 +86,17 @@ struct policy {
 	struct policy_domains freemail_domains;
 	struct policy_checks checks;
 	struct policy_domains protected_domains;
-	struct policy_brand *brands;	/* labels of protected_domains */
+	struct policy_brand *brands; /* labels of protected_domains */
 	int nbrands;
-	struct network_groups *groups;	/* network_groups, never NULL */
-	int ipv4_prefix, ipv6_prefix;	/* a network's size, from settings */
-	struct ruleset *rules;		/* never NULL once loaded */
-	struct lookalike *lookalike;	/* never NULL once loaded */
-	struct webmail *webmail;	/* webmail_sources, never NULL */
-	long max_window;	/* the longest window_s of any limit */
-	char **problems;	/* rows skipped while loading, for logs and -n */
+	struct network_groups *groups; /* network_groups, never NULL */
+	int ipv4_prefix, ipv6_prefix;  /* a network's size, from settings */
+	struct ruleset *rules;	       /* never NULL once loaded */
+	struct lookalike *lookalike;   /* never NULL once loaded */
+	struct webmail *webmail;       /* webmail_sources, never NULL */
+	long max_window;	       /* the longest window_s of any limit */
+	char **problems; /* rows skipped while loading, for logs and -n */
 	int nproblems;
-	int refs;		/* guarded by the holder, see policy_hold() */
+	int refs; /* guarded by the holder, see policy_hold() */
 };
 
 /* policy_metric_name - SQL spelling of a metric */
@@ -136,8 +136,7 @@ int policy_domains_has(const struct policy_domains *set, const char *domain);
  * policy_domains_within - 1 when domain is in the set or a subdomain of
  * a member (dept.example.edu is within example.edu)
  */
-int policy_domains_within(const struct policy_domains *set,
-			  const char *domain);
+int policy_domains_within(const struct policy_domains *set, const char *domain);
 
 /*
  * policy_finish - after the rows are in: sort the sets, resolve the
@@ -154,8 +153,8 @@ const struct policy_brand *policy_brand_find(const struct policy *p,
 					     const char *word, size_t n);
 
 /* POLICY_NOTE_NO_LOCAL - what to say when local_domains is empty */
-#define POLICY_NOTE_NO_LOCAL                                                 \
-	"local_domains is empty: authenticated senders' domains are not "  \
+#define POLICY_NOTE_NO_LOCAL                                                   \
+	"local_domains is empty: authenticated senders' domains are not "      \
 	"checked until you add your domains"
 
 /* policy_free - release a snapshot (refs are not checked); NULL is fine */

@@ -13,42 +13,39 @@
  *	match every text, which is never what a rules row means.
  *
  *	ruleset_add() checks the row's columns, compiles its pattern
- *	(rules_compile(), which also decides whether the pattern may join
+ *	(rules_compile.c, which also decides whether the pattern may join
  *	the field's prefilter) and appends it to the list of its field.
  *	ruleset_prepare() then builds the prefilters (rules_prefilter.c);
  *	matching is in rules_match.c.  The compiled code is read-only
  *	after ruleset_prepare() and shared by every thread.
  * DIAGNOSTICS
- *	ruleset_add() reports a bad row in err; the caller logs it.  A
- *	pattern JIT cannot compile is logged at LOG_WARNING, at most once
- *	an hour, and runs in the interpreter.
+ *	ruleset_add() reports a bad row in err; the caller logs it.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
-#include "log.h"
 #include "rules_int.h"
 
 static const char *const field_names[RULE_FIELD_COUNT] = {
-    [RULE_MAIL_FROM] = "mail_from",
-    [RULE_MAIL_FROM_DOMAIN] = "mail_from_domain",
-    [RULE_FROM] = "from",
-    [RULE_FROM_DOMAIN] = "from_domain",
-    [RULE_REPLY_TO] = "reply_to",
-    [RULE_REPLY_TO_DOMAIN] = "reply_to_domain",
-    [RULE_RCPT] = "rcpt",
-    [RULE_RCPT_DOMAIN] = "rcpt_domain",
-    [RULE_SUBJECT] = "subject",
-    [RULE_HELO] = "helo",
-    [RULE_CLIENT_NAME] = "client_name",
+	[RULE_MAIL_FROM] = "mail_from",
+	[RULE_MAIL_FROM_DOMAIN] = "mail_from_domain",
+	[RULE_FROM] = "from",
+	[RULE_FROM_DOMAIN] = "from_domain",
+	[RULE_REPLY_TO] = "reply_to",
+	[RULE_REPLY_TO_DOMAIN] = "reply_to_domain",
+	[RULE_RCPT] = "rcpt",
+	[RULE_RCPT_DOMAIN] = "rcpt_domain",
+	[RULE_SUBJECT] = "subject",
+	[RULE_HELO] = "helo",
+	[RULE_CLIENT_NAME] = "client_name",
 };
 
 static const char *const scope_names[] = {
-    [RULE_ANY] = "any",
-    [RULE_AUTH] = "auth",
-    [RULE_UNAUTH] = "unauth",
+	[RULE_ANY] = "any",
+	[RULE_AUTH] = "auth",
+	[RULE_UNAUTH] = "unauth",
 };
 
 /* rules_field_name - the SQL spelling of a field */
@@ -135,64 +132,6 @@ int ruleset_has_field(const struct ruleset *rs, enum rule_field field)
 	return rs->field[field].n > 0;
 }
 
-/* rules_error_text - PCRE2's message for an error code */
-const char *rules_error_text(int rc, PCRE2_UCHAR *buf, size_t len)
-{
-	if (pcre2_get_error_message(rc, buf, len) < 0)
-		snprintf((char *)buf, len, "PCRE2 error %d", rc);
-	return (const char *)buf;
-}
-
-/*
- * rule_jit - JIT-compile r->code; on failure the interpreter runs it,
- * which is logged once an hour (the interpreter is slower on long texts).
- */
-static void rule_jit(const struct rule *r)
-{
-	PCRE2_UCHAR msg[120];
-	uint32_t jit = 0;
-	int rc;
-
-	if (pcre2_config(PCRE2_CONFIG_JIT, &jit) != 0 || !jit)
-		return;
-	if ((rc = pcre2_jit_compile(r->code, PCRE2_JIT_COMPLETE)) != 0)
-		log_ratelimited(
-		    "rules jit", 3600, LOG_WARNING,
-		    "rule %ld: no JIT (%s), the interpreter runs it", r->id,
-		    rules_error_text(rc, msg, sizeof(msg)));
-}
-
-/*
- * rules_compile - compile pattern into r (code, whole, utf), JIT-compiled
- * when possible.  0, or -1 with "rule ID: why at offset N" in err.
- */
-int rules_compile(struct rule *r, const char *pattern, char *err, size_t errlen)
-{
-	uint32_t opts, unicode = 0, all = 0;
-	PCRE2_UCHAR msg[120];
-	PCRE2_SIZE off;
-	int rc;
-
-	opts =
-	    PCRE2_CASELESS | PCRE2_NEVER_BACKSLASH_C | PCRE2_USE_OFFSET_LIMIT;
-	if (pcre2_config(PCRE2_CONFIG_UNICODE, &unicode) == 0 && unicode)
-		opts |= PCRE2_UTF | PCRE2_MATCH_INVALID_UTF;
-	r->code = pcre2_compile((PCRE2_SPTR)pattern, PCRE2_ZERO_TERMINATED,
-				opts, &rc, &off, NULL);
-	if (r->code == NULL) {
-		snprintf(err, errlen, "rule %ld: %s at offset %zu", r->id,
-			 rules_error_text(rc, msg, sizeof(msg)), (size_t)off);
-		return -1;
-	}
-	(void)pcre2_pattern_info(r->code, PCRE2_INFO_ALLOPTIONS, &all);
-	r->whole = (all & PCRE2_ANCHORED) != 0;
-	(void)pcre2_pattern_info(r->code, PCRE2_INFO_BACKREFMAX, &all);
-	r->solo = all != 0 || !rules_prefilter_safe(pattern);
-	r->utf = (opts & PCRE2_UTF) != 0;
-	rule_jit(r);
-	return 0;
-}
-
 /* list_push - append r to l; 0, or -1 when out of memory */
 static int list_push(struct rule_list *l, const struct rule *r)
 {
@@ -244,7 +183,7 @@ int ruleset_add(struct ruleset *rs, long id, const char *scope,
 		const char *field, const char *pattern, const char *action,
 		const char *reason, char *err, size_t errlen)
 {
-	struct rule r = {0};
+	struct rule r = { 0 };
 	enum rule_field f;
 
 	if (rule_check(id, scope, field, pattern, action, &r, &f, err,

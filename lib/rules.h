@@ -43,7 +43,7 @@ struct rule_hit {
 	long id;
 	enum action action;
 	enum rule_field field;
-	char reason[160];	/* the row's reason, or "rule N" */
+	char reason[160]; /* the row's reason, or "rule N" */
 };
 
 /* ruleset_new - an empty ruleset; NULL when out of memory */
@@ -105,7 +105,7 @@ int rules_field_parse(const char *s, enum rule_field *out);
 
 /* Single patterns that extract a value (rules_capture.c) ------------- */
 
-#define RULES_CAPTURE_MAX 8192	/* longest text looked at */
+#define RULES_CAPTURE_MAX 8192 /* longest text looked at */
 
 struct rules_capture;
 

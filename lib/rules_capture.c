@@ -20,7 +20,7 @@
 struct rules_capture {
 	pcre2_code *code;
 	pcre2_match_context *mc;
-	int group;		/* the group that holds the value, 0: all */
+	int group; /* the group that holds the value, 0: all */
 };
 
 /* rules_capture_new - compile pattern; NULL with the cause in err */
@@ -64,8 +64,9 @@ struct rules_capture *rules_capture_new(const char *pattern, char *err,
 	n = pcre2_substring_number_from_name(rc->code, (PCRE2_SPTR) "login");
 	if (n > 0)
 		rc->group = n;
-	else if (pcre2_pattern_info(rc->code, PCRE2_INFO_CAPTURECOUNT,
-				    &flag) == 0 && flag > 0)
+	else if (pcre2_pattern_info(rc->code, PCRE2_INFO_CAPTURECOUNT, &flag) ==
+			 0 &&
+		 flag > 0)
 		rc->group = 1;
 	if (pcre2_config(PCRE2_CONFIG_JIT, &flag) == 0 && flag)
 		(void)pcre2_jit_compile(rc->code, PCRE2_JIT_COMPLETE);
@@ -84,8 +85,7 @@ int rules_capture_run(const struct rules_capture *rc, const char *text,
 	out[0] = '\0';
 	if (len > RULES_CAPTURE_MAX)
 		len = RULES_CAPTURE_MAX;
-	if ((md = pcre2_match_data_create_from_pattern(rc->code, NULL)) ==
-	    NULL)
+	if ((md = pcre2_match_data_create_from_pattern(rc->code, NULL)) == NULL)
 		return -1;
 	m = pcre2_match(rc->code, (PCRE2_SPTR)text, len, 0, 0, md, rc->mc);
 	if (m < 0) {
@@ -95,7 +95,7 @@ int rules_capture_run(const struct rules_capture *rc, const char *text,
 	ov = pcre2_get_ovector_pointer(md);
 	if (m <= rc->group || ov[2 * rc->group] == PCRE2_UNSET) {
 		pcre2_match_data_free(md);
-		return 0;	/* the group took no part in the match */
+		return 0; /* the group took no part in the match */
 	}
 	n = ov[2 * rc->group + 1] - ov[2 * rc->group];
 	if (n >= outlen)

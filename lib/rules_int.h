@@ -7,7 +7,7 @@
  *	Includes pcre2.h, which only rules*.c may.  The layout of a
  *	ruleset (one list of compiled rules per field, each list with its
  *	prefilter), the PCRE2 limits every match runs under, and the
- *	functions rules.c (loading and compiling), rules_prefilter.c and
+ *	functions rules.c (loading), rules_compile.c, rules_prefilter.c and
  *	rules_match.c call across files.
  */
 #ifndef OUTGUARD_RULES_INT_H

@@ -5,16 +5,14 @@
  *	#include "rules_int.h"
  *
  *	void ruleset_prepare(struct ruleset *rs);
- *
- *	int rules_prefilter_safe(const char *p);
  * DESCRIPTION
  *	Most text matches no rule.  ruleset_prepare() compiles, per
  *	field, one pattern that alternates the field's patterns, so that
  *	ruleset_match() (rules_match.c) can rule out clean text with one
  *	match and run the rules one by one only when the prefilter
  *	matched.  A pattern that would mean something else inside the
- *	alternation (rules_prefilter_safe(), called by rules_compile()
- *	for each row) is marked solo: it stays out of the prefilter and
+ *	alternation (rules_prefilter_safe() in rules_compile.c, called
+ *	by rules_compile() for each row) is marked solo: it stays out of the prefilter and
  *	always runs on its own.  A field with fewer than two patterns to
  *	alternate gets no prefilter.  The prefilter is compiled like a
  *	rule (caseless, UTF, JIT) and matched under the same limits.
@@ -27,41 +25,6 @@
 #include <string.h>
 
 #include "rules_int.h"
-
-/*
- * rules_prefilter_safe - 1 when pattern means the same as "(?:pattern)"
- * among other alternatives.  Not so: references to groups by number or to
- * the whole pattern, which the other patterns' groups shift ((?1),
- * (?-1), (?R), (?(1)...), (?P>n), (?P=n), \g..., and \1 to \99, an
- * octal escape alone that turns into a backreference after ten groups);
- * backtracking verbs, which act on the whole match ((*COMMIT) fails
- * every alternative); and what may run past the closing parenthesis
- * (\Q without \E, a # comment in extended mode).  Backreferences are
- * found by pcre2_pattern_info().  Conservative: a pattern that only
- * looks like one of these (a # in a class) runs on its own, which
- * costs time, not results.
- */
-int rules_prefilter_safe(const char *p)
-{
-	for (; *p; p++) {
-		if (*p == '\\') {
-			if (p[1] == 'Q' || p[1] == 'g' ||
-			    (p[1] >= '1' && p[1] <= '9'))
-				return 0;
-			if (p[1] != '\0')
-				p++;
-		} else if (*p == '#' || (*p == '(' && p[1] == '*')) {
-			return 0;
-		} else if (*p == '(' && p[1] == '?') {
-			if (strchr("0123456789R(C", p[2]) != NULL ||
-			    ((p[2] == '+' || p[2] == '-') && p[3] >= '0' &&
-			     p[3] <= '9') ||
-			    (p[2] == 'P' && (p[3] == '>' || p[3] == '=')))
-				return 0;
-		}
-	}
-	return 1;
-}
 
 /*
  * prefilter_build - one pattern alternating every pattern of l that

@@ -36,15 +36,14 @@
 struct store;
 
 /* Flags for store_open. */
-#define STORE_CREATE 1	  /* create and migrate a missing database */
-#define STORE_READONLY 2  /* open read-only; never migrate */
+#define STORE_CREATE   1 /* create and migrate a missing database */
+#define STORE_READONLY 2 /* open read-only; never migrate */
 
 /*
  * store_open - open (and with STORE_CREATE create or migrate) a database.
  * Returns NULL with the cause in err.
  */
-struct store *store_open(const char *path, int flags, char *err,
-			 size_t errlen);
+struct store *store_open(const char *path, int flags, char *err, size_t errlen);
 
 /* store_close - stop the writer after flushing it, close; NULL is fine */
 void store_close(struct store *s);
@@ -81,9 +80,9 @@ struct policy *store_policy_load(struct store *s, char *err, size_t errlen);
 /* Per-message reads (thread-safe) ----------------------------------- */
 
 struct store_user {
-	char class_name[64];	/* "default" when the login has no row */
+	char class_name[64]; /* "default" when the login has no row */
 	enum user_status status;
-	int known;		/* 1 when the login has a users row */
+	int known; /* 1 when the login has a users row */
 };
 
 /* store_user_get - the login's users row; 0, or -1 on a store failure */
@@ -172,6 +171,12 @@ void store_mark_drop(struct store *s, const char *login,
 void store_login_lock(struct store *s, const char *login);
 void store_login_unlock(struct store *s, const char *login);
 
+/*
+ * store_login_held - for "the caller holds login's lock" contracts: in
+ * debug and sanitizer builds aborts unless it does (lock.h); else nothing
+ */
+void store_login_held(struct store *s, const char *login);
+
 /* Queued writes (daemon: committed by the writer thread) ------------- */
 
 /*
@@ -179,9 +184,9 @@ void store_login_unlock(struct store *s, const char *login);
  * recipients, and in the same step drop the reservation the message
  * held (res_msgs, res_rcpts), so readers never count it twice.
  */
-void store_add_message(struct store *s, const char *login, time_t ts,
-		       int rcpts, const char *client_addr,
-		       const char *queue_id, int res_msgs, int res_rcpts);
+void store_add_message(struct store *s, const char *login, time_t ts, int rcpts,
+		       const char *client_addr, const char *queue_id,
+		       int res_msgs, int res_rcpts);
 
 /*
  * store_add_message_id - record a message that held no reservation,
@@ -221,11 +226,11 @@ void store_set_retention(struct store *s, long counters_s, long events_s);
 /* A login tripped a limit or check (not a store error). */
 struct store_trip {
 	time_t ts;
-	const char *login;	/* lower case, as the guard has it */
-	const char *kind;	/* events.kind */
-	const char *action;	/* action_name() */
-	const char *trigger;	/* the reason */
-	const char *counts;	/* "msg 12/1h, rcpt 600/1h, ..." or NULL */
+	const char *login;   /* lower case, as the guard has it */
+	const char *kind;    /* events.kind */
+	const char *action;  /* action_name() */
+	const char *trigger; /* the reason */
+	const char *counts;  /* "msg 12/1h, rcpt 600/1h, ..." or NULL */
 };
 
 /*
@@ -241,9 +246,9 @@ void store_add_trip(struct store *s, const struct store_trip *t);
 struct store_incident_brief {
 	long long id;
 	long trips;
-	char networks[512];	/* space separated */
-	long nheld;		/* quarantine rows still held */
-	char held[2048];	/* "QUEUEID subject" lines, the first ones */
+	char networks[512]; /* space separated */
+	long nheld;	    /* quarantine rows still held */
+	char held[2048];    /* "QUEUEID subject" lines, the first ones */
 };
 
 /*
@@ -273,9 +278,9 @@ typedef int (*store_row_fn)(void *arg, int n, const char *const *names,
 			    const char *const *values);
 
 /* store_admin_set_user - upsert status and/or class (NULL: keep); 0/-1 */
-int store_admin_set_user(struct store *s, const char *login,
-			 const char *status, const char *cls, const char *note,
-			 char *err, size_t errlen);
+int store_admin_set_user(struct store *s, const char *login, const char *status,
+			 const char *cls, const char *note, char *err,
+			 size_t errlen);
 
 /* store_admin_reset - forget login's counters; 0/-1 */
 int store_admin_reset(struct store *s, const char *login, char *err,
@@ -355,8 +360,8 @@ int store_admin_incident_get(struct store *s, long long id, store_row_fn fn,
  * first, only held ones if held_only (id, ts, queue_id, mail_from,
  * rcpts, subject, reason, status); 0/-1
  */
-int store_admin_incident_messages(struct store *s, long long id,
-				  int held_only, store_row_fn fn, void *arg);
+int store_admin_incident_messages(struct store *s, long long id, int held_only,
+				  store_row_fn fn, void *arg);
 
 /*
  * store_admin_incident_close - close open incident id with status,

@@ -20,42 +20,17 @@
  * held, or all of them.  Columns: id, ts, queue_id, login, mail_from,
  * rcpts, subject, reason, status, reviewed_by, reviewed_at.  0, or -1.
  */
-int store_admin_quarantine(struct store *s, int all, store_row_fn fn,
-			   void *arg)
+int store_admin_quarantine(struct store *s, int all, store_row_fn fn, void *arg)
 {
 	static const char sql[] =
 		"SELECT id, ts, queue_id, login, mail_from, rcpts, subject, "
 		"reason, status, reviewed_by, reviewed_at FROM quarantine "
 		"WHERE ?1 OR status = 'held' ORDER BY ts DESC, id DESC";
-	sqlite3_stmt *st;
-	int rc = -1;
+	const struct store_arg args[] = { STORE_INT(all != 0), STORE_END };
+	int rc = store_admin_query(s, "admin quarantine", sql, args, fn, arg,
+				   NULL, 0);
 
-	pthread_mutex_lock(&s->db_lock);
-	if ((st = store_admin_prepare(s, sql)) == NULL) {
-		store_fail(s, "admin quarantine", s->db);
-	} else {
-		sqlite3_bind_int(st, 1, all != 0);
-		rc = store_admin_rows(s, st, "admin quarantine", fn, arg);
-	}
-	pthread_mutex_unlock(&s->db_lock);
-	return rc;
-}
-
-/* quarantine_pick - the caller's callback, and how many rows it got */
-struct quarantine_pick {
-	store_row_fn fn;
-	void *arg;
-	int found;
-};
-
-/* quarantine_pick_row - count the row and hand it on */
-static int quarantine_pick_row(void *arg, int n, const char *const *names,
-			       const char *const *values)
-{
-	struct quarantine_pick *p = arg;
-
-	p->found++;
-	return p->fn(p->arg, n, names, values);
+	return rc < 0 ? -1 : 0;
 }
 
 /*
@@ -71,27 +46,20 @@ int store_admin_quarantine_get(struct store *s, const char *key,
 		"reason, status, reviewed_by, reviewed_at FROM quarantine "
 		"WHERE id = ?1 OR queue_id = ?2 "
 		"ORDER BY id = ?1 DESC, ts DESC, id DESC LIMIT 1";
-	struct quarantine_pick p = { fn, arg, 0 };
-	sqlite3_stmt *st;
 	const char *c;
-	int rc = -1;
+	int rc;
 
 	for (c = key; *c >= '0' && *c <= '9'; c++)
 		;
-	pthread_mutex_lock(&s->db_lock);
-	if ((st = store_admin_prepare(s, sql)) == NULL) {
-		store_fail(s, "admin quarantine get", s->db);
-	} else {
-		if (*key && *c == 0 && c - key < 19)
-			sqlite3_bind_int64(st, 1, strtoll(key, NULL, 10));
-		else
-			sqlite3_bind_null(st, 1);
-		store_admin_text(st, 2, key);
-		rc = store_admin_rows(s, st, "admin quarantine get",
-				quarantine_pick_row, &p);
-	}
-	pthread_mutex_unlock(&s->db_lock);
-	return rc < 0 ? -1 : p.found > 0;
+	rc = store_admin_query(
+		s, "admin quarantine get", sql,
+		(const struct store_arg[]){
+			*key && *c == 0 && c - key < 19
+				? STORE_INT(strtoll(key, NULL, 10))
+				: STORE_NULL,
+			STORE_TEXT(key), STORE_END },
+		fn, arg, NULL, 0);
+	return rc < 0 ? -1 : rc > 0;
 }
 
 /*
@@ -106,23 +74,11 @@ int store_admin_quarantine_status(struct store *s, long long id,
 	static const char sql[] =
 		"UPDATE quarantine SET status = ?2, reviewed_by = ?3, "
 		"reviewed_at = ?4 WHERE id = ?1";
-	sqlite3_stmt *st;
-	int rc = -1;
+	const struct store_arg args[] = { STORE_INT(id), STORE_TEXT(status),
+					  STORE_TEXT(reviewer), STORE_INT(when),
+					  STORE_END };
+	int rc = store_admin_query(s, "quarantine status", sql, args, NULL,
+				   NULL, err, errlen);
 
-	pthread_mutex_lock(&s->db_lock);
-	if ((st = store_admin_prepare(s, sql)) == NULL) {
-		store_admin_err(s, "quarantine status", err, errlen);
-	} else {
-		sqlite3_bind_int64(st, 1, (sqlite3_int64)id);
-		store_admin_text(st, 2, status);
-		store_admin_text(st, 3, reviewer);
-		sqlite3_bind_int64(st, 4, (sqlite3_int64)when);
-		if (sqlite3_step(st) == SQLITE_DONE)
-			rc = sqlite3_changes(s->db) > 0;
-		else
-			store_admin_err(s, "quarantine status", err, errlen);
-		sqlite3_finalize(st);
-	}
-	pthread_mutex_unlock(&s->db_lock);
-	return rc;
+	return rc < 0 ? -1 : rc > 0;
 }

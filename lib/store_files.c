@@ -46,14 +46,16 @@ void store_files_secure(const char *path)
 		if (stat(p, &st) < 0 || (st.st_mode & 0077) == 0)
 			continue;
 		if (chmod(p, st.st_mode & 0700) < 0)
-			log_msg(LOG_WARNING, "store: %s is mode %04o and cannot "
-				"be made private: %s", p,
-				(unsigned)(st.st_mode & 07777),
+			log_msg(LOG_WARNING,
+				"store: %s is mode %04o and cannot "
+				"be made private: %s",
+				p, (unsigned)(st.st_mode & 07777),
 				strerror(errno));
 		else
-			log_msg(LOG_NOTICE, "store: %s was mode %04o, readable "
-				"by other users; now %04o", p,
-				(unsigned)(st.st_mode & 07777),
+			log_msg(LOG_NOTICE,
+				"store: %s was mode %04o, readable "
+				"by other users; now %04o",
+				p, (unsigned)(st.st_mode & 07777),
 				(unsigned)(st.st_mode & 0700));
 	}
 }
@@ -74,8 +76,8 @@ static const char *who(uid_t uid, char *buf, size_t len)
  * denied - the sentence for the database at path that this user cannot
  * VERB because of file p (the database, its -wal or -shm, or folder)
  */
-static void denied(const char *path, const char *p, const char *verb,
-		   char *err, size_t errlen)
+static void denied(const char *path, const char *p, const char *verb, char *err,
+		   size_t errlen)
 {
 	char me[64], owner[64], group[64], on[4200] = "";
 	struct stat st;
@@ -105,8 +107,7 @@ static void denied(const char *path, const char *p, const char *verb,
  * only with readonly)?  0, or -1 with a sentence in err.  Files that do
  * not exist are left to the open (and its "no database" message).
  */
-int store_files_access(const char *path, int readonly, char *err,
-		       size_t errlen)
+int store_files_access(const char *path, int readonly, char *err, size_t errlen)
 {
 	int want = readonly ? R_OK : R_OK | W_OK;
 	char p[4096], dir[4096], *slash;
@@ -137,8 +138,8 @@ int store_files_access(const char *path, int readonly, char *err,
 	}
 	/* SQLite makes -wal and -shm beside it: the folder must be ours */
 	snprintf(p, sizeof(p), "%s-wal", path);
-	if (!readonly && access(p, F_OK) < 0 &&
-	    access(dir, W_OK | X_OK) < 0 && errno == EACCES) {
+	if (!readonly && access(p, F_OK) < 0 && access(dir, W_OK | X_OK) < 0 &&
+	    errno == EACCES) {
 		denied(path, dir, "write the database", err, errlen);
 		return -1;
 	}

@@ -6,7 +6,8 @@
  *	#include "store.h"
  * DESCRIPTION
  *	A trip (store_add_trip, queued like every write of the mail path)
- *	is one upsert run by the writer: it opens the login's incident or
+ *	is one upsert run by the writer (its SQL is the writer's, in
+ *	store_write.c's op_sql): it opens the login's incident or
  *	counts the trip on its open one (at most one open per login: the
  *	partial unique index incidents_open).  The events and quarantine
  *	rows queued after it name the open incident (store_write.c), so
@@ -18,8 +19,8 @@
  *	the first trip of every later minute, so that an attack's
  *	thousands of trips do not each read them (the VALUES of the upsert
  *	are computed before the conflict is found, hence the EXISTS
- *	there).  The worst action is kept by the order
- *	of action.h, spelled out in SQL below.
+ *	there).  The worst action is kept by the order of action.h,
+ *	spelled out in that SQL.
  *
  *	store_incident_open() is the notifier thread's read, on the main
  *	connection after the writer has committed what was queued; the
@@ -34,29 +35,6 @@
 #include <time.h>
 
 #include "store_int.h"
-
-/* the order of action severity; instr() of " name " gives the rank */
-#define ACTION_RANKS "' accept header quarantine tempfail reject discard block '"
-#define RANK(x) "instr(" ACTION_RANKS ", ' ' || " x " || ' ')"
-#define NETWORKS_SINCE(t)                                                   \
-	"(SELECT group_concat(key, ' ') FROM (SELECT key FROM counts "      \
-	"WHERE login = ?3 AND kind = 2 AND ts > " t " - 3600 "              \
-	"ORDER BY key LIMIT 64))"
-
-/* The writer's statement: ?1 ts, ?3 login, ?4 kind, ?5 action, ?6
- * trigger, ?7 counts (store_write.c binds them). */
-const char store_trip_sql[] =
-	"INSERT INTO incidents (login, opened, updated, kind, action, "
-	"trigger, counts, networks) VALUES (?3, ?1, ?1, ?4, ?5, ?6, ?7, "
-	"CASE WHEN EXISTS (SELECT 1 FROM incidents WHERE login = ?3 AND "
-	"status = 'open') THEN NULL ELSE " NETWORKS_SINCE("?1") " END) "
-	"ON CONFLICT (login) WHERE status = 'open' DO UPDATE SET "
-	"updated = max(updated, excluded.updated), trips = trips + 1, "
-	"action = CASE WHEN " RANK("excluded.action") " > " RANK("action")
-	" THEN excluded.action ELSE action END, "
-	"networks = CASE WHEN excluded.updated / 60 > updated / 60 THEN "
-	"coalesce(" NETWORKS_SINCE("incidents.opened") ", networks) "
-	"ELSE networks END";
 
 /* text_col - column i of st as text, or "" */
 static const char *text_col(sqlite3_stmt *st, int i)
@@ -105,7 +83,7 @@ int store_incident_open(struct store *s, const char *login,
 
 	memset(b, 0, sizeof(*b));
 	store_flush(s);
-	pthread_mutex_lock(&s->db_lock);
+	lock_acquire(&s->db_lock);
 	if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
 		goto out;
 	sqlite3_bind_text(st, 1, login, -1, SQLITE_STATIC);
@@ -125,18 +103,18 @@ out:
 	if (rc < 0)
 		store_fail(s, "incident read", s->db);
 	sqlite3_finalize(st);
-	pthread_mutex_unlock(&s->db_lock);
+	lock_release(&s->db_lock);
 	return rc;
 }
 
 /* The columns of a listing, with the counts of its messages. */
-#define INCIDENT_COLS                                                      \
-	"SELECT i.id, i.opened, i.updated, i.login, i.status, i.kind, "    \
-	"i.action, i.trigger, i.trips, i.counts, i.networks, "             \
-	"(SELECT COUNT(*) FROM quarantine q WHERE q.login = i.login AND "  \
-	"q.status = 'held' AND q.incident_id = i.id) AS held, "            \
-	"(SELECT COUNT(*) FROM quarantine q WHERE q.login = i.login AND "  \
-	"q.incident_id = i.id) AS messages, i.closed, i.closed_by, "       \
+#define INCIDENT_COLS                                                          \
+	"SELECT i.id, i.opened, i.updated, i.login, i.status, i.kind, "        \
+	"i.action, i.trigger, i.trips, i.counts, i.networks, "                 \
+	"(SELECT COUNT(*) FROM quarantine q WHERE q.login = i.login AND "      \
+	"q.status = 'held' AND q.incident_id = i.id) AS held, "                \
+	"(SELECT COUNT(*) FROM quarantine q WHERE q.login = i.login AND "      \
+	"q.incident_id = i.id) AS messages, i.closed, i.closed_by, "           \
 	"i.outcome FROM incidents i "
 
 /*
@@ -150,42 +128,18 @@ int store_admin_incidents(struct store *s, int all, time_t since,
 			  const char *login, int max, store_row_fn fn,
 			  void *arg)
 {
-	static const char sql[] =
-		INCIDENT_COLS "WHERE (?1 OR i.status = 'open') AND "
+	static const char sql[] = INCIDENT_COLS
+		"WHERE (?1 OR i.status = 'open') AND "
 		"i.opened >= ?2 AND (?3 IS NULL OR i.login = ?3) "
 		"ORDER BY i.opened DESC, i.id DESC LIMIT ?4";
-	sqlite3_stmt *st;
-	int rc = -1;
+	const struct store_arg args[] = { STORE_INT(all != 0), STORE_INT(since),
+					  STORE_TEXT(login),
+					  STORE_INT(max > 0 ? max : -1),
+					  STORE_END };
+	int rc = store_admin_query(s, "admin incidents", sql, args, fn, arg,
+				   NULL, 0);
 
-	pthread_mutex_lock(&s->db_lock);
-	if ((st = store_admin_prepare(s, sql)) == NULL) {
-		store_fail(s, "admin incidents", s->db);
-	} else {
-		sqlite3_bind_int(st, 1, all != 0);
-		sqlite3_bind_int64(st, 2, (sqlite3_int64)since);
-		store_admin_text(st, 3, login);
-		sqlite3_bind_int(st, 4, max > 0 ? max : -1);
-		rc = store_admin_rows(s, st, "admin incidents", fn, arg);
-	}
-	pthread_mutex_unlock(&s->db_lock);
-	return rc;
-}
-
-/* A row callback that also counts the rows. */
-struct incident_pick {
-	store_row_fn fn;
-	void *arg;
-	int found;
-};
-
-/* pick_row - count the row and hand it on */
-static int pick_row(void *arg, int n, const char *const *names,
-		    const char *const *values)
-{
-	struct incident_pick *p = arg;
-
-	p->found++;
-	return p->fn(p->arg, n, names, values);
+	return rc < 0 ? -1 : 0;
 }
 
 /*
@@ -196,19 +150,11 @@ int store_admin_incident_get(struct store *s, long long id, store_row_fn fn,
 			     void *arg)
 {
 	static const char sql[] = INCIDENT_COLS "WHERE i.id = ?1";
-	struct incident_pick p = { fn, arg, 0 };
-	sqlite3_stmt *st;
-	int rc = -1;
+	const struct store_arg args[] = { STORE_INT(id), STORE_END };
+	int rc = store_admin_query(s, "admin incident", sql, args, fn, arg,
+				   NULL, 0);
 
-	pthread_mutex_lock(&s->db_lock);
-	if ((st = store_admin_prepare(s, sql)) == NULL) {
-		store_fail(s, "admin incident", s->db);
-	} else {
-		sqlite3_bind_int64(st, 1, (sqlite3_int64)id);
-		rc = store_admin_rows(s, st, "admin incident", pick_row, &p);
-	}
-	pthread_mutex_unlock(&s->db_lock);
-	return rc < 0 ? -1 : p.found > 0;
+	return rc < 0 ? -1 : rc > 0;
 }
 
 /*
@@ -216,27 +162,20 @@ int store_admin_incident_get(struct store *s, long long id, store_row_fn fn,
  * oldest first; only the held ones when held_only.  Columns: id, ts,
  * queue_id, mail_from, rcpts, subject, reason, status.  0, or -1.
  */
-int store_admin_incident_messages(struct store *s, long long id,
-				  int held_only, store_row_fn fn, void *arg)
+int store_admin_incident_messages(struct store *s, long long id, int held_only,
+				  store_row_fn fn, void *arg)
 {
 	static const char sql[] =
 		"SELECT id, ts, queue_id, mail_from, rcpts, subject, reason, "
 		"status FROM quarantine WHERE incident_id = ?1 AND "
 		"(NOT ?2 OR status = 'held') ORDER BY ts, id";
-	sqlite3_stmt *st;
-	int rc = -1;
+	const struct store_arg args[] = { STORE_INT(id),
+					  STORE_INT(held_only != 0),
+					  STORE_END };
+	int rc = store_admin_query(s, "admin incident messages", sql, args, fn,
+				   arg, NULL, 0);
 
-	pthread_mutex_lock(&s->db_lock);
-	if ((st = store_admin_prepare(s, sql)) == NULL) {
-		store_fail(s, "admin incident messages", s->db);
-	} else {
-		sqlite3_bind_int64(st, 1, (sqlite3_int64)id);
-		sqlite3_bind_int(st, 2, held_only != 0);
-		rc = store_admin_rows(s, st, "admin incident messages", fn,
-				      arg);
-	}
-	pthread_mutex_unlock(&s->db_lock);
-	return rc;
+	return rc < 0 ? -1 : 0;
 }
 
 /*
@@ -251,24 +190,12 @@ int store_admin_incident_close(struct store *s, long long id,
 	static const char sql[] =
 		"UPDATE incidents SET status = ?2, closed = ?3, closed_by = "
 		"?4, outcome = ?5 WHERE id = ?1 AND status = 'open'";
-	sqlite3_stmt *st;
-	int rc = -1;
+	const struct store_arg args[] = {
+		STORE_INT(id),	STORE_TEXT(status),  STORE_INT(time(NULL)),
+		STORE_TEXT(by), STORE_TEXT(outcome), STORE_END
+	};
+	int rc = store_admin_query(s, "close incident", sql, args, NULL, NULL,
+				   err, errlen);
 
-	pthread_mutex_lock(&s->db_lock);
-	if ((st = store_admin_prepare(s, sql)) == NULL) {
-		store_admin_err(s, "close incident", err, errlen);
-	} else {
-		sqlite3_bind_int64(st, 1, (sqlite3_int64)id);
-		store_admin_text(st, 2, status);
-		sqlite3_bind_int64(st, 3, (sqlite3_int64)time(NULL));
-		store_admin_text(st, 4, by);
-		store_admin_text(st, 5, outcome);
-		if (sqlite3_step(st) == SQLITE_DONE)
-			rc = sqlite3_changes(s->db) > 0;
-		else
-			store_admin_err(s, "close incident", err, errlen);
-		sqlite3_finalize(st);
-	}
-	pthread_mutex_unlock(&s->db_lock);
-	return rc;
+	return rc < 0 ? -1 : rc > 0;
 }

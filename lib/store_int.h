@@ -12,10 +12,11 @@
 #include <sys/types.h>
 #include <sqlite3.h>
 
+#include "lock.h"
 #include "store.h"
 
-#define STORE_BUSY_MS 2000 /* how long a statement waits for a lock */
-#define STORE_LOGIN_LOCKS 64 /* stripes of store_login_lock */
+#define STORE_BUSY_MS	  2000 /* how long a statement waits for a lock */
+#define STORE_LOGIN_LOCKS 64   /* stripes of store_login_lock */
 
 struct store_op;   /* a queued write, store_write.c */
 struct store_pend; /* per-login reservations and queued counts */
@@ -31,12 +32,12 @@ struct store_wconn {
 struct store {
 	char *path;
 	int flags;
-	sqlite3 *db;		  /* main connection: admin, policy, writer */
-	pthread_mutex_t db_lock;  /* one user of db at a time */
+	sqlite3 *db;	     /* main connection: admin, policy, writer */
+	struct lock db_lock; /* one user of db at a time */
 	pthread_mutex_t readers_lock;
-	pthread_cond_t readers_cond; /* a reader was given back */
+	pthread_cond_t readers_cond;  /* a reader was given back */
 	struct store_reader *readers; /* free read connections, store_read.c */
-	int readers_open;	  /* open, free or borrowed */
+	int readers_open;	      /* open, free or borrowed */
 
 	/* health, see store_healthy() */
 	pthread_mutex_t health_lock;
@@ -49,29 +50,31 @@ struct store {
 	struct store_wconn w_direct; /* s->db, when there is no writer */
 	int writer_running;
 	int stopping;
-	pthread_mutex_t q_lock;
-	pthread_cond_t q_cond;	  /* work queued or stop */
-	pthread_cond_t q_done;	  /* a batch committed */
+	struct lock q_lock;
+	pthread_cond_t q_cond; /* work queued or stop */
+	pthread_cond_t q_done; /* a batch committed */
 	struct store_op *q_head, *q_tail;
 	long q_len;
 	long q_committed, q_enqueued;
-	int q_writing;		  /* a batch taken off the queue is written */
+	int q_writing; /* a batch taken off the queue is written */
 	long keep_counters, keep_events; /* retention, seconds */
-	int wal_frames;		  /* writer thread: frames in the WAL */
-	int ckpt_at;		  /* writer thread: checkpoint from here */
-	int prune_behind;	  /* writer thread: a prune pass is on */
-	dev_t st_dev;		  /* the file opened, to notice removal */
+	int wal_frames;			 /* writer thread: frames in the WAL */
+	int ckpt_at;	  /* writer thread: checkpoint from here */
+	int prune_behind; /* writer thread: a prune pass is on */
+	dev_t st_dev;	  /* the file opened, to notice removal */
 	ino_t st_ino;
-	int gone;		  /* the file was removed: writes wait */
-	int generation;		  /* bumped when connections are reopened */
+	int gone;	/* the file was removed: writes wait */
+	int generation; /* bumped when connections are reopened */
 
 	/* counts not yet in the database, store_write.c */
-	pthread_rwlock_t commit_lock; /* readers shared, commit exclusive */
-	pthread_mutex_t pend_lock;
+	struct lock_rw commit_lock; /* readers shared, commit exclusive */
+	struct lock pend_lock;
 	struct store_pend **pend;
 	unsigned pend_size;
-	pthread_mutex_t login_locks[STORE_LOGIN_LOCKS];
+	struct lock login_locks[STORE_LOGIN_LOCKS];
 };
+
+/* store_conn.c, the bottom: calls no other store file */
 
 /* store_conn_open - a configured connection; NULL with err */
 sqlite3 *store_conn_open(const char *path, int readonly, char *err,
@@ -80,12 +83,10 @@ sqlite3 *store_conn_open(const char *path, int readonly, char *err,
 /* store_migrate - create or migrate the schema on db; 0 or -1 */
 int store_migrate(sqlite3 *db, int create, char *err, size_t errlen);
 
-/* store_reopen - reopen every connection on a new file; 0 or -1 */
-int store_reopen(struct store *s);
-
 /* store_db - the main connection; the caller holds s->db_lock */
 static inline sqlite3 *store_db(struct store *s)
 {
+	LOCK_HELD(&s->db_lock);
 	return s->db;
 }
 
@@ -98,19 +99,16 @@ void store_ok(struct store *s);
 /* store_writer_stop - flush the queue and stop the writer thread */
 void store_writer_stop(struct store *s);
 
-/* store_writer_swap - the writer thread takes connection db */
-void store_writer_swap(struct store *s, sqlite3 *db);
-
 /* store_readers_close - close the pooled read connections */
 void store_readers_close(struct store *s);
 
 /* store_pend_get - counts pending for login (caller holds pend_lock) */
-void store_pend_get(struct store *s, const char *login, long *msgs,
-		    long *rcpts, long *sessions);
+void store_pend_get(struct store *s, const char *login, long *msgs, long *rcpts,
+		    long *sessions);
 
 /* store_pend_add - add deltas for login (caller holds pend_lock) */
-void store_pend_add(struct store *s, const char *login, long msgs,
-		    long rcpts, long sessions);
+void store_pend_add(struct store *s, const char *login, long msgs, long rcpts,
+		    long sessions);
 
 /*
  * store_pend_commit - counts of login were committed: they leave the
@@ -126,7 +124,6 @@ void store_pend_commit(struct store *s, const char *login, long msgs,
  */
 void store_pend_mark(struct store *s, const char *login,
 		     struct store_mark *mark);
-
 
 /* store_drain - write what is queued on w; -1 when a batch failed */
 int store_drain(struct store *s, struct store_wconn *w);
@@ -152,21 +149,30 @@ int store_prune(struct store *s, sqlite3 *db, time_t now);
 /* store_pend_free - drop the pending table */
 void store_pend_free(struct store *s);
 
-/* The writer's statement of a trip, store_incident.c */
-extern const char store_trip_sql[];
+/* One parameter of an admin query, ?1, ?2, ... in order. */
+struct store_arg {
+	enum { STORE_ARG_END, STORE_ARG_TEXT, STORE_ARG_INT } kind;
+	sqlite3_int64 i;
+	const char *t; /* STORE_ARG_TEXT: NULL binds NULL */
+};
+#define STORE_TEXT(v) ((struct store_arg){ STORE_ARG_TEXT, 0, (v) })
+#define STORE_INT(v)                                                           \
+	((struct store_arg){ STORE_ARG_INT, (sqlite3_int64)(v), 0 })
+#define STORE_NULL STORE_TEXT(NULL)
+#define STORE_END  ((struct store_arg){ STORE_ARG_END, 0, 0 })
 
 /*
- * The admin helpers of store_admin.c, for store_incident.c: prepare on
- * the main connection, bind text (NULL binds NULL), hand each row to fn
- * and finalize (0 or -1, logged), the last error as "what: message".
- * The caller holds s->db_lock.
+ * store_admin_query - the admin query sequence, store_admin.c: take
+ * s->db_lock, prepare sql on the main connection, bind args (up to
+ * STORE_END; NULL: none), step it, handing each row to fn (NULL: none;
+ * fn returning non-zero stops), finalize, unlock.  Returns the rows
+ * stepped (a statement with columns) or the rows changed (one without),
+ * or -1: then the cause is "what: message" in err when err is not NULL,
+ * else logged through store_fail().
  */
-sqlite3_stmt *store_admin_prepare(struct store *s, const char *sql);
-void store_admin_text(sqlite3_stmt *st, int i, const char *v);
-int store_admin_rows(struct store *s, sqlite3_stmt *st, const char *what,
-		     store_row_fn fn, void *arg);
-void store_admin_err(struct store *s, const char *what, char *err,
-		     size_t errlen);
+int store_admin_query(struct store *s, const char *what, const char *sql,
+		      const struct store_arg *args, store_row_fn fn, void *arg,
+		      char *err, size_t errlen);
 
 /*
  * store_files.c: the database's file modes.  store_files_create()

@@ -23,9 +23,9 @@
 
 struct store_pend {
 	struct store_pend *next;
-	long msgs, rcpts, sessions;	/* pending */
+	long msgs, rcpts, sessions;		      /* pending */
 	long moved_msgs, moved_rcpts, moved_sessions; /* committed since */
-	int marks;			/* marks held */
+	int marks;				      /* marks held */
 	char login[];
 };
 
@@ -79,11 +79,12 @@ static void pend_gc(struct store_pend **link, struct store_pend *p)
 }
 
 /* store_pend_add - add deltas for login (caller holds pend_lock) */
-void store_pend_add(struct store *s, const char *login, long msgs,
-		    long rcpts, long sessions)
+void store_pend_add(struct store *s, const char *login, long msgs, long rcpts,
+		    long sessions)
 {
 	struct store_pend **link, *p;
 
+	LOCK_HELD(&s->pend_lock);
 	if ((p = pend_find(s, login, 1, &link)) == NULL)
 		return;
 	p->msgs += msgs;
@@ -98,6 +99,7 @@ void store_pend_commit(struct store *s, const char *login, long msgs,
 {
 	struct store_pend **link, *p;
 
+	LOCK_HELD(&s->pend_lock);
 	if ((p = pend_find(s, login, 0, &link)) == NULL)
 		return;
 	p->msgs -= msgs;
@@ -115,8 +117,11 @@ void store_pend_commit(struct store *s, const char *login, long msgs,
 void store_pend_mark(struct store *s, const char *login,
 		     struct store_mark *mark)
 {
-	struct store_pend *p = pend_find(s, login, 1, NULL);
+	struct store_pend *p;
 
+	LOCK_HELD(&s->pend_lock);
+	LOCK_RW_HELD(&s->commit_lock);
+	p = pend_find(s, login, 1, NULL);
 	memset(mark, 0, sizeof(*mark));
 	if (p == NULL)
 		return;
@@ -137,13 +142,13 @@ void store_since(struct store *s, const char *login,
 	*msgs = *rcpts = *sessions = 0;
 	if (!mark->held)
 		return;
-	pthread_mutex_lock(&s->pend_lock);
+	lock_acquire(&s->pend_lock);
 	if ((p = pend_find(s, login, 0, NULL)) != NULL) {
 		*msgs = p->msgs + p->moved_msgs - mark->msgs;
 		*rcpts = p->rcpts + p->moved_rcpts - mark->rcpts;
 		*sessions = p->sessions + p->moved_sessions - mark->sessions;
 	}
-	pthread_mutex_unlock(&s->pend_lock);
+	lock_release(&s->pend_lock);
 }
 
 /* store_mark_drop - release a mark */
@@ -154,19 +159,19 @@ void store_mark_drop(struct store *s, const char *login,
 
 	if (!mark->held)
 		return;
-	pthread_mutex_lock(&s->pend_lock);
+	lock_acquire(&s->pend_lock);
 	if ((p = pend_find(s, login, 0, &link)) != NULL) {
 		p->marks--;
 		if (p->marks == 0)
 			p->moved_msgs = p->moved_rcpts = p->moved_sessions = 0;
 		pend_gc(link, p);
 	}
-	pthread_mutex_unlock(&s->pend_lock);
+	lock_release(&s->pend_lock);
 	memset(mark, 0, sizeof(*mark));
 }
 
 /* login_stripe - the lock of login */
-static pthread_mutex_t *login_stripe(struct store *s, const char *login)
+static struct lock *login_stripe(struct store *s, const char *login)
 {
 	return &s->login_locks[hash(login) % STORE_LOGIN_LOCKS];
 }
@@ -174,21 +179,34 @@ static pthread_mutex_t *login_stripe(struct store *s, const char *login)
 /* store_login_lock - lock login's stripe */
 void store_login_lock(struct store *s, const char *login)
 {
-	pthread_mutex_lock(login_stripe(s, login));
+	lock_acquire(login_stripe(s, login));
 }
 
 /* store_login_unlock - unlock login's stripe */
 void store_login_unlock(struct store *s, const char *login)
 {
-	pthread_mutex_unlock(login_stripe(s, login));
+	lock_release(login_stripe(s, login));
+}
+
+/* store_login_held - abort unless the caller holds login's stripe */
+void store_login_held(struct store *s, const char *login)
+{
+#ifdef OUTGUARD_LOCK_CHECK
+	LOCK_HELD(login_stripe(s, login));
+#else
+	(void)s;
+	(void)login;
+#endif
 }
 
 /* store_pend_get - the counts pending for login (caller holds pend_lock) */
-void store_pend_get(struct store *s, const char *login, long *msgs,
-		    long *rcpts, long *sessions)
+void store_pend_get(struct store *s, const char *login, long *msgs, long *rcpts,
+		    long *sessions)
 {
-	struct store_pend *p = pend_find(s, login, 0, NULL);
+	struct store_pend *p;
 
+	LOCK_HELD(&s->pend_lock);
+	p = pend_find(s, login, 0, NULL);
 	*msgs = p ? p->msgs : 0;
 	*rcpts = p ? p->rcpts : 0;
 	*sessions = p ? p->sessions : 0;
@@ -212,9 +230,9 @@ void store_pend_free(struct store *s)
 /* store_reserve - count a message in flight */
 void store_reserve(struct store *s, const char *login, int msgs, int rcpts)
 {
-	pthread_mutex_lock(&s->pend_lock);
+	lock_acquire(&s->pend_lock);
 	store_pend_add(s, login, msgs, rcpts, 0);
-	pthread_mutex_unlock(&s->pend_lock);
+	lock_release(&s->pend_lock);
 }
 
 /* store_release - undo a reservation */
@@ -222,7 +240,7 @@ void store_release(struct store *s, const char *login, int msgs, int rcpts)
 {
 	if (msgs == 0 && rcpts == 0)
 		return;
-	pthread_mutex_lock(&s->pend_lock);
+	lock_acquire(&s->pend_lock);
 	store_pend_add(s, login, -msgs, -rcpts, 0);
-	pthread_mutex_unlock(&s->pend_lock);
+	lock_release(&s->pend_lock);
 }

@@ -37,8 +37,8 @@ static int load_classes(sqlite3 *db, struct policy *p)
 	struct policy_class *grown;
 	int rc;
 
-	if (sqlite3_prepare_v2(db, "SELECT name FROM classes ORDER BY name",
-			       -1, &st, NULL) != SQLITE_OK)
+	if (sqlite3_prepare_v2(db, "SELECT name FROM classes ORDER BY name", -1,
+			       &st, NULL) != SQLITE_OK)
 		return -1;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		grown = realloc(p->classes,
@@ -96,9 +96,10 @@ static int add_limit(struct policy *p, struct policy_class *c,
 
 	if (l->window_s > 0 && policy_class_window(c, l->window_s) < 0) {
 		if (c->nwindows == POLICY_MAX_WINDOWS) {
-			policy_problem(p, "limits id %ld: class %s has more "
-				       "than %d windows; row ignored", l->id,
-				       c->name, POLICY_MAX_WINDOWS);
+			policy_problem(p,
+				       "limits id %ld: class %s has more "
+				       "than %d windows; row ignored",
+				       l->id, c->name, POLICY_MAX_WINDOWS);
 			return 0;
 		}
 		c->windows[c->nwindows++] = l->window_s;
@@ -127,9 +128,10 @@ static int load_limits(sqlite3 *db, struct policy *p)
 		return -1;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		c = (struct policy_class *)policy_class_find(p,
-							    col_text(st, 1));
+							     col_text(st, 1));
 		if (c == NULL) {
-			policy_problem(p, "limits id %lld: no class \"%s\" "
+			policy_problem(p,
+				       "limits id %lld: no class \"%s\" "
 				       "in classes; row ignored",
 				       (long long)sqlite3_column_int64(st, 0),
 				       col_text(st, 1));
@@ -177,8 +179,10 @@ static int load_domains(sqlite3 *db, struct policy *p, const char *sql,
 		return -1;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
 		if (policy_domains_add(set, col_text(st, 0)) < 0)
-			policy_problem(p, "%s: \"%s\" is not a domain; row "
-				       "ignored", table, col_text(st, 0));
+			policy_problem(p,
+				       "%s: \"%s\" is not a domain; row "
+				       "ignored",
+				       table, col_text(st, 0));
 	sqlite3_finalize(st);
 	return rc == SQLITE_DONE ? 0 : -1;
 }
@@ -223,8 +227,10 @@ static int load_protected(sqlite3 *db, struct policy *p)
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		if (lookalike_add(p->lookalike, col_text(st, 0), err,
 				  sizeof(err)) < 0)
-			policy_problem(p, "protected_domains \"%s\": %s; row "
-				       "ignored", col_text(st, 0), err);
+			policy_problem(p,
+				       "protected_domains \"%s\": %s; row "
+				       "ignored",
+				       col_text(st, 0), err);
 		else
 			policy_domains_add(&p->protected_domains,
 					   col_text(st, 0));
@@ -245,14 +251,16 @@ static int load_groups(sqlite3 *db, struct policy *p)
 
 	if ((p->groups = network_groups_new()) == NULL)
 		return -1;
-	if (sqlite3_prepare_v2(db, "SELECT cidr, name FROM network_groups",
-			       -1, &st, NULL) != SQLITE_OK)
+	if (sqlite3_prepare_v2(db, "SELECT cidr, name FROM network_groups", -1,
+			       &st, NULL) != SQLITE_OK)
 		return -1;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
 		if (network_groups_add(p->groups, col_text(st, 0),
 				       col_text(st, 1)) < 0)
-			policy_problem(p, "network_groups \"%s\": not a CIDR "
-				       "range; row ignored", col_text(st, 0));
+			policy_problem(p,
+				       "network_groups \"%s\": not a CIDR "
+				       "range; row ignored",
+				       col_text(st, 0));
 	sqlite3_finalize(st);
 	return rc == SQLITE_DONE ? 0 : -1;
 }
@@ -266,7 +274,8 @@ static int load_webmail(sqlite3 *db, struct policy *p)
 
 	if ((p->webmail = webmail_new()) == NULL)
 		return -1;
-	if (sqlite3_prepare_v2(db, "SELECT network, header, pattern, "
+	if (sqlite3_prepare_v2(db,
+			       "SELECT network, header, pattern, "
 			       "ip_header FROM webmail_sources ORDER BY rowid",
 			       -1, &st, NULL) != SQLITE_OK)
 		return -1;
@@ -274,8 +283,10 @@ static int load_webmail(sqlite3 *db, struct policy *p)
 		if (webmail_add(p->webmail, col_text(st, 0), col_text(st, 1),
 				col_text(st, 2), col_text(st, 3), err,
 				sizeof(err)) < 0)
-			policy_problem(p, "webmail_sources \"%s\": %s; row "
-				       "ignored", col_text(st, 0), err);
+			policy_problem(p,
+				       "webmail_sources \"%s\": %s; row "
+				       "ignored",
+				       col_text(st, 0), err);
 	sqlite3_finalize(st);
 	return rc == SQLITE_DONE ? 0 : -1;
 }
@@ -305,7 +316,7 @@ struct policy *store_policy_load(struct store *s, char *err, size_t errlen)
 		snprintf(err, errlen, "out of memory");
 		return NULL;
 	}
-	pthread_mutex_lock(&s->db_lock);
+	lock_acquire(&s->db_lock);
 	rc = sqlite3_exec(s->db, "BEGIN", NULL, NULL, NULL) == SQLITE_OK &&
 	     load_version(s->db, p) == 0 && load_classes(s->db, p) == 0 &&
 	     load_limits(s->db, p) == 0 && load_settings(s->db, p) == 0 &&
@@ -319,7 +330,7 @@ struct policy *store_policy_load(struct store *s, char *err, size_t errlen)
 		snprintf(err, errlen, "loading policy: %s",
 			 sqlite3_errmsg(s->db));
 	sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL);
-	pthread_mutex_unlock(&s->db_lock);
+	lock_release(&s->db_lock);
 	if (!rc) {
 		policy_free(p);
 		return NULL;
@@ -327,6 +338,6 @@ struct policy *store_policy_load(struct store *s, char *err, size_t errlen)
 	policy_finish(p);
 	if (policy_class_find(p, "default") == NULL)
 		policy_problem(p, "class \"default\" is missing: logins "
-			       "without a users row have no limits");
+				  "without a users row have no limits");
 	return p;
 }

@@ -19,7 +19,7 @@
 #include "store_int.h"
 
 #define PRUNE_STEP 1000
-#define DAY 86400L
+#define DAY	   86400L
 
 static const char *const prune_sql[] = {
 	"DELETE FROM msg_log WHERE rowid IN (SELECT rowid FROM msg_log "
@@ -65,10 +65,10 @@ int store_prune(struct store *s, sqlite3 *db, time_t now)
 	int n, more = 0;
 	unsigned i;
 
-	pthread_mutex_lock(&s->q_lock);
+	lock_acquire(&s->q_lock);
 	keep_c = s->keep_counters > 0 ? s->keep_counters : DAY;
 	keep_e = s->keep_events > 0 ? s->keep_events : 30 * DAY;
-	pthread_mutex_unlock(&s->q_lock);
+	lock_release(&s->q_lock);
 	keep_c += 60;
 	for (i = 0; i < NPRUNE; i++) {
 		n = prune_one(db, prune_sql[i], (long long)now - keep_c,

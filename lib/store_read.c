@@ -32,11 +32,11 @@
 #include "log.h"
 #include "store_int.h"
 
-#define STORE_READERS_MAX 8	/* read connections open at most */
+#define STORE_READERS_MAX 8 /* read connections open at most */
 
 struct store_reader {
-	struct store_reader *next;	/* in the free list */
-	int generation;			/* s->generation when opened */
+	struct store_reader *next; /* in the free list */
+	int generation;		   /* s->generation when opened */
 	sqlite3 *db;
 	sqlite3_stmt *user_st, *cnt_st, *net_st, *sec_st;
 	sqlite3_stmt *begin_st, *commit_st, *sender_st, *seen_st, *msgid_st;
@@ -46,9 +46,8 @@ static const char user_sql[] =
 	"SELECT class, status FROM users WHERE login = ?1";
 /* counts (schema/migrations/005): the login's minutes from ?2 on, its
  * networks with a session after ?2, and the seconds from ?2 to ?3 */
-static const char cnt_sql[] =
-	"SELECT key, msgs, rcpts, sessions FROM counts "
-	"WHERE login = ?1 AND kind = 0 AND key >= ?2";
+static const char cnt_sql[] = "SELECT key, msgs, rcpts, sessions FROM counts "
+			      "WHERE login = ?1 AND kind = 0 AND key >= ?2";
 static const char net_sql[] =
 	"SELECT key, ts FROM counts WHERE login = ?1 AND kind = 2 AND ts > ?2";
 static const char sec_sql[] =
@@ -105,14 +104,12 @@ static struct store_reader *reader_new(struct store *s)
 			       &r->begin_st, NULL) != SQLITE_OK ||
 	    sqlite3_prepare_v3(r->db, "COMMIT", -1, SQLITE_PREPARE_PERSISTENT,
 			       &r->commit_st, NULL) != SQLITE_OK ||
-	    sqlite3_prepare_v3(r->db, sender_sql, -1,
-			       SQLITE_PREPARE_PERSISTENT, &r->sender_st,
-			       NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v3(r->db, sender_sql, -1, SQLITE_PREPARE_PERSISTENT,
+			       &r->sender_st, NULL) != SQLITE_OK ||
 	    sqlite3_prepare_v3(r->db, seen_sql, -1, SQLITE_PREPARE_PERSISTENT,
 			       &r->seen_st, NULL) != SQLITE_OK ||
-	    sqlite3_prepare_v3(r->db, msgid_sql, -1,
-			       SQLITE_PREPARE_PERSISTENT, &r->msgid_st,
-			       NULL) != SQLITE_OK) {
+	    sqlite3_prepare_v3(r->db, msgid_sql, -1, SQLITE_PREPARE_PERSISTENT,
+			       &r->msgid_st, NULL) != SQLITE_OK) {
 		store_fail(s, "prepare reads", r->db);
 		reader_free(r);
 		return NULL;
@@ -134,7 +131,7 @@ static struct store_reader *reader_get(struct store *s)
 	if ((r = s->readers) != NULL)
 		s->readers = r->next;
 	else
-		s->readers_open++;	/* ours to open */
+		s->readers_open++; /* ours to open */
 	pthread_mutex_unlock(&s->readers_lock);
 	if (r == NULL && (r = reader_new(s)) == NULL) {
 		pthread_mutex_lock(&s->readers_lock);
@@ -181,8 +178,8 @@ void store_readers_close(struct store *s)
 }
 
 /* user_read - the login's users row, on reader r; 0 or -1 */
-static int user_read(struct store *s, struct store_reader *r,
-		     const char *login, struct store_user *u)
+static int user_read(struct store *s, struct store_reader *r, const char *login,
+		     struct store_user *u)
 {
 	const unsigned char *cls, *status;
 	int rc;
@@ -199,8 +196,8 @@ static int user_read(struct store *s, struct store_reader *r,
 		if (cls != NULL && *cls)
 			snprintf(u->class_name, sizeof(u->class_name), "%s",
 				 (const char *)cls);
-		if (engine_user_status_parse((const char *)status,
-					     &u->status) < 0)
+		if (engine_user_status_parse((const char *)status, &u->status) <
+		    0)
 			u->status = USER_ACTIVE;
 	}
 	sqlite3_reset(r->user_st);
@@ -317,6 +314,7 @@ static int counts_read(struct store *s, struct store_reader *r,
 	long pm, pr, ps;
 	int i, rc = 0;
 
+	LOCK_RW_HELD(&s->commit_lock);
 	if (n > POLICY_MAX_WINDOWS)
 		n = POLICY_MAX_WINDOWS;
 	first = (long long)now + 1;
@@ -340,11 +338,11 @@ static int counts_read(struct store *s, struct store_reader *r,
 	sqlite3_clear_bindings(r->cnt_st);
 	sqlite3_clear_bindings(r->net_st);
 	sqlite3_clear_bindings(r->sec_st);
-	pthread_mutex_lock(&s->pend_lock);
+	lock_acquire(&s->pend_lock);
 	store_pend_get(s, login, &pm, &pr, &ps);
 	if (mark != NULL && rc == 0)
 		store_pend_mark(s, login, mark);
-	pthread_mutex_unlock(&s->pend_lock);
+	lock_release(&s->pend_lock);
 	if (rc < 0) {
 		store_fail(s, "read counts", r->db);
 		return -1;
@@ -366,9 +364,9 @@ int store_counts_get(struct store *s, const char *login, time_t now,
 
 	if (r == NULL)
 		return -1;
-	pthread_rwlock_rdlock(&s->commit_lock);
+	lock_rw_read(&s->commit_lock);
 	rc = counts_read(s, r, login, NULL, now, c, n, NULL);
-	pthread_rwlock_unlock(&s->commit_lock);
+	lock_rw_release(&s->commit_lock);
 	reader_put(s, r);
 	return rc;
 }
@@ -388,7 +386,7 @@ int store_lookup(struct store *s, const char *login, const char *network,
 
 	if (r == NULL)
 		return -1;
-	pthread_rwlock_rdlock(&s->commit_lock);
+	lock_rw_read(&s->commit_lock);
 	sqlite3_step(r->begin_st);
 	sqlite3_reset(r->begin_st);
 	rc = user_read(s, r, login, u);
@@ -396,7 +394,7 @@ int store_lookup(struct store *s, const char *login, const char *network,
 		rc = counts_read(s, r, login, network, now, c, n, mark);
 	sqlite3_step(r->commit_st);
 	sqlite3_reset(r->commit_st);
-	pthread_rwlock_unlock(&s->commit_lock);
+	lock_rw_release(&s->commit_lock);
 	reader_put(s, r);
 	return rc;
 }
@@ -470,10 +468,10 @@ int store_policy_version(struct store *s, long long *version)
 	sqlite3_stmt *st;
 	int rc;
 
-	pthread_mutex_lock(&s->db_lock);
-	rc = sqlite3_prepare_v2(s->db,
-				"SELECT version FROM policy_version WHERE id = 1",
-				-1, &st, NULL);
+	lock_acquire(&s->db_lock);
+	rc = sqlite3_prepare_v2(
+		s->db, "SELECT version FROM policy_version WHERE id = 1", -1,
+		&st, NULL);
 	if (rc == SQLITE_OK) {
 		rc = sqlite3_step(st);
 		if (rc == SQLITE_ROW)
@@ -482,6 +480,6 @@ int store_policy_version(struct store *s, long long *version)
 	}
 	if (rc != SQLITE_ROW)
 		store_fail(s, "read policy_version", s->db);
-	pthread_mutex_unlock(&s->db_lock);
+	lock_release(&s->db_lock);
 	return rc == SQLITE_ROW ? 0 : -1;
 }

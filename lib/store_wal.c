@@ -17,9 +17,9 @@
 #include "log.h"
 #include "store_int.h"
 
-#define STORE_CKPT_FRAMES 4096	/* WAL frames (pages) between checkpoints */
-#define STORE_WAL_LIMIT (64 << 20) /* bytes the WAL is cut back to */
-#define CKPT_WAIT_MS 100	/* for reads on older frames */
+#define STORE_CKPT_FRAMES 4096 /* WAL frames (pages) between checkpoints */
+#define STORE_WAL_LIMIT	  (64 << 20) /* bytes the WAL is cut back to */
+#define CKPT_WAIT_MS	  100	     /* for reads on older frames */
 
 /* wal_hook - after each commit of the writer: the WAL's length in frames */
 static int wal_hook(void *arg, sqlite3 *db, const char *name, int frames)
@@ -71,9 +71,11 @@ void store_wal_setup(struct store *s, sqlite3 *db)
 {
 	char sql[128];
 
-	sqlite3_wal_hook(db, wal_hook, s);	/* no auto-checkpoint */
-	snprintf(sql, sizeof(sql), "PRAGMA journal_size_limit=%d; "
-		 "PRAGMA cache_size=-16384", STORE_WAL_LIMIT);
+	sqlite3_wal_hook(db, wal_hook, s); /* no auto-checkpoint */
+	snprintf(sql, sizeof(sql),
+		 "PRAGMA journal_size_limit=%d; "
+		 "PRAGMA cache_size=-16384",
+		 STORE_WAL_LIMIT);
 	sqlite3_exec(db, sql, NULL, NULL, NULL);
 	s->wal_frames = 0;
 	s->ckpt_at = STORE_CKPT_FRAMES;

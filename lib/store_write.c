@@ -28,7 +28,12 @@
 #define STORE_BATCH_MAX 2000
 
 enum op_kind {
-	OP_MESSAGE, OP_SESSION, OP_EVENT, OP_QUARANTINE, OP_STATUS, OP_SEEN,
+	OP_MESSAGE,
+	OP_SESSION,
+	OP_EVENT,
+	OP_QUARANTINE,
+	OP_STATUS,
+	OP_SEEN,
 	OP_TRIP
 };
 
@@ -36,9 +41,36 @@ struct store_op {
 	struct store_op *next;
 	enum op_kind kind;
 	long long ts;
-	long n;			/* recipients, or the status */
-	char *v[6];		/* strings, by kind; see op_sql */
+	long n;	    /* recipients, or the status */
+	char *v[6]; /* strings, by kind; see op_sql */
 };
+
+/* the order of action severity; instr() of " name " gives the rank */
+#define ACTION_RANKS                                                           \
+	"' accept header quarantine tempfail reject discard block '"
+#define RANK(x) "instr(" ACTION_RANKS ", ' ' || " x " || ' ')"
+#define NETWORKS_SINCE(t)                                                      \
+	"(SELECT group_concat(key, ' ') FROM (SELECT key FROM counts "         \
+	"WHERE login = ?3 AND kind = 2 AND ts > " t " - 3600 "                 \
+	"ORDER BY key LIMIT 64))"
+
+/* A trip's incident upsert (see store_incident.c): ?1 ts, ?3 login, ?4
+ * kind, ?5 action, ?6 trigger, ?7 counts.  Not clang-formatted: it
+ * reads as SQL around its macros. */
+/* clang-format off */
+static const char trip_sql[] =
+	"INSERT INTO incidents (login, opened, updated, kind, action, "
+	"trigger, counts, networks) VALUES (?3, ?1, ?1, ?4, ?5, ?6, ?7, "
+	"CASE WHEN EXISTS (SELECT 1 FROM incidents WHERE login = ?3 AND "
+	"status = 'open') THEN NULL ELSE " NETWORKS_SINCE("?1") " END) "
+	"ON CONFLICT (login) WHERE status = 'open' DO UPDATE SET "
+	"updated = max(updated, excluded.updated), trips = trips + 1, "
+	"action = CASE WHEN " RANK("excluded.action") " > " RANK("action")
+	" THEN excluded.action ELSE action END, "
+	"networks = CASE WHEN excluded.updated / 60 > updated / 60 THEN "
+	"coalesce(" NETWORKS_SINCE("incidents.opened") ", networks) "
+	"ELSE networks END";
+/* clang-format on */
 
 /* One statement per kind; ?1 ts, ?2 n, ?3.. v[0..] */
 static const char *const op_sql[] = {
@@ -63,7 +95,7 @@ static const char *const op_sql[] = {
 		    "hits, rule) VALUES (?3, ?1, ?1, 1, ?4) "
 		    "ON CONFLICT(domain) DO UPDATE SET last_seen = ?1, "
 		    "hits = hits + 1",
-	[OP_TRIP] = store_trip_sql,
+	[OP_TRIP] = trip_sql,
 };
 #define NOPS (sizeof(op_sql) / sizeof(op_sql[0]))
 _Static_assert(NOPS <= STORE_WCONN_STMTS, "store_wconn has too few statements");
@@ -145,18 +177,18 @@ static int write_batch(struct store *s, struct store_wconn *w,
 	for (op = ops; op != NULL; op = op->next)
 		if (run_op(w, op) < 0)
 			goto fail;
-	pthread_rwlock_wrlock(&s->commit_lock);
+	lock_rw_write(&s->commit_lock);
 	rc = sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
 	if (rc == SQLITE_OK) {
-		pthread_mutex_lock(&s->pend_lock);
+		lock_acquire(&s->pend_lock);
 		for (op = ops; op != NULL; op = op->next) {
 			op_pending(op, &m, &r, &se);
 			if (m || r || se)
 				store_pend_commit(s, op->v[0], m, r, se);
 		}
-		pthread_mutex_unlock(&s->pend_lock);
+		lock_release(&s->pend_lock);
 	}
-	pthread_rwlock_unlock(&s->commit_lock);
+	lock_rw_release(&s->commit_lock);
 	if (rc != SQLITE_OK)
 		goto fail;
 	store_ok(s);
@@ -173,19 +205,21 @@ static void drop_oldest(struct store *s)
 	struct store_op *op = s->q_head;
 	long m, r, se;
 
+	LOCK_HELD(&s->q_lock);
 	s->q_head = op->next;
 	if (s->q_head == NULL)
 		s->q_tail = NULL;
 	s->q_len--;
 	op_pending(op, &m, &r, &se);
-	pthread_mutex_lock(&s->pend_lock);
+	lock_acquire(&s->pend_lock);
 	if (m || r || se)
 		store_pend_add(s, op->v[0], -m, -r, -se);
-	pthread_mutex_unlock(&s->pend_lock);
+	lock_release(&s->pend_lock);
 	op_free(op);
 	log_ratelimited("queue full", 10, LOG_ERR,
 			"store: write queue full (%d); dropping the oldest "
-			"writes", STORE_QUEUE_MAX);
+			"writes",
+			STORE_QUEUE_MAX);
 }
 
 /*
@@ -202,14 +236,14 @@ static void enqueue(struct store *s, const char *login, struct store_op *op,
 		log_ratelimited("enqueue", 10, LOG_ERR, "store: out of memory");
 	else
 		op_pending(op, &m, &r, &se);
-	pthread_mutex_lock(&s->q_lock);
+	lock_acquire(&s->q_lock);
 	if (m - res_m || r - res_r || se) {
-		pthread_mutex_lock(&s->pend_lock);
+		lock_acquire(&s->pend_lock);
 		store_pend_add(s, login, m - res_m, r - res_r, se);
-		pthread_mutex_unlock(&s->pend_lock);
+		lock_release(&s->pend_lock);
 	}
 	if (op == NULL) {
-		pthread_mutex_unlock(&s->q_lock);
+		lock_release(&s->q_lock);
 		return;
 	}
 	if (s->q_len >= STORE_QUEUE_MAX)
@@ -222,7 +256,7 @@ static void enqueue(struct store *s, const char *login, struct store_op *op,
 	s->q_len++;
 	s->q_enqueued++;
 	pthread_cond_signal(&s->q_cond);
-	pthread_mutex_unlock(&s->q_lock);
+	lock_release(&s->q_lock);
 	if (!s->writer_running)
 		store_flush(s);
 }
@@ -230,8 +264,10 @@ static void enqueue(struct store *s, const char *login, struct store_op *op,
 /* take_batch - detach up to STORE_BATCH_MAX ops (caller holds q_lock) */
 static struct store_op *take_batch(struct store *s, long *n)
 {
-	struct store_op *head = s->q_head, *op = head;
+	struct store_op *head, *op;
 
+	LOCK_HELD(&s->q_lock);
+	head = op = s->q_head;
 	for (*n = 1; op->next != NULL && *n < STORE_BATCH_MAX; (*n)++)
 		op = op->next;
 	s->q_head = op->next;
@@ -247,6 +283,7 @@ static void put_back(struct store *s, struct store_op *batch, long n)
 {
 	struct store_op *last = batch;
 
+	LOCK_HELD(&s->q_lock);
 	while (last->next != NULL)
 		last = last->next;
 	last->next = s->q_head;
@@ -263,13 +300,13 @@ int store_drain(struct store *s, struct store_wconn *w)
 	long n;
 	int rc = 0;
 
-	pthread_mutex_lock(&s->q_lock);
+	lock_acquire(&s->q_lock);
 	while (s->q_head != NULL && rc == 0) {
 		batch = take_batch(s, &n);
 		s->q_writing = 1;
-		pthread_mutex_unlock(&s->q_lock);
+		lock_release(&s->q_lock);
 		rc = write_batch(s, w, batch);
-		pthread_mutex_lock(&s->q_lock);
+		lock_acquire(&s->q_lock);
 		s->q_writing = 0;
 		if (rc < 0) {
 			put_back(s, batch, n);
@@ -282,7 +319,7 @@ int store_drain(struct store *s, struct store_wconn *w)
 		s->q_committed += n;
 	}
 	pthread_cond_broadcast(&s->q_done);
-	pthread_mutex_unlock(&s->q_lock);
+	lock_release(&s->q_lock);
 	return rc;
 }
 
@@ -293,23 +330,22 @@ void store_flush(struct store *s)
 	long target;
 
 	if (!s->writer_running) {
-		pthread_mutex_lock(&s->db_lock);
+		lock_acquire(&s->db_lock);
 		s->w_direct.db = s->db;
 		store_drain(s, &s->w_direct);
-		pthread_mutex_unlock(&s->db_lock);
+		lock_release(&s->db_lock);
 		return;
 	}
 	clock_gettime(CLOCK_REALTIME, &until);
 	until.tv_sec += 5;
-	pthread_mutex_lock(&s->q_lock);
+	lock_acquire(&s->q_lock);
 	target = s->q_enqueued;
-	while (s->q_committed < target &&
-	       (s->q_head != NULL || s->q_writing)) {
+	while (s->q_committed < target && (s->q_head != NULL || s->q_writing)) {
 		pthread_cond_signal(&s->q_cond);
-		if (pthread_cond_timedwait(&s->q_done, &s->q_lock, &until))
+		if (lock_wait(&s->q_lock, &s->q_done, &until))
 			break;
 	}
-	pthread_mutex_unlock(&s->q_lock);
+	lock_release(&s->q_lock);
 }
 
 /* store_wconn_close - finalize a connection's statements, not the
@@ -344,16 +380,16 @@ void store_queue_discard(struct store *s)
 /* store_set_retention - how long counters and events are kept */
 void store_set_retention(struct store *s, long counters_s, long events_s)
 {
-	pthread_mutex_lock(&s->q_lock);
+	lock_acquire(&s->q_lock);
 	s->keep_counters = counters_s;
 	s->keep_events = events_s;
-	pthread_mutex_unlock(&s->q_lock);
+	lock_release(&s->q_lock);
 }
 
 /* store_add_message - queue an accepted message, drop its reservation */
-void store_add_message(struct store *s, const char *login, time_t ts,
-		       int rcpts, const char *client_addr,
-		       const char *queue_id, int res_msgs, int res_rcpts)
+void store_add_message(struct store *s, const char *login, time_t ts, int rcpts,
+		       const char *client_addr, const char *queue_id,
+		       int res_msgs, int res_rcpts)
 {
 	const char *v[6] = { login, client_addr, queue_id };
 
@@ -383,8 +419,8 @@ void store_add_session(struct store *s, const char *login, time_t ts,
 /* store_add_event - queue an events row */
 void store_add_event(struct store *s, const struct store_event *e)
 {
-	const char *v[6] = { e->login, e->client_addr, e->queue_id, e->kind,
-			     e->action, e->detail };
+	const char *v[6] = { e->login, e->client_addr, e->queue_id,
+			     e->kind,  e->action,      e->detail };
 
 	enqueue(s, e->login, op_new(OP_EVENT, e->ts, 0, v), 0, 0);
 }
@@ -392,8 +428,8 @@ void store_add_event(struct store *s, const struct store_event *e)
 /* store_add_quarantine - queue a quarantine row */
 void store_add_quarantine(struct store *s, const struct store_quarantine *q)
 {
-	const char *v[6] = { q->queue_id, q->login, q->mail_from, q->rcpts,
-			     q->subject, q->reason };
+	const char *v[6] = { q->queue_id, q->login,   q->mail_from,
+			     q->rcpts,	  q->subject, q->reason };
 
 	enqueue(s, q->login, op_new(OP_QUARANTINE, q->ts, 0, v), 0, 0);
 }

@@ -16,9 +16,9 @@
 #include "webmail.h"
 
 struct webmail_source {
-	struct network_groups *net;	/* one range */
+	struct network_groups *net; /* one range */
 	char header[64];
-	char ip_header[64];	/* "" when none */
+	char ip_header[64]; /* "" when none */
 	struct rules_capture *pattern;
 };
 
@@ -128,9 +128,9 @@ int webmail_ip(const char *text, char *out, size_t outlen)
 		if (strncasecmp(p, "IPv6:", 5) == 0)
 			p += 5;
 		else if (!ip_char(*p) ||
-			 (p > text && (ip_char(p[-1]) ||
-				       (p[-1] >= 'g' && p[-1] <= 'z') ||
-				       (p[-1] >= 'G' && p[-1] <= 'Z')))) {
+			 (p > text &&
+			  (ip_char(p[-1]) || (p[-1] >= 'g' && p[-1] <= 'z') ||
+			   (p[-1] >= 'G' && p[-1] <= 'Z')))) {
 			q = p + 1;
 			continue;
 		}
@@ -168,8 +168,8 @@ void webmail_header(const struct webmail *w, unsigned set, const char *name,
 			continue;
 		if (id->login[0] == '\0' &&
 		    strcasecmp(name, src->header) == 0 &&
-		    rules_capture_run(src->pattern, value, strlen(value),
-				      found, sizeof(found)) == 1) {
+		    rules_capture_run(src->pattern, value, strlen(value), found,
+				      sizeof(found)) == 1) {
 			if (addr_login(found, id->login, sizeof(id->login)) ==
 				    0 &&
 			    same)

@@ -30,8 +30,8 @@ struct webmail;
 
 /* What the headers of one message said. */
 struct webmail_id {
-	char login[256];	/* "" until a header named one */
-	char ip[64];		/* the originating client, "" if none */
+	char login[256]; /* "" until a header named one */
+	char ip[64];	 /* the originating client, "" if none */
 };
 
 /* webmail_new - no sources yet; NULL when out of memory */

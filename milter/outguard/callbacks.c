@@ -26,16 +26,16 @@
 
 struct priv {
 	struct guard_conn *gc;
-	unsigned long pflags;	/* negotiated SMFIP_* */
+	unsigned long pflags; /* negotiated SMFIP_* */
 };
 
 static struct guard *guard;
 
 /* The stages outguard only observes, and what it never needs. */
-#define WANT_NR (SMFIP_NR_CONN | SMFIP_NR_HELO | SMFIP_NR_MAIL | \
-		 SMFIP_NR_HDR | SMFIP_NR_UNKN | SMFIP_NR_DATA | SMFIP_NR_EOH)
-#define WANT_SKIP (SMFIP_NOBODY | SMFIP_NOUNKNOWN | SMFIP_NODATA | \
-		   SMFIP_NOEOH)
+#define WANT_NR                                                                \
+	(SMFIP_NR_CONN | SMFIP_NR_HELO | SMFIP_NR_MAIL | SMFIP_NR_HDR |        \
+	 SMFIP_NR_UNKN | SMFIP_NR_DATA | SMFIP_NR_EOH)
+#define WANT_SKIP (SMFIP_NOBODY | SMFIP_NOUNKNOWN | SMFIP_NODATA | SMFIP_NOEOH)
 
 /* priv_get - this connection's state, made on first use */
 static struct priv *priv_get(SMFICTX *ctx)
@@ -51,7 +51,7 @@ static struct priv *priv_get(SMFICTX *ctx)
 static sfsistat observed(struct priv *p, unsigned long nr_flag)
 {
 	return p != NULL && (p->pflags & nr_flag) ? SMFIS_NOREPLY
-						   : SMFIS_CONTINUE;
+						  : SMFIS_CONTINUE;
 }
 
 /* macro - a copy-free read of a macro; NULL when absent */
@@ -164,7 +164,7 @@ static sfsistat og_envfrom(SMFICTX *ctx, char **argv)
 {
 	struct priv *p = smfi_getpriv(ctx);
 
-	if (p != NULL && p->gc == NULL)	/* no connect callback came */
+	if (p != NULL && p->gc == NULL) /* no connect callback came */
 		p->gc = guard_conn_new(guard, NULL, NULL);
 	if (p == NULL || p->gc == NULL)
 		return SMFIS_TEMPFAIL;
@@ -209,12 +209,12 @@ static sfsistat og_eom(SMFICTX *ctx)
 	guard_eom(p->gc, macro(ctx, "i"), &out);
 	if (action_refuses(out.action))
 		return refusal(ctx, out.action, &out.reply);
-	if (out.add_header &&
-	    smfi_addheader(ctx, out.header_name, out.header_value) !=
-		    MI_SUCCESS)
+	if (out.add_header && smfi_addheader(ctx, out.header_name,
+					     out.header_value) != MI_SUCCESS)
 		log_ratelimited("addheader", 60, LOG_WARNING,
 				"could not add %s (did the MTA allow header "
-				"changes?)", out.header_name);
+				"changes?)",
+				out.header_name);
 	if (out.quarantine &&
 	    smfi_quarantine(ctx, out.quarantine_reason) != MI_SUCCESS)
 		log_ratelimited("quarantine", 60, LOG_ERR,

@@ -220,8 +220,8 @@ void listen_open(const struct conf *c, uid_t uid, gid_t sock_gid)
 		return;
 	/* not root (systemd's User=): a group we are in, as SocketGroup */
 	if (chown(path, getuid() == 0 ? uid : (uid_t)-1, sock_gid) < 0)
-		daemon_die("cannot hand the socket to %u:%u: %s",
-			   (unsigned)uid, (unsigned)sock_gid, strerror(errno));
+		daemon_die("cannot hand the socket to %u:%u: %s", (unsigned)uid,
+			   (unsigned)sock_gid, strerror(errno));
 	if (chmod(path, mode) < 0)
 		daemon_die("cannot chmod the socket: %s", strerror(errno));
 }

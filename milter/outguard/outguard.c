@@ -78,8 +78,8 @@ static void load_conf(struct conf *c, const struct opts *o)
 
 	conf_init(c);
 	if (o->conf_path != NULL || stat(CONF_DEFAULT_PATH, &st) == 0) {
-		if (conf_load(c, o->conf_path ? o->conf_path
-					      : CONF_DEFAULT_PATH,
+		if (conf_load(c,
+			      o->conf_path ? o->conf_path : CONF_DEFAULT_PATH,
 			      err, sizeof(err)) < 0)
 			daemon_die("%s", err);
 	}
@@ -114,8 +114,8 @@ static int lookup_user(const char *spec, uid_t *uid, gid_t *gid)
  * group (else the current ones), and SocketGroup (else that group).
  * Returns -1 with the reason in err when a name is unknown.
  */
-static int owners(const struct conf *c, uid_t *uid, gid_t *gid,
-		  gid_t *sock_gid, char *err, size_t errlen)
+static int owners(const struct conf *c, uid_t *uid, gid_t *gid, gid_t *sock_gid,
+		  char *err, size_t errlen)
 {
 	*uid = getuid();
 	*gid = getgid();
@@ -209,8 +209,10 @@ static void remove_socket(const char *spec, ino_t ino)
 
 	if (path != NULL && ino != 0 && listen_inode(spec) == ino &&
 	    unlink(path) < 0)
-		log_msg(LOG_NOTICE, "cannot remove socket %s: %s (the next "
-			"start replaces it)", path, strerror(errno));
+		log_msg(LOG_NOTICE,
+			"cannot remove socket %s: %s (the next "
+			"start replaces it)",
+			path, strerror(errno));
 }
 
 /* drop_privileges - become UserID */
@@ -281,12 +283,12 @@ static int run(struct conf *c, int foreground)
 	if (c->user_id && getuid() == 0) {
 		if (store_chown(guard_store(g), uid, gid) < 0)
 			daemon_die("cannot hand the database to UserID: %s",
-			    strerror(errno));
+				   strerror(errno));
 		drop_privileges(uid, gid);
 	}
 	log_msg(LOG_INFO, "outguard %s: listening on %s (database %s)",
 		OUTGUARD_VERSION, c->socket, c->database);
-	if (foreground && c->log_level < LOG_INFO)	/* not said above */
+	if (foreground && c->log_level < LOG_INFO) /* not said above */
 		fprintf(stderr, "outguard: listening on %s\n", c->socket);
 	sock_ino = listen_inode(c->socket);
 	rc = smfi_main();

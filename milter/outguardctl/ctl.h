@@ -23,15 +23,15 @@
 
 enum { CTL_OK = 0, CTL_ERROR = 1, CTL_USAGE = 2 };
 
-#define CTL_LOGIN_MAX 320	/* longest login accepted on the command line */
+#define CTL_LOGIN_MAX 320 /* longest login accepted on the command line */
 
 /* One run of the program. */
 struct ctl {
-	const char *db_path;	/* the database, from -d or the config */
-	const char *conf_path;	/* -c FILE (for its MTA key), or NULL */
-	int json;		/* --json */
-	time_t now;		/* when the run started */
-	struct store *store;	/* opened by ctl_store() */
+	const char *db_path;   /* the database, from -d or the config */
+	const char *conf_path; /* -c FILE (for its MTA key), or NULL */
+	int json;	       /* --json */
+	time_t now;	       /* when the run started */
+	struct store *store;   /* opened by ctl_store() */
 };
 
 /* A command: name, argument synopsis, one line of help, and its code. */
@@ -65,8 +65,7 @@ int ctl_cmd_usage(const char *name);
  * (advancing *i past a separate value), 0 when argv[*i] is another
  * word, -1 when the value is missing.
  */
-int ctl_opt(int argc, char **argv, int *i, const char *name,
-	    const char **val);
+int ctl_opt(int argc, char **argv, int *i, const char *name, const char **val);
 
 /* ctl_parse_duration - "30m", "1h", "2d", "1w", "3600"; 0, or -1 */
 int ctl_parse_duration(const char *s, long *out);
@@ -106,11 +105,11 @@ int ctl_admin_event(struct ctl *ctl, const char *login, const char *action,
 
 /* A login's users row, or the defaults when it has none. */
 struct ctl_user {
-	char cls[64];		/* "default" without a row */
-	char status[16];	/* "active" without a row */
-	char *note;		/* malloced, or NULL */
-	char changed[24];	/* epoch seconds, or "" */
-	int known;		/* 1 when the login has a row */
+	char cls[64];	  /* "default" without a row */
+	char status[16];  /* "active" without a row */
+	char *note;	  /* malloced, or NULL */
+	char changed[24]; /* epoch seconds, or "" */
+	int known;	  /* 1 when the login has a row */
 };
 
 /* ctl_user_get - login's row into u (free u->note); 0, or -1 (said) */
@@ -167,8 +166,7 @@ const char *ctl_mta_name(const struct ctl_mta *m);
  * ("deferred", "queue", ...), or "gone"; *held (may be NULL) is set to 1
  * for the quarantine.  The string lives as long as m.
  */
-const char *ctl_mta_where(const struct ctl_mta *m, const char *qid,
-			  int *held);
+const char *ctl_mta_where(const struct ctl_mta *m, const char *qid, int *held);
 
 /* ctl_mta_show - print qid's message on stdout: CTL_MTA_OK/GONE/FAIL */
 int ctl_mta_show(struct ctl_mta *m, const char *qid);
@@ -199,18 +197,18 @@ int ctl_cmd_incidents(struct ctl *ctl, int argc, char **argv);
 /* ctl_out.c -------------------------------------------------------- */
 
 enum ctl_type {
-	CTL_STR,	/* text; JSON string */
-	CTL_NUM,	/* right-aligned; JSON number */
-	CTL_BOOL,	/* "1"/"0": yes/no; JSON true/false */
-	CTL_TIME,	/* epoch seconds shown as local ISO-8601 */
+	CTL_STR,  /* text; JSON string */
+	CTL_NUM,  /* right-aligned; JSON number */
+	CTL_BOOL, /* "1"/"0": yes/no; JSON true/false */
+	CTL_TIME, /* epoch seconds shown as local ISO-8601 */
 };
 
 #define CTL_JSON_ONLY 1 /* the column is left out of text output */
 #define CTL_TEXT_ONLY 2 /* the column is left out of JSON output */
 
 struct ctl_col {
-	const char *title;	/* text heading */
-	const char *key;	/* JSON key */
+	const char *title; /* text heading */
+	const char *key;   /* JSON key */
 	enum ctl_type type;
 	int flags;
 };
@@ -224,16 +222,16 @@ struct ctl_table *ctl_table_new(const struct ctl_col *cols, int ncols);
 int ctl_table_add(struct ctl_table *t, const char *const *values);
 
 /* The options of the listing commands (ctl_list_opts's allow mask). */
-#define CTL_OPT_WINDOW 1	/* --window DURATION */
-#define CTL_OPT_SINCE 2		/* --since WHEN */
-#define CTL_OPT_LOGIN 4		/* --login LOGIN */
-#define CTL_OPT_LIMIT 8		/* --limit N */
+#define CTL_OPT_WINDOW 1 /* --window DURATION */
+#define CTL_OPT_SINCE  2 /* --since WHEN */
+#define CTL_OPT_LOGIN  4 /* --login LOGIN */
+#define CTL_OPT_LIMIT  8 /* --limit N */
 
 struct ctl_list {
-	long window;		/* the caller sets the defaults */
+	long window; /* the caller sets the defaults */
 	time_t since;
 	int max;
-	const char *login;	/* NULL, or points into login_buf */
+	const char *login; /* NULL, or points into login_buf */
 	char login_buf[CTL_LOGIN_MAX + 1];
 };
 

@@ -21,14 +21,14 @@
 
 #include "ctl.h"
 
-#define CTL_REASON_MAX 500	/* longest block reason kept */
+#define CTL_REASON_MAX 500 /* longest block reason kept */
 
 /*
  * ctl_admin_event - write the events row of an admin change to login
  * (NULL for a change that is not a login's); 0, or -1
  */
-int ctl_admin_event(struct ctl *ctl, const char *login,
-		       const char *action, const char *detail)
+int ctl_admin_event(struct ctl *ctl, const char *login, const char *action,
+		    const char *detail)
 {
 	struct store_event e = { 0 };
 
@@ -47,8 +47,8 @@ int ctl_admin_event(struct ctl *ctl, const char *login,
 }
 
 /* print_change - report a change: "login: key value (was old)" */
-static void print_change(struct ctl *ctl, const char *login,
-			 const char *key, const char *value, const char *was)
+static void print_change(struct ctl *ctl, const char *login, const char *key,
+			 const char *value, const char *was)
 {
 	static const struct ctl_col cols[] = {
 		{ "login", "login", CTL_STR, 0 },
@@ -229,8 +229,8 @@ static int cmd_top(struct ctl *ctl, int argc, char **argv)
 	if (ctl_store(ctl) == NULL)
 		return CTL_ERROR;
 	t = ctl_table_make(cols, 6);
-	rc = store_admin_top(ctl->store, ctl->now, o.window, o.max, ctl_table_row,
-			     t);
+	rc = store_admin_top(ctl->store, ctl->now, o.window, o.max,
+			     ctl_table_row, t);
 	return ctl_table_done(ctl, t, rc, "the counters");
 }
 
@@ -296,8 +296,9 @@ const struct ctl_cmd ctl_cmds[] = {
 	  cmd_reset },
 	{ "class", "LOGIN CLASS", "move LOGIN to limit class CLASS",
 	  cmd_class },
-	{ "events", "[--since DURATION|EPOCH|DATE] [--login LOGIN] "
-		    "[--limit N]",
+	{ "events",
+	  "[--since DURATION|EPOCH|DATE] [--login LOGIN] "
+	  "[--limit N]",
 	  "decisions and admin changes, newest first (default 50)",
 	  cmd_events },
 	{ "rules", "list | test TEXT...",
@@ -311,9 +312,10 @@ const struct ctl_cmd ctl_cmds[] = {
 	{ "quarantine", "list [--all] | show ID | release ID | delete ID",
 	  "review held mail: list it, show one, deliver it or delete it",
 	  ctl_cmd_quarantine },
-	{ "incidents", "list [--all] [--since DURATION|EPOCH|DATE] "
-		       "[--login LOGIN] [--limit N] | show ID | release ID | "
-		       "delete ID [--unblock] | close ID [NOTE...]",
+	{ "incidents",
+	  "list [--all] [--since DURATION|EPOCH|DATE] "
+	  "[--login LOGIN] [--limit N] | show ID | release ID | "
+	  "delete ID [--unblock] | close ID [NOTE...]",
 	  "what tripped, per login: list, show; release or delete all its "
 	  "held mail and reset (release: unblock) the login; or close",
 	  ctl_cmd_incidents },

@@ -43,8 +43,8 @@
 
 #include "ctl.h"
 
-#define NOTE_MAX 500	/* longest close note kept */
-#define MSG_MAX 10000	/* most messages of one incident handled */
+#define NOTE_MAX 500   /* longest close note kept */
+#define MSG_MAX	 10000 /* most messages of one incident handled */
 
 /* The store's columns, in its order; list shows some of them. */
 static const struct ctl_col icols[] = {
@@ -68,13 +68,13 @@ static const struct ctl_col icols[] = {
 #define ICOLS ((int)(sizeof icols / sizeof *icols))
 
 /* list: the store column of each, the trigger last of the text ones */
-static const int list_order[ICOLS] = { 0, 1, 3, 4, 6, 8, 11, 7,
+static const int list_order[ICOLS] = { 0, 1, 3, 4,  6,	8,  11, 7,
 				       2, 5, 9, 10, 12, 13, 14, 15 };
-#define LIST_TEXT 8	/* the first 8 are shown as text */
+#define LIST_TEXT 8 /* the first 8 are shown as text */
 
 /* One incident, as the store hands it out. */
 struct irow {
-	char *v[ICOLS];		/* malloced or NULL */
+	char *v[ICOLS]; /* malloced or NULL */
 };
 
 /* list_row - a store row in list order */
@@ -110,8 +110,8 @@ static int incidents_list(struct ctl *ctl, int argc, char **argv)
 			args[n++] = argv[i];
 	}
 	args[n] = NULL;
-	if ((rc = ctl_list_opts(ctl, n, args, CTL_OPT_SINCE | CTL_OPT_LOGIN |
-						     CTL_OPT_LIMIT,
+	if ((rc = ctl_list_opts(ctl, n, args,
+				CTL_OPT_SINCE | CTL_OPT_LOGIN | CTL_OPT_LIMIT,
 				&o)) != CTL_OK)
 		return rc;
 	if (ctl_store(ctl) == NULL)
@@ -227,7 +227,8 @@ static int incidents_show(struct ctl *ctl, long long id)
 					ctl_table_row, e);
 	if (rc < 0) {
 		ctl_error("cannot read the messages and events of incident "
-			  "%lld", id);
+			  "%lld",
+			  id);
 	} else if (ctl->json) {
 		fputc('{', stdout);
 		ctl_table_json_fields(t, 0, stdout);
@@ -270,8 +271,7 @@ static int msgs_row(void *arg, int n, const char *const *names,
 	if (n < 8 || m->n >= MSG_MAX)
 		return 1;
 	m->id[m->n] = strtoll(v[0], NULL, 10);
-	snprintf(m->status[m->n], sizeof m->status[0], "%s",
-		 v[7] ? v[7] : "");
+	snprintf(m->status[m->n], sizeof m->status[0], "%s", v[7] ? v[7] : "");
 	m->n++;
 	return 0;
 }
@@ -290,9 +290,9 @@ static int msgs_get(struct ctl *ctl, long long id, int held_only,
 
 /* What settling an incident did. */
 struct settled {
-	int done, gone;		/* messages released or deleted; gone */
+	int done, gone; /* messages released or deleted; gone */
 	int unblocked, reset;
-	char was[16];		/* the login's status before */
+	char was[16]; /* the login's status before */
 };
 
 /*
@@ -325,8 +325,7 @@ static int settle_login(struct ctl *ctl, const char *login, int unblock,
 		return -1;
 	}
 	s->unblocked = 1;
-	snprintf(detail, sizeof detail, "was %s; incident %lld", u.status,
-		 id);
+	snprintf(detail, sizeof detail, "was %s; incident %lld", u.status, id);
 	return ctl_admin_event(ctl, login, "unblock", detail);
 }
 
@@ -374,7 +373,8 @@ static int act_messages(struct ctl *ctl, long long id, int release,
 		for (j = 0; j < after.n; j++)
 			if (after.id[j] == held.id[i]) {
 				s->gone += !strcmp(after.status[j], "gone");
-				s->done += !strcmp(after.status[j], "released") ||
+				s->done += !strcmp(after.status[j],
+						   "released") ||
 					   !strcmp(after.status[j], "deleted");
 			}
 	if (msgs_get(ctl, id, 1, &after) < 0)
@@ -411,9 +411,9 @@ static int settle(struct ctl *ctl, long long id, int mode, int unblock,
 			  r.v[4] ? r.v[4] : "closed");
 		goto out;
 	}
-	if (mode != 'c' && (act_messages(ctl, id, mode == 'r', &s) < 0 ||
-			    settle_login(ctl, r.v[3], mode == 'r' || unblock,
-					 id, &s) < 0))
+	if (mode != 'c' &&
+	    (act_messages(ctl, id, mode == 'r', &s) < 0 ||
+	     settle_login(ctl, r.v[3], mode == 'r' || unblock, id, &s) < 0))
 		goto out;
 	if (mode == 'c')
 		snprintf(outcome, sizeof outcome, "%s",
@@ -425,8 +425,8 @@ static int settle(struct ctl *ctl, long long id, int mode, int unblock,
 			 s.unblocked ? "login set active"
 				     : "login status unchanged");
 	rc = store_admin_incident_close(ctl->store, id, status,
-					ctl_admin_name(by, sizeof by), outcome, err,
-					sizeof err);
+					ctl_admin_name(by, sizeof by), outcome,
+					err, sizeof err);
 	if (rc <= 0) {
 		ctl_error("incident %lld: %s", id,
 			  rc < 0 ? err : "closed meanwhile by someone else");
@@ -434,10 +434,12 @@ static int settle(struct ctl *ctl, long long id, int mode, int unblock,
 		goto out;
 	}
 	snprintf(detail, sizeof detail, "incident %lld: %s", id, outcome);
-	rc = ctl_admin_event(ctl, r.v[3], mode == 'r'   ? "release"
-				      : mode == 'd' ? "delete"
-						    : "close",
-			 detail) < 0 || s.gone > 0
+	rc = ctl_admin_event(ctl, r.v[3],
+			     mode == 'r'   ? "release"
+			     : mode == 'd' ? "delete"
+					   : "close",
+			     detail) < 0 ||
+			     s.gone > 0
 		     ? CTL_ERROR
 		     : CTL_OK;
 	print_settled(ctl, id, r.v[3] ? r.v[3] : "-", status, outcome, by, &s);
@@ -467,8 +469,8 @@ int ctl_cmd_incidents(struct ctl *ctl, int argc, char **argv)
 		return ctl_cmd_usage(argv[0]);
 	if (parse_id(argv[2], &id) < 0)
 		return CTL_USAGE;
-	for (i = 3; strcmp(sub, "close") == 0 && i < argc &&
-		    n < sizeof note - 1; i++)
+	for (i = 3;
+	     strcmp(sub, "close") == 0 && i < argc && n < sizeof note - 1; i++)
 		n += (size_t)snprintf(note + n, sizeof note - n, "%s%s",
 				      i > 3 ? " " : "", argv[i]);
 	if (strcmp(sub, "show") == 0)

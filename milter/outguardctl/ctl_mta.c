@@ -33,22 +33,16 @@
  *	own output; the functions return CTL_MTA_FAIL, or CTL_MTA_GONE when
  *	the MTA does not have the message.
  */
-#include <errno.h>
-#include <spawn.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include "conf.h"
 #include "ctl_mta_int.h"
-
-extern char **environ;
-
-#define OUT_MAX (1 << 24) /* most output read from a tool */
+#include "proc.h"
 
 /*
- * ctl_mta_run - run argv[0] from PATH with argv, in our environment.
+ * ctl_mta_run - run argv[0] from PATH with argv, in our environment
+ * (proc_run()).
  * With out non-NULL, its stdout (and stderr too when merge) is read into
  * a malloced string there; otherwise both go where ours go.  Returns the
  * exit status (0..255), or -1 when it could not run or was killed
@@ -56,71 +50,22 @@ extern char **environ;
  */
 int ctl_mta_run(char *const argv[], char **out, int merge)
 {
-	posix_spawn_file_actions_t fa;
-	char *buf = NULL, *nb;
-	size_t len = 0, size = 0;
-	ssize_t r;
-	int fd[2] = { -1, -1 }, status, err;
-	pid_t pid;
+	struct proc_opts o = { 0 };
+	struct proc_result r;
+	char err[200];
 
 	fflush(stdout);
 	fflush(stderr);
-	if (out)
-		*out = NULL;
-	if (out && pipe(fd) < 0) {
-		ctl_error("pipe: %s", strerror(errno));
+	o.search_path = 1;
+	o.out = out;
+	o.merge = merge;
+	if (proc_run(argv, &o, &r, err, sizeof err) < 0) {
+		ctl_error("cannot run %s: %s", argv[0], err);
 		return -1;
 	}
-	posix_spawn_file_actions_init(&fa);
-	if (out) {
-		posix_spawn_file_actions_addclose(&fa, fd[0]);
-		posix_spawn_file_actions_adddup2(&fa, fd[1], 1);
-		if (merge)
-			posix_spawn_file_actions_adddup2(&fa, fd[1], 2);
-		posix_spawn_file_actions_addclose(&fa, fd[1]);
-	}
-	err = posix_spawnp(&pid, argv[0], &fa, NULL, argv, environ);
-	posix_spawn_file_actions_destroy(&fa);
-	if (out)
-		close(fd[1]);
-	if (err != 0) {
-		ctl_error("cannot run %s: %s", argv[0], strerror(err));
-		if (out)
-			close(fd[0]);
-		return -1;
-	}
-	while (out) {
-		if (size - len < 4096) {
-			if (size >= OUT_MAX)
-				break;
-			size = size ? size * 2 : 8192;
-			if ((nb = realloc(buf, size + 1)) == NULL)
-				ctl_nomem();
-			buf = nb;
-		}
-		r = read(fd[0], buf + len, size - len);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0)
-			break;
-		len += (size_t)r;
-	}
-	if (out) {
-		close(fd[0]);
-		if (buf == NULL && (buf = malloc(1)) == NULL)
-			ctl_nomem();
-		buf[len] = 0;
-		*out = buf;
-	}
-	while ((err = waitpid(pid, &status, 0) < 0 ? errno : 0) == EINTR)
-		;
-	if (err == 0 && WIFEXITED(status))
-		return WEXITSTATUS(status);
-	if (err != 0)
-		ctl_error("waitpid %s: %s", argv[0], strerror(err));
-	else
-		ctl_error("%s killed by signal %d", argv[0],
-			  WIFSIGNALED(status) ? WTERMSIG(status) : 0);
+	if (r.exited)
+		return r.status;
+	ctl_error("%s killed by signal %d", argv[0], r.signal);
 	if (out) {
 		free(*out);
 		*out = NULL;

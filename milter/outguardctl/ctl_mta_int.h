@@ -14,12 +14,12 @@
 
 #include "ctl.h"
 
-#define CTL_MTA_ID_MAX 64	/* longest queue id taken from a listing */
+#define CTL_MTA_ID_MAX 64 /* longest queue id taken from a listing */
 
 /* One message the MTA listed. */
 struct ctl_mta_entry {
 	char id[CTL_MTA_ID_MAX];
-	char where[16];	/* queue name: "hold", "deferred", "quarantine"... */
+	char where[16]; /* queue name: "hold", "deferred", "quarantine"... */
 	int held;	/* 1 when in the MTA's quarantine */
 	char *dir;	/* Sendmail: its queue directory; else NULL */
 };
@@ -29,7 +29,7 @@ struct ctl_mta;
 /* One MTA: its name, how to list its queue, and the three actions. */
 struct ctl_mta_ops {
 	const char *name;
-	int (*load)(struct ctl_mta *m);	/* 0, or -1 (said) */
+	int (*load)(struct ctl_mta *m); /* 0, or -1 (said) */
 	int (*show)(struct ctl_mta *m, const struct ctl_mta_entry *e);
 	int (*release)(struct ctl_mta *m, const struct ctl_mta_entry *e);
 	int (*remove)(struct ctl_mta *m, const struct ctl_mta_entry *e);
@@ -37,7 +37,7 @@ struct ctl_mta_ops {
 
 struct ctl_mta {
 	const struct ctl_mta_ops *ops;
-	struct ctl_mta_entry *e;	/* the listing */
+	struct ctl_mta_entry *e; /* the listing */
 	int n, size;
 };
 
@@ -51,8 +51,8 @@ int ctl_mta_run(char *const argv[], char **out, int merge);
 int ctl_mta_tool(char *const argv[]);
 
 /* ctl_mta_add - append a listed message (copied; dir may be NULL) */
-void ctl_mta_add(struct ctl_mta *m, const char *id, const char *where,
-		 int held, const char *dir);
+void ctl_mta_add(struct ctl_mta *m, const char *id, const char *where, int held,
+		 const char *dir);
 
 /* ctl_mta_find - the listed message with queue id qid, or NULL */
 const struct ctl_mta_entry *ctl_mta_find(const struct ctl_mta *m,

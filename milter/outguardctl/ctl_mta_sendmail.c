@@ -178,7 +178,7 @@ static void sm_headers(FILE *f)
 		p = line + 1;
 		if (*p == '?') {
 			if (p[1] != '?')
-				continue;	/* for some mailers only */
+				continue; /* for some mailers only */
 			p += 2;
 		}
 		in_header = 1;

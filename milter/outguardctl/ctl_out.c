@@ -28,7 +28,7 @@
 struct ctl_table {
 	struct ctl_col *cols;
 	int ncols;
-	char **cells;		/* nrows * ncols, NULL for no value */
+	char **cells; /* nrows * ncols, NULL for no value */
 	int nrows, size;
 };
 
@@ -49,13 +49,13 @@ static int utf8_len(const unsigned char *p)
 	else
 		return 0;
 	if (c == 0xe0)
-		lo = 0xa0;	/* overlong */
+		lo = 0xa0; /* overlong */
 	else if (c == 0xed)
-		hi = 0x9f;	/* surrogates */
+		hi = 0x9f; /* surrogates */
 	else if (c == 0xf0)
-		lo = 0x90;	/* overlong */
+		lo = 0x90; /* overlong */
 	else if (c == 0xf4)
-		hi = 0x8f;	/* above U+10FFFF */
+		hi = 0x8f; /* above U+10FFFF */
 	if (p[1] < lo || p[1] > hi)
 		return 0;
 	for (i = 2; i < n; i++)
@@ -148,8 +148,8 @@ static int is_number(const char *s)
 }
 
 /* cell_text - what text output shows for a value (static or v itself) */
-static const char *cell_text(const struct ctl_col *c, const char *v,
-			     char *buf, size_t len)
+static const char *cell_text(const struct ctl_col *c, const char *v, char *buf,
+			     size_t len)
 {
 	if (v == NULL)
 		return "-";
@@ -269,8 +269,7 @@ void ctl_table_json(const struct ctl_table *t, FILE *f)
 }
 
 /* text_cell - print a value padded to width w (w < 0: no padding) */
-static void text_cell(FILE *f, const struct ctl_col *c, const char *v,
-		      int w)
+static void text_cell(FILE *f, const struct ctl_col *c, const char *v, int w)
 {
 	char buf[64], *clean;
 	int cw;
@@ -334,8 +333,10 @@ static void table_text(const struct ctl_table *t, FILE *f)
 			fputs(sep ? "  " : "", f);
 			sep = 1;
 			if (r < 0)
-				text_cell(f, t->cols[c].type == CTL_NUM ?
-						     &t->cols[c] : &head,
+				text_cell(f,
+					  t->cols[c].type == CTL_NUM
+						  ? &t->cols[c]
+						  : &head,
 					  t->cols[c].title,
 					  c == last ? -1 : w[c]);
 			else

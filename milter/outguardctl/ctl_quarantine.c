@@ -36,11 +36,11 @@
 
 #include "ctl.h"
 
-#define QCOLS_STORE 11	/* columns of a store_admin_quarantine row */
+#define QCOLS_STORE 11 /* columns of a store_admin_quarantine row */
 
 /* One quarantine row, as the store hands it out. */
 struct qrow {
-	char *v[QCOLS_STORE];	/* id, ts, queue_id, login, from, rcpts,
+	char *v[QCOLS_STORE]; /* id, ts, queue_id, login, from, rcpts,
 				   subject, reason, status, reviewed_by,
 				   reviewed_at; malloced or NULL */
 };
@@ -107,7 +107,7 @@ static const struct ctl_col qcols[] = {
 	{ "REVIEWED AT", "reviewed_at", CTL_TIME, 0 },
 	{ "IN MTA", "in_mta", CTL_STR, 0 },
 };
-#define QCOLS ((int)(sizeof qcols / sizeof *qcols))
+#define QCOLS		 ((int)(sizeof qcols / sizeof *qcols))
 #define QCOL_REVIEWED_BY 10
 
 /* qtable - a table of qcols; the review columns JSON-only unless review */
@@ -193,8 +193,7 @@ static void print_row(struct ctl *ctl, const struct qrow *r, const char *where)
 }
 
 /* set_status - the row's status, reviewer and time; 0, or -1 (said) */
-static int set_status(struct ctl *ctl, const struct qrow *r,
-		      const char *status)
+static int set_status(struct ctl *ctl, const struct qrow *r, const char *status)
 {
 	char err[512], who[CTL_LOGIN_MAX + 1];
 
@@ -261,8 +260,9 @@ static int qevent(struct ctl *ctl, const struct qrow *r, const char *action)
 	struct store_event e = { 0 };
 	char detail[256 + CTL_LOGIN_MAX];
 
-	snprintf(detail, sizeof detail, "quarantine %s, queue id %.64s, login %s",
-		 r->v[0], r->v[2], r->v[3] ? r->v[3] : "-");
+	snprintf(detail, sizeof detail,
+		 "quarantine %s, queue id %.64s, login %s", r->v[0], r->v[2],
+		 r->v[3] ? r->v[3] : "-");
 	e.ts = ctl->now;
 	e.login = r->v[3];
 	e.queue_id = r->v[2];
@@ -306,8 +306,8 @@ int ctl_quarantine_act(struct ctl *ctl, const char *key, int release)
 		return CTL_ERROR;
 	if (r.v[8] && (strcmp(r.v[8], "released") == 0 ||
 		       strcmp(r.v[8], "deleted") == 0)) {
-		ctl_error("quarantine %s (queue id %s) was %s already",
-			  r.v[0], r.v[2], r.v[8]);
+		ctl_error("quarantine %s (queue id %s) was %s already", r.v[0],
+			  r.v[2], r.v[8]);
 		goto out;
 	}
 	if ((mta = ctl_mta_open(ctl)) == NULL)

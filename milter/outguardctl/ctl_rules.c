@@ -19,9 +19,10 @@
  *	is an address or holds one, its domain is taken; a bare word with
  *	a dot is taken as a domain.  The rules of the *_domain fields are
  *	then also run on that domain, and the domain is checked as the
- *	daemon checks a sender: the lookalike detector, and whether it is
- *	local (or under a local domain), freemail, or protected (or under
- *	a protected domain).
+ *	daemon checks a sender (checks_domain(), as checks_envelope()
+ *	does): the lookalike detector, and whether it is local (or under a
+ *	local domain), freemail, or protected (or under a protected
+ *	domain).
  * DIAGNOSTICS
  *	rules test exits 0 whether or not anything matched; it warns on
  *	stderr when some rules are skipped because they do not compile.
@@ -30,6 +31,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "checks.h"
 #include "ctl.h"
 #include "domain.h"
 #include "lookalike.h"
@@ -166,16 +168,16 @@ static int rules_list(struct ctl *ctl)
 struct test_hit {
 	struct rule_hit hit;
 	char *pattern;
-	const char *on;		/* "text" or "domain" */
-	char scope[8];		/* from the rules row */
+	const char *on; /* "text" or "domain" */
+	char scope[8];	/* from the rules row */
 };
 
 /* The matches so far, and what the current pass looks for. */
 struct test_hits {
 	struct test_hit *v;
 	int n, size;
-	const char *on;		/* the pass: "text" or "domain" */
-	int domain_only;	/* keep only rules of the *_domain fields */
+	const char *on;	 /* the pass: "text" or "domain" */
+	int domain_only; /* keep only rules of the *_domain fields */
 };
 
 /* is_domain_field - 1 for the fields that hold a domain */
@@ -246,9 +248,8 @@ static int scope_row(void *arg, int n, const char *const *names,
  * find_hits - the rules matching text, and the *_domain rules matching
  * domain (NULL: none), by id; 0, or -1 after ctl_error()
  */
-static int find_hits(struct ctl *ctl, const struct policy *p,
-		     const char *text, const char *domain,
-		     struct test_hits *h)
+static int find_hits(struct ctl *ctl, const struct policy *p, const char *text,
+		     const char *domain, struct test_hits *h)
 {
 	struct rules_scratch *sc = rules_scratch_new();
 
@@ -336,27 +337,12 @@ static int text_domain(const char *text, char *out, size_t len)
 
 /* What rules test found out about the domain in the text. */
 struct test_domain {
-	char name[DOMAIN_MAX + 2];	/* normal form, "" when none */
-	char unicode[4 * DOMAIN_MAX];	/* "" when the same as name */
-	int lookalike;
-	struct lookalike_hit hit;
-	int local, freemail;
-	const char *protected_by;	/* points into name, or NULL */
+	char name[DOMAIN_MAX + 2];    /* normal form, "" when none */
+	char unicode[4 * DOMAIN_MAX]; /* "" when the same as name */
+	struct checks_domain c;	      /* the sender checks, as the guard's */
 };
 
-/* protected_by - the protected domain d is or is under, or NULL */
-static const char *protected_by(const struct policy *p, const char *d)
-{
-	while (d != NULL && *d) {
-		if (policy_domains_has(&p->protected_domains, d))
-			return d;
-		if ((d = strchr(d, '.')) != NULL)
-			d++;
-	}
-	return NULL;
-}
-
-/* check_domain - the detector checks on td->name (set by the caller) */
+/* check_domain - the sender checks on td->name (set by the caller) */
 static void check_domain(const struct policy *p, struct test_domain *td)
 {
 	const char *d = td->name;
@@ -364,10 +350,7 @@ static void check_domain(const struct policy *p, struct test_domain *td)
 	if (domain_to_unicode(d, td->unicode, sizeof td->unicode) < 0 ||
 	    strcmp(td->unicode, d) == 0)
 		td->unicode[0] = 0;
-	td->lookalike = lookalike_check(p->lookalike, d, &td->hit);
-	td->local = policy_domains_within(&p->local_domains, d);
-	td->freemail = policy_domains_has(&p->freemail_domains, d);
-	td->protected_by = protected_by(p, d);
+	checks_domain(p, d, &td->c);
 }
 
 /* print_json - rules test as one JSON object */
@@ -385,22 +368,23 @@ static void print_json(const char *text, const struct ctl_table *t,
 	fputs(",\"rules\":", stdout);
 	ctl_table_json(t, stdout);
 	fputs(",\"lookalike\":", stdout);
-	if (td->lookalike) {
+	if (td->c.lookalike) {
 		fputs("{\"kind\":", stdout);
-		ctl_json_string(stdout, lookalike_kind_name(td->hit.kind));
+		ctl_json_string(stdout, lookalike_kind_name(td->c.hit.kind));
 		fputs(",\"protected_domain\":", stdout);
-		ctl_json_string(stdout, td->hit.protected_domain);
+		ctl_json_string(stdout, td->c.hit.protected_domain);
 		fputs(",\"reason\":", stdout);
-		ctl_json_string(stdout, td->hit.reason);
+		ctl_json_string(stdout, td->c.hit.reason);
 		putchar('}');
 	} else {
 		fputs("null", stdout);
 	}
 	printf(",\"local\":%s,\"freemail\":%s,\"protected\":%s,"
 	       "\"protected_by\":",
-	       td->local ? "true" : "false", td->freemail ? "true" : "false",
-	       td->protected_by ? "true" : "false");
-	ctl_json_string(stdout, td->protected_by);
+	       td->c.local ? "true" : "false",
+	       td->c.freemail ? "true" : "false",
+	       td->c.protected_by ? "true" : "false");
+	ctl_json_string(stdout, td->c.protected_by);
 	fputs("}\n", stdout);
 }
 
@@ -424,21 +408,23 @@ static void print_domain(const struct test_domain *td)
 	memcpy(c, cols, sizeof c);
 	if (!td->unicode[0])
 		c[1].flags = CTL_JSON_ONLY;
-	if (!td->lookalike)
+	if (!td->c.lookalike)
 		c[3].flags = CTL_JSON_ONLY;
 	snprintf(look, sizeof look, "yes, %s of %s",
-		 lookalike_kind_name(td->hit.kind), td->hit.protected_domain);
-	if (td->protected_by && td->protected_by != td->name)
-		snprintf(prot, sizeof prot, "yes, within %s", td->protected_by);
+		 lookalike_kind_name(td->c.hit.kind),
+		 td->c.hit.protected_domain);
+	if (td->c.protected_by && td->c.protected_by != td->name)
+		snprintf(prot, sizeof prot, "yes, within %s",
+			 td->c.protected_by);
 	else
-		snprintf(prot, sizeof prot, "%s", td->protected_by ? "yes"
-								    : "no");
+		snprintf(prot, sizeof prot, "%s",
+			 td->c.protected_by ? "yes" : "no");
 	v[0] = td->name;
 	v[1] = td->unicode;
-	v[2] = td->lookalike ? look : "not a lookalike";
-	v[3] = td->hit.reason;
-	v[4] = td->local ? "1" : "0";
-	v[5] = td->freemail ? "1" : "0";
+	v[2] = td->c.lookalike ? look : "not a lookalike";
+	v[3] = td->c.hit.reason;
+	v[4] = td->c.local ? "1" : "0";
+	v[5] = td->c.freemail ? "1" : "0";
 	v[6] = prot;
 	t = ctl_table_make(c, 7);
 	ctl_table_push(t, v);
@@ -447,8 +433,7 @@ static void print_domain(const struct test_domain *td)
 }
 
 /* print_text - rules test for people */
-static void print_text(const struct ctl_table *t,
-		       const struct test_domain *td)
+static void print_text(const struct ctl_table *t, const struct test_domain *td)
 {
 	int n = ctl_table_rows(t);
 

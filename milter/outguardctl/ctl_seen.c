@@ -27,7 +27,7 @@
 #include "domain.h"
 #include "lookalike.h"
 
-#define CTL_NOTE_MAX 500	/* longest note kept */
+#define CTL_NOTE_MAX 500 /* longest note kept */
 
 /*
  * protectable - arg in normal form in buf, when the detector takes it;

@@ -13,12 +13,13 @@
  *	the limits from a policy snapshot (store_policy_load()).
  *	rcpt_per_msg has no running count: "-".
  *
- *	A limit is "reached" when the count is at its threshold (the next
+ *	What the counts mean is the engine's (engine_outlook()): a limit
+ *	is "reached" when the count is at its threshold (the next
  *	recipient or message goes above it and trips the limit) and
  *	"exceeded" when the count is already above it.  With status watch
- *	every threshold is halved, as the engine does; the effective
- *	threshold is shown.  "next" is the action the next message gets:
- *	the most severe action of the limits reached, or block.
+ *	every threshold is halved; the effective threshold is shown.
+ *	"next" is the action the next message gets: the most severe action
+ *	of the limits reached, or block.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -59,29 +60,6 @@ int ctl_user_get(struct ctl *ctl, const char *login, struct ctl_user *u)
 	return 0;
 }
 
-/* count_of - the running count of limit l, or -1 when there is none */
-static long count_of(const struct policy_class *cls,
-		     const struct policy_limit *l,
-		     const struct window_counts *c)
-{
-	int w = policy_class_window(cls, l->window_s);
-
-	if (w < 0 || l->window_s <= 0)
-		return -1;
-	switch (l->metric) {
-	case METRIC_RCPT:
-		return c[w].rcpts;
-	case METRIC_MSG:
-		return c[w].msgs;
-	case METRIC_SESSION:
-		return c[w].sessions;
-	case METRIC_NETWORKS:
-		return c[w].networks;	/* distinct networks in the window */
-	default:
-		return -1;
-	}
-}
-
 /* fmt_long - v in buf, or NULL when v < 0 */
 static const char *fmt_long(char *buf, size_t len, long v)
 {
@@ -92,12 +70,11 @@ static const char *fmt_long(char *buf, size_t len, long v)
 }
 
 /*
- * limits_table - one row per limit of cls, with counts c; *next
- * becomes the most severe action of the limits reached.
+ * limits_table - one row per limit of in->cls, as the engine sees it;
+ * *next becomes the action the next message gets.
  */
-static struct ctl_table *limits_table(const struct policy_class *cls,
-				      const struct window_counts *c,
-				      int watch, enum action *next)
+static struct ctl_table *limits_table(const struct engine_input *in,
+				      enum action *next)
 {
 	static const struct ctl_col cols[] = {
 		{ "METRIC", "metric", CTL_STR, 0 },
@@ -115,46 +92,44 @@ static struct ctl_table *limits_table(const struct policy_class *cls,
 	struct ctl_col mine[11];
 	char win[16], ws[24], th[24], eff[24], cnt[24];
 	const struct policy_limit *l;
+	struct engine_state *st = NULL;
 	const char *v[11];
 	struct ctl_table *t;
-	long count, e;
-	int i;
+	int i, n = in->cls ? in->cls->nlimits : 0;
 
 	memcpy(mine, cols, sizeof mine);
-	if (!watch)
+	if (in->status != USER_WATCH)
 		mine[4].flags = CTL_JSON_ONLY; /* equals the threshold */
-	if ((t = ctl_table_new(mine, 11)) == NULL)
+	if ((t = ctl_table_new(mine, 11)) == NULL ||
+	    (n > 0 && (st = calloc((size_t)n, sizeof *st)) == NULL))
 		ctl_nomem();
-	for (i = 0; cls && i < cls->nlimits; i++) {
-		l = &cls->limits[i];
-		e = watch ? l->threshold / 2 : l->threshold;
-		count = count_of(cls, l, c);
+	*next = engine_outlook(in, st);
+	for (i = 0; i < n; i++) {
+		l = &in->cls->limits[i];
 		ctl_format_duration(l->window_s, win, sizeof win);
 		v[0] = policy_metric_name(l->metric);
 		v[1] = l->window_s > 0 ? win : NULL;
 		v[2] = fmt_long(ws, sizeof ws, l->window_s);
 		v[3] = fmt_long(th, sizeof th, l->threshold);
-		v[4] = fmt_long(eff, sizeof eff, e);
+		v[4] = fmt_long(eff, sizeof eff, st[i].effective);
 		v[5] = action_name(l->action);
-		v[6] = fmt_long(cnt, sizeof cnt, count);
-		v[8] = count < 0 ? NULL
-		       : count > e ? "exceeded"
-		       : count == e ? "reached"
-				    : "ok";
-		v[7] = count > e ? "EXCEEDED" : v[8];
-		v[9] = count < 0 ? NULL : count >= e ? "1" : "0";
-		v[10] = count < 0 ? NULL : count > e ? "1" : "0";
-		if (count >= 0 && count >= e)
-			*next = action_max(*next, l->action);
+		v[6] = fmt_long(cnt, sizeof cnt, st[i].count);
+		v[8] = st[i].count < 0	? NULL
+		       : st[i].exceeded ? "exceeded"
+		       : st[i].reached	? "reached"
+					: "ok";
+		v[7] = st[i].exceeded ? "EXCEEDED" : v[8];
+		v[9] = st[i].count < 0 ? NULL : st[i].reached ? "1" : "0";
+		v[10] = st[i].count < 0 ? NULL : st[i].exceeded ? "1" : "0";
 		if (ctl_table_add(t, v) < 0)
 			ctl_nomem();
 	}
+	free(st);
 	return t;
 }
 
 /* user_table - the one-row table of the login's own fields */
-static struct ctl_table *user_table(const char *login,
-				    const struct ctl_user *u,
+static struct ctl_table *user_table(const char *login, const struct ctl_user *u,
 				    const struct policy_class *cls,
 				    enum action next)
 {
@@ -228,9 +203,8 @@ static int load(struct ctl *ctl, const char *login, struct ctl_user *u,
 		return 0;
 	for (i = 0; i < cls->nwindows; i++)
 		c[i].window_s = cls->windows[i];
-	if (cls->nwindows > 0 &&
-	    store_counts_get(ctl->store, login, ctl->now, c,
-			     cls->nwindows) < 0) {
+	if (cls->nwindows > 0 && store_counts_get(ctl->store, login, ctl->now,
+						  c, cls->nwindows) < 0) {
 		ctl_error("%s: cannot read the counters", login);
 		return -1;
 	}
@@ -244,8 +218,8 @@ int ctl_cmd_status(struct ctl *ctl, int argc, char **argv)
 	struct ctl_user u = { "default", "active", NULL, "", 0 };
 	char login[CTL_LOGIN_MAX + 1];
 	struct ctl_table *user, *limits;
-	const struct policy_class *cls;
-	enum action next = ACTION_ACCEPT;
+	struct engine_input in = { NULL, USER_ACTIVE, c, 0 };
+	enum action next;
 	struct policy *p = NULL;
 	int rc = CTL_ERROR;
 
@@ -256,15 +230,14 @@ int ctl_cmd_status(struct ctl *ctl, int argc, char **argv)
 	memset(c, 0, sizeof c);
 	if (ctl_store(ctl) == NULL || load(ctl, login, &u, &p, c) < 0)
 		goto out;
-	cls = policy_class_find(p, u.cls);
-	if (cls == NULL)
+	in.cls = policy_class_find(p, u.cls);
+	if (in.cls == NULL)
 		ctl_error("warning: class \"%s\" does not exist: no limits "
 			  "apply to %s",
 			  u.cls, login);
-	limits = limits_table(cls, c, strcmp(u.status, "watch") == 0, &next);
-	if (strcmp(u.status, "blocked") == 0)
-		next = ACTION_BLOCK;
-	user = user_table(login, &u, cls, next);
+	engine_user_status_parse(u.status, &in.status);
+	limits = limits_table(&in, &next);
+	user = user_table(login, &u, in.cls, next);
 	print_status(ctl, user, limits, &u, login);
 	ctl_table_free(user);
 	ctl_table_free(limits);

@@ -64,8 +64,8 @@ static void usage(FILE *f)
 
 	fprintf(f, "usage: " PROG " [-c FILE | -d DB] [--json] COMMAND "
 		   "[ARG...]\n"
-		   "  -c FILE  take the Database of config FILE (default "
-		   CONF_DEFAULT_PATH ")\n"
+		   "  -c FILE  take the Database of config FILE "
+		   "(default " CONF_DEFAULT_PATH ")\n"
 		   "  -d DB    use the database file DB\n"
 		   "  --json   print JSON instead of text\n"
 		   "  -V       print the version\n"
@@ -85,8 +85,9 @@ int ctl_cmd_usage(const char *name)
 
 	for (c = ctl_cmds; c->name; c++)
 		if (strcmp(c->name, name) == 0)
-			fprintf(stderr, "usage: " PROG " [-c FILE | -d DB] "
-					"[--json] %s %s\n",
+			fprintf(stderr,
+				"usage: " PROG " [-c FILE | -d DB] "
+				"[--json] %s %s\n",
 				c->name, c->synopsis);
 	return CTL_USAGE;
 }
@@ -112,15 +113,14 @@ struct store *ctl_store(struct ctl *ctl)
 	ctl->store = store_open(ctl->db_path, 0, err, sizeof err);
 	if (ctl->store == NULL &&
 	    strncmp(err, ctl->db_path, strlen(ctl->db_path)) == 0)
-		ctl_error("%s", err);	/* it names the file already */
+		ctl_error("%s", err); /* it names the file already */
 	else if (ctl->store == NULL)
 		ctl_error("%s: %s", ctl->db_path, err);
 	return ctl->store;
 }
 
 /* ctl_opt - match argv[*i] against option name, see ctl.h */
-int ctl_opt(int argc, char **argv, int *i, const char *name,
-	    const char **val)
+int ctl_opt(int argc, char **argv, int *i, const char *name, const char **val)
 {
 	size_t n = strlen(name);
 	const char *a = argv[*i];
@@ -140,8 +140,8 @@ int ctl_opt(int argc, char **argv, int *i, const char *name,
 }
 
 /* list_opt - one option of a listing command; 1 taken, 0 not, -1 bad */
-static int list_opt(struct ctl *ctl, int argc, char **argv, int *i,
-		    int allow, struct ctl_list *o)
+static int list_opt(struct ctl *ctl, int argc, char **argv, int *i, int allow,
+		    struct ctl_list *o)
 {
 	const char *v;
 	int r;

@@ -49,27 +49,27 @@
 #include "mlsession.h"
 #include "mlstats.h"
 
-#define ML_SHOW_ERRORS	5		/* failures printed in full */
+#define ML_SHOW_ERRORS 5 /* failures printed in full */
 
 /* The run, shared by all threads. */
 struct ml_run {
 	struct ml_setup setup;
 	unsigned conns;
-	unsigned long msgs;		/* 0: run for secs */
+	unsigned long msgs; /* 0: run for secs */
 	double secs;
 	unsigned logins;
 	int random_login;
 	unsigned per_conn;
 	unsigned long max_errors;
-	double deadline;		/* monotonic seconds, when secs */
-	double start;			/* monotonic seconds */
-	double rate;			/* messages a second, 0: no limit */
-	unsigned long next_seq;		/* atomic */
-	unsigned long errors;		/* under lock */
-	int stop;			/* atomic */
-	pthread_mutex_t lock;		/* stderr, negotiation record */
+	double deadline;	/* monotonic seconds, when secs */
+	double start;		/* monotonic seconds */
+	double rate;		/* messages a second, 0: no limit */
+	unsigned long next_seq; /* atomic */
+	unsigned long errors;	/* under lock */
+	int stop;		/* atomic */
+	pthread_mutex_t lock;	/* stderr, negotiation record */
 	int have_neg;
-	struct ml_session neg;		/* first negotiation, for the report */
+	struct ml_session neg; /* first negotiation, for the report */
 };
 
 /* One thread. */
@@ -160,7 +160,7 @@ static unsigned ml_login(struct ml_worker *w, unsigned long seq)
 {
 	if (!w->run->random_login)
 		return (unsigned)(seq % w->run->logins);
-	w->rng ^= w->rng << 13;		/* xorshift64 */
+	w->rng ^= w->rng << 13; /* xorshift64 */
 	w->rng ^= w->rng >> 7;
 	w->rng ^= w->rng << 17;
 	return (unsigned)(w->rng % w->run->logins);
@@ -254,8 +254,7 @@ static double ml_num(const char *arg, int opt, double max)
 }
 
 /* ml_options - parse the command line into run */
-static void ml_options(struct ml_run *run, int argc, char **argv,
-		       int *quiet)
+static void ml_options(struct ml_run *run, int argc, char **argv, int *quiet)
 {
 	const char *spec = NULL;
 	char err[ML_ERR_LEN];
@@ -264,30 +263,55 @@ static void ml_options(struct ml_run *run, int argc, char **argv,
 
 	while ((c = getopt(argc, argv, "a:b:c:d:E:hl:m:n:qRr:s:t:vw:")) != -1) {
 		switch (c) {
-		case 'a': run->setup.client_addr = optarg; break;
-		case 'b': run->setup.body_len = (size_t)ml_num(optarg, c, 1e7);
-			  break;
-		case 'c': run->conns = (unsigned)ml_num(optarg, c, 1000); break;
-		case 'd': run->secs = ml_num(optarg, c, 86400); break;
-		case 'E': run->max_errors = (unsigned long)ml_num(optarg, c,
-								 1e12);
-			  break;
-		case 'l': run->logins = (unsigned)ml_num(optarg, c, 1e9); break;
-		case 'm': run->per_conn = (unsigned)ml_num(optarg, c, 1e9);
-			  break;
-		case 'n': run->msgs = (unsigned long)ml_num(optarg, c, 1e12);
-			  break;
-		case 'q': *quiet = 1; break;
-		case 'R': run->random_login = 1; break;
-		case 'r': run->setup.rcpts = (unsigned)ml_num(optarg, c, 1e5);
-			  break;
-		case 's': spec = optarg; break;
-		case 't': run->setup.timeout_ms =
-				  (int)(ml_num(optarg, c, 3600) * 1000);
-			  break;
-		case 'v': run->setup.trace = 1; break;
-		case 'w': run->rate = ml_num(optarg, c, 1e7); break;
-		default: ml_usage(NULL);
+		case 'a':
+			run->setup.client_addr = optarg;
+			break;
+		case 'b':
+			run->setup.body_len = (size_t)ml_num(optarg, c, 1e7);
+			break;
+		case 'c':
+			run->conns = (unsigned)ml_num(optarg, c, 1000);
+			break;
+		case 'd':
+			run->secs = ml_num(optarg, c, 86400);
+			break;
+		case 'E':
+			run->max_errors = (unsigned long)ml_num(optarg, c,
+								1e12);
+			break;
+		case 'l':
+			run->logins = (unsigned)ml_num(optarg, c, 1e9);
+			break;
+		case 'm':
+			run->per_conn = (unsigned)ml_num(optarg, c, 1e9);
+			break;
+		case 'n':
+			run->msgs = (unsigned long)ml_num(optarg, c, 1e12);
+			break;
+		case 'q':
+			*quiet = 1;
+			break;
+		case 'R':
+			run->random_login = 1;
+			break;
+		case 'r':
+			run->setup.rcpts = (unsigned)ml_num(optarg, c, 1e5);
+			break;
+		case 's':
+			spec = optarg;
+			break;
+		case 't':
+			run->setup.timeout_ms = (int)(ml_num(optarg, c, 3600) *
+						      1000);
+			break;
+		case 'v':
+			run->setup.trace = 1;
+			break;
+		case 'w':
+			run->rate = ml_num(optarg, c, 1e7);
+			break;
+		default:
+			ml_usage(NULL);
 		}
 	}
 	if (optind != argc)
@@ -323,8 +347,8 @@ int main(int argc, char **argv)
 	run.per_conn = 1;
 	run.max_errors = 20;
 	run.setup.version = SMFI_PROT_VERSION;
-	run.setup.actions = SMFI_CURR_ACTS;	/* all Postfix 3.7 offers */
-	run.setup.protocol = SMFI_CURR_PROT;	/* MILTER8_V6_PROTO_MASK */
+	run.setup.actions = SMFI_CURR_ACTS;  /* all Postfix 3.7 offers */
+	run.setup.protocol = SMFI_CURR_PROT; /* MILTER8_V6_PROTO_MASK */
 	run.setup.timeout_ms = 10000;
 	run.setup.rcpts = 1;
 	run.setup.body_len = 256;
@@ -364,9 +388,10 @@ int main(int argc, char **argv)
 
 	ml_stats_finish(&total);
 	if (!quiet)
-		ml_stats_print(stdout, &total, &run.setup, run.have_neg ?
-			       &run.neg : NULL, run.conns, run.per_conn,
-			       run.logins, run.random_login, elapsed);
+		ml_stats_print(stdout, &total, &run.setup,
+			       run.have_neg ? &run.neg : NULL, run.conns,
+			       run.per_conn, run.logins, run.random_login,
+			       elapsed);
 	ml_stats_result(stdout, &total, &run.setup, run.conns, run.per_conn,
 			run.logins, elapsed);
 	ml_stats_free(&total);

@@ -182,8 +182,8 @@ int ml_conn_open(struct ml_conn *c, const struct ml_addr *addr)
 	tv.tv_sec = c->timeout_ms / 1000;
 	tv.tv_usec = (c->timeout_ms % 1000) * 1000;
 	(void)setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
-	while (connect(fd, (const struct sockaddr *)&addr->sa, addr->sa_len)
-	       < 0) {
+	while (connect(fd, (const struct sockaddr *)&addr->sa, addr->sa_len) <
+	       0) {
 		if (errno == EINTR)
 			continue;
 		if (errno == EAGAIN || errno == EINPROGRESS)
@@ -263,9 +263,9 @@ static void ml_trace(const char *dir, int cmd, const unsigned char *data,
 	size_t i, n = 0;
 
 	for (i = 0; i < len && n < sizeof(text) - 1; i++)
-		text[n++] = data[i] == 0 ? '|' :
-			    (data[i] < 32 || data[i] > 126) ? '.' :
-							      (char)data[i];
+		text[n++] = data[i] == 0		      ? '|'
+			    : (data[i] < 32 || data[i] > 126) ? '.'
+							      : (char)data[i];
 	text[n] = 0;
 	fprintf(stderr, "%s %c %-16s %5zu %s\n", dir, cmd,
 		dir[0] == '>' ? ml_cmd_name(cmd) : ml_reply_name(cmd), len,
@@ -332,8 +332,7 @@ int ml_conn_flush(struct ml_conn *c)
 	if (c->fd < 0)
 		return ml_fail(c, "not connected");
 	while (done < c->out_len) {
-		n = send(c->fd, c->out + done, c->out_len - done,
-			 MSG_NOSIGNAL);
+		n = send(c->fd, c->out + done, c->out_len - done, MSG_NOSIGNAL);
 		if (n > 0) {
 			done += (size_t)n;
 			continue;
@@ -434,8 +433,8 @@ int ml_conn_pending(struct ml_conn *c)
 	n = recv(c->fd, &b, 1, MSG_PEEK | MSG_DONTWAIT);
 	if (n > 0)
 		return 1;
-	if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK ||
-		      errno == EINTR))
+	if (n < 0 &&
+	    (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
 		return 0;
 	return -1;
 }
@@ -466,22 +465,38 @@ void ml_conn_free(struct ml_conn *c)
 const char *ml_cmd_name(int cmd)
 {
 	switch (cmd) {
-	case SMFIC_ABORT:	return "SMFIC_ABORT";
-	case SMFIC_BODY:	return "SMFIC_BODY";
-	case SMFIC_CONNECT:	return "SMFIC_CONNECT";
-	case SMFIC_MACRO:	return "SMFIC_MACRO";
-	case SMFIC_BODYEOB:	return "SMFIC_BODYEOB";
-	case SMFIC_HELO:	return "SMFIC_HELO";
-	case SMFIC_QUIT_NC:	return "SMFIC_QUIT_NC";
-	case SMFIC_HEADER:	return "SMFIC_HEADER";
-	case SMFIC_MAIL:	return "SMFIC_MAIL";
-	case SMFIC_EOH:		return "SMFIC_EOH";
-	case SMFIC_OPTNEG:	return "SMFIC_OPTNEG";
-	case SMFIC_QUIT:	return "SMFIC_QUIT";
-	case SMFIC_RCPT:	return "SMFIC_RCPT";
-	case SMFIC_DATA:	return "SMFIC_DATA";
-	case SMFIC_UNKNOWN:	return "SMFIC_UNKNOWN";
-	default:		return "(unknown command)";
+	case SMFIC_ABORT:
+		return "SMFIC_ABORT";
+	case SMFIC_BODY:
+		return "SMFIC_BODY";
+	case SMFIC_CONNECT:
+		return "SMFIC_CONNECT";
+	case SMFIC_MACRO:
+		return "SMFIC_MACRO";
+	case SMFIC_BODYEOB:
+		return "SMFIC_BODYEOB";
+	case SMFIC_HELO:
+		return "SMFIC_HELO";
+	case SMFIC_QUIT_NC:
+		return "SMFIC_QUIT_NC";
+	case SMFIC_HEADER:
+		return "SMFIC_HEADER";
+	case SMFIC_MAIL:
+		return "SMFIC_MAIL";
+	case SMFIC_EOH:
+		return "SMFIC_EOH";
+	case SMFIC_OPTNEG:
+		return "SMFIC_OPTNEG";
+	case SMFIC_QUIT:
+		return "SMFIC_QUIT";
+	case SMFIC_RCPT:
+		return "SMFIC_RCPT";
+	case SMFIC_DATA:
+		return "SMFIC_DATA";
+	case SMFIC_UNKNOWN:
+		return "SMFIC_UNKNOWN";
+	default:
+		return "(unknown command)";
 	}
 }
 
@@ -489,27 +504,49 @@ const char *ml_cmd_name(int cmd)
 const char *ml_reply_name(int cmd)
 {
 	switch (cmd) {
-	case SMFIR_ADDRCPT:	return "SMFIR_ADDRCPT";
-	case SMFIR_DELRCPT:	return "SMFIR_DELRCPT";
-	case SMFIR_ADDRCPT_PAR:	return "SMFIR_ADDRCPT_PAR";
-	case SMFIR_SHUTDOWN:	return "SMFIR_SHUTDOWN";
-	case SMFIR_ACCEPT:	return "SMFIR_ACCEPT";
-	case SMFIR_REPLBODY:	return "SMFIR_REPLBODY";
-	case SMFIR_CONTINUE:	return "SMFIR_CONTINUE";
-	case SMFIR_DISCARD:	return "SMFIR_DISCARD";
-	case SMFIR_CHGFROM:	return "SMFIR_CHGFROM";
-	case SMFIR_CONN_FAIL:	return "SMFIR_CONN_FAIL";
-	case SMFIR_ADDHEADER:	return "SMFIR_ADDHEADER";
-	case SMFIR_INSHEADER:	return "SMFIR_INSHEADER";
-	case SMFIR_SETSYMLIST:	return "SMFIR_SETSYMLIST";
-	case SMFIR_CHGHEADER:	return "SMFIR_CHGHEADER";
-	case SMFIR_PROGRESS:	return "SMFIR_PROGRESS";
-	case SMFIR_QUARANTINE:	return "SMFIR_QUARANTINE";
-	case SMFIR_REJECT:	return "SMFIR_REJECT";
-	case SMFIR_SKIP:	return "SMFIR_SKIP";
-	case SMFIR_TEMPFAIL:	return "SMFIR_TEMPFAIL";
-	case SMFIR_REPLYCODE:	return "SMFIR_REPLYCODE";
-	case SMFIC_OPTNEG:	return "SMFIC_OPTNEG";
-	default:		return "(unknown reply)";
+	case SMFIR_ADDRCPT:
+		return "SMFIR_ADDRCPT";
+	case SMFIR_DELRCPT:
+		return "SMFIR_DELRCPT";
+	case SMFIR_ADDRCPT_PAR:
+		return "SMFIR_ADDRCPT_PAR";
+	case SMFIR_SHUTDOWN:
+		return "SMFIR_SHUTDOWN";
+	case SMFIR_ACCEPT:
+		return "SMFIR_ACCEPT";
+	case SMFIR_REPLBODY:
+		return "SMFIR_REPLBODY";
+	case SMFIR_CONTINUE:
+		return "SMFIR_CONTINUE";
+	case SMFIR_DISCARD:
+		return "SMFIR_DISCARD";
+	case SMFIR_CHGFROM:
+		return "SMFIR_CHGFROM";
+	case SMFIR_CONN_FAIL:
+		return "SMFIR_CONN_FAIL";
+	case SMFIR_ADDHEADER:
+		return "SMFIR_ADDHEADER";
+	case SMFIR_INSHEADER:
+		return "SMFIR_INSHEADER";
+	case SMFIR_SETSYMLIST:
+		return "SMFIR_SETSYMLIST";
+	case SMFIR_CHGHEADER:
+		return "SMFIR_CHGHEADER";
+	case SMFIR_PROGRESS:
+		return "SMFIR_PROGRESS";
+	case SMFIR_QUARANTINE:
+		return "SMFIR_QUARANTINE";
+	case SMFIR_REJECT:
+		return "SMFIR_REJECT";
+	case SMFIR_SKIP:
+		return "SMFIR_SKIP";
+	case SMFIR_TEMPFAIL:
+		return "SMFIR_TEMPFAIL";
+	case SMFIR_REPLYCODE:
+		return "SMFIR_REPLYCODE";
+	case SMFIC_OPTNEG:
+		return "SMFIC_OPTNEG";
+	default:
+		return "(unknown reply)";
 	}
 }

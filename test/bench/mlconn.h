@@ -18,9 +18,9 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
-#define ML_OUT_FLUSH	4096		/* Postfix's VSTREAM_BUFSIZE */
-#define ML_MAX_FRAME	(1024 * 1024)	/* largest reply we accept */
-#define ML_ERR_LEN	256
+#define ML_OUT_FLUSH 4096	   /* Postfix's VSTREAM_BUFSIZE */
+#define ML_MAX_FRAME (1024 * 1024) /* largest reply we accept */
+#define ML_ERR_LEN   256
 
 /* Where the filter listens, parsed from a libmilter socket spec. */
 struct ml_addr {
@@ -39,16 +39,16 @@ struct ml_frame {
 /* One connection to the filter. */
 struct ml_conn {
 	int fd;
-	int timeout_ms;			/* bound on each wait for the peer */
-	int trace;			/* print every packet to stderr */
-	unsigned char *out;		/* packets not yet written */
+	int timeout_ms;	    /* bound on each wait for the peer */
+	int trace;	    /* print every packet to stderr */
+	unsigned char *out; /* packets not yet written */
 	size_t out_len;
 	size_t out_cap;
-	unsigned char *in;		/* bytes read, not yet parsed */
+	unsigned char *in; /* bytes read, not yet parsed */
 	size_t in_off;
 	size_t in_len;
 	size_t in_cap;
-	char err[ML_ERR_LEN];		/* why the last call failed */
+	char err[ML_ERR_LEN]; /* why the last call failed */
 };
 
 /* ml_addr_parse - unix:PATH, local:PATH, inet:PORT@HOST, inet6:PORT@HOST */

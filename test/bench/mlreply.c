@@ -52,7 +52,7 @@ static const char *ml_empty(const char *v)
 static const char *ml_macro_value(struct ml_session *s, const char *name,
 				  char *buf, size_t len)
 {
-	char braced[72];		/* names are < 64 bytes */
+	char braced[72]; /* names are < 64 bytes */
 
 	/* Single letters go bare; longer names in braces, either accepted. */
 	if (name[0] != '{' && name[1] != 0) {
@@ -97,14 +97,14 @@ static const char *ml_macro_value(struct ml_session *s, const char *name,
 	if (strcmp(name, "{mail_mailer}") == 0 ||
 	    strcmp(name, "{rcpt_mailer}") == 0)
 		return s->sender[0] ? "smtp" : NULL;
-	return NULL;			/* {auth_author}, TLS, unknown */
+	return NULL; /* {auth_author}, TLS, unknown */
 }
 
 /* ml_macros - send a stage's SMFIC_MACRO packet for an event */
 int ml_macros(struct ml_session *s, int event, int stage)
 {
-	const char *list = s->macros[stage] ? s->macros[stage] :
-					      default_macros[stage];
+	const char *list = s->macros[stage] ? s->macros[stage]
+					    : default_macros[stage];
 	const char *p = list, *value;
 	char name[64], buf[64];
 	size_t start, n;
@@ -151,21 +151,24 @@ static int ml_edit(struct ml_result *r, const struct ml_frame *f)
 		return ml_strings(f->data, f->len, 2) ? 0 : -1;
 	case SMFIR_INSHEADER:
 	case SMFIR_CHGHEADER:
-		r->mods[f->cmd == SMFIR_INSHEADER ? ML_M_INSHEADER :
-						    ML_M_CHGHEADER]++;
-		return f->len > 4 && ml_strings(f->data + 4, f->len - 4, 2) ?
-			       0 : -1;
+		r->mods[f->cmd == SMFIR_INSHEADER ? ML_M_INSHEADER
+						  : ML_M_CHGHEADER]++;
+		return f->len > 4 && ml_strings(f->data + 4, f->len - 4, 2)
+			       ? 0
+			       : -1;
 	case SMFIR_ADDRCPT:
 	case SMFIR_DELRCPT:
-		r->mods[f->cmd == SMFIR_ADDRCPT ? ML_M_ADDRCPT :
-						  ML_M_DELRCPT]++;
+		r->mods[f->cmd == SMFIR_ADDRCPT ? ML_M_ADDRCPT
+						: ML_M_DELRCPT]++;
 		return ml_strings(f->data, f->len, 1) ? 0 : -1;
 	case SMFIR_ADDRCPT_PAR:
 	case SMFIR_CHGFROM:
-		r->mods[f->cmd == SMFIR_CHGFROM ? ML_M_CHGFROM :
-						  ML_M_ADDRCPT]++;
+		r->mods[f->cmd == SMFIR_CHGFROM ? ML_M_CHGFROM
+						: ML_M_ADDRCPT]++;
 		return ml_strings(f->data, f->len, 1) ||
-			       ml_strings(f->data, f->len, 2) ? 0 : -1;
+				       ml_strings(f->data, f->len, 2)
+			       ? 0
+			       : -1;
 	case SMFIR_REPLBODY:
 		r->mods[ML_M_REPLBODY]++;
 		return 0;
@@ -180,9 +183,9 @@ static int ml_replycode(struct ml_result *r, const struct ml_frame *f,
 {
 	const unsigned char *t = f->data;
 
-	if (f->len < 5 || t[f->len - 1] != 0 || (t[0] != '4' && t[0] != '5')
-	    || !isdigit(t[1]) || !isdigit(t[2]) ||
-	    (t[3] != ' ' && t[3] != '-') || (isdigit(t[4]) && t[4] != t[0]))
+	if (f->len < 5 || t[f->len - 1] != 0 || (t[0] != '4' && t[0] != '5') ||
+	    !isdigit(t[1]) || !isdigit(t[2]) || (t[3] != ' ' && t[3] != '-') ||
+	    (isdigit(t[4]) && t[4] != t[0]))
 		return -1;
 	snprintf(r->reply, sizeof(r->reply), "%s", (const char *)t);
 	*v = t[0] == '4' ? ML_V_REPLY4 : ML_V_REPLY5;
@@ -193,14 +196,22 @@ static int ml_replycode(struct ml_result *r, const struct ml_frame *f,
 static int ml_decision(int cmd)
 {
 	switch (cmd) {
-	case SMFIR_CONTINUE:	return ML_V_CONTINUE;
-	case SMFIR_SKIP:	return ML_V_CONTINUE;
-	case SMFIR_ACCEPT:	return ML_V_ACCEPT;
-	case SMFIR_DISCARD:	return ML_V_DISCARD;
-	case SMFIR_REJECT:	return ML_V_REJECT;
-	case SMFIR_TEMPFAIL:	return ML_V_TEMPFAIL;
-	case SMFIR_SHUTDOWN:	return ML_V_SHUTDOWN;
-	default:		return -1;
+	case SMFIR_CONTINUE:
+		return ML_V_CONTINUE;
+	case SMFIR_SKIP:
+		return ML_V_CONTINUE;
+	case SMFIR_ACCEPT:
+		return ML_V_ACCEPT;
+	case SMFIR_DISCARD:
+		return ML_V_DISCARD;
+	case SMFIR_REJECT:
+		return ML_V_REJECT;
+	case SMFIR_TEMPFAIL:
+		return ML_V_TEMPFAIL;
+	case SMFIR_SHUTDOWN:
+		return ML_V_SHUTDOWN;
+	default:
+		return -1;
 	}
 }
 

@@ -37,7 +37,7 @@ int ml_error(struct ml_session *s, const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(buf, sizeof(buf), fmt, ap);	/* args may be conn.err */
+	vsnprintf(buf, sizeof(buf), fmt, ap); /* args may be conn.err */
 	va_end(ap);
 	memcpy(s->conn.err, buf, sizeof(buf));
 	s->conn.out_len = 0;
@@ -69,21 +69,26 @@ static int ml_optneg(struct ml_session *s)
 	if (ml_frame_end(&s->conn, start) < 0 || ml_conn_read(&s->conn, &f) < 0)
 		return ml_error(s, "negotiation: %s", s->conn.err);
 	if (f.cmd != SMFIC_OPTNEG || f.len < 12)
-		return ml_error(s, "negotiation: unexpected reply '%c', %zu "
-				"bytes", f.cmd, f.len);
+		return ml_error(s,
+				"negotiation: unexpected reply '%c', %zu "
+				"bytes",
+				f.cmd, f.len);
 	s->version = ml_get32(f.data);
 	s->actions = ml_get32(f.data + 4);
 	s->protocol = ml_get32(f.data + 8);
 	if (s->version > setup->version)
-		return ml_error(s, "negotiation: filter wants protocol "
-				"version %u, MTA speaks %u", s->version,
-				setup->version);
+		return ml_error(s,
+				"negotiation: filter wants protocol "
+				"version %u, MTA speaks %u",
+				s->version, setup->version);
 	if ((s->actions & setup->actions) != s->actions)
-		return ml_error(s, "negotiation: filter wants actions 0x%x, "
-				"MTA offers 0x%x", s->actions, setup->actions);
+		return ml_error(s,
+				"negotiation: filter wants actions 0x%x, "
+				"MTA offers 0x%x",
+				s->actions, setup->actions);
 	/* SMFIR_SETSYMLIST lists: (SMFIM_* long, names, NUL)... */
-	for (p = f.data + 12, left = f.len - 12; left > 0; p += n + 1,
-	     left -= n + 1) {
+	for (p = f.data + 12, left = f.len - 12; left > 0;
+	     p += n + 1, left -= n + 1) {
 		if (left < 5)
 			return ml_error(s, "negotiation: truncated macro list");
 		type = ml_get32(p);
@@ -92,7 +97,7 @@ static int ml_optneg(struct ml_session *s)
 		n = strnlen((const char *)p, left);
 		if (n == left)
 			return ml_error(s, "negotiation: unterminated macro "
-					"list");
+					   "list");
 		/* An empty list means the defaults, as in Postfix. */
 		if (type < ML_MACRO_STAGES && n > 0) {
 			free(s->macros[type]);
@@ -159,11 +164,11 @@ static int ml_conn_decided(struct ml_session *s, enum ml_verdict v,
 			   enum ml_stage stage, const struct ml_result *r)
 {
 	if (v == ML_V_CONTINUE || v == ML_V_DISCARD)
-		return 0;		/* Postfix ignores DISCARD here */
+		return 0; /* Postfix ignores DISCARD here */
 	s->con_verdict = v;
 	s->con_stage = stage;
 	snprintf(s->con_reply, sizeof(s->con_reply), "%s", r->reply);
-	ml_conn_close(&s->conn);	/* no QUIT, as Postfix */
+	ml_conn_close(&s->conn); /* no QUIT, as Postfix */
 	s->state = v == ML_V_ACCEPT ? ML_ST_ACCEPT_CON : ML_ST_REJECT_CON;
 	return 1;
 }
@@ -206,8 +211,8 @@ int ml_session_open(struct ml_session *s, unsigned port)
 	}
 	if (ml_conn_decided(s, v, ML_S_CONNECT, &r))
 		return 0;
-	if (ml_event_str(s, SMFIC_HELO, SMFIM_HELO, SMFIP_NOHELO,
-			 SMFIP_NR_HELO, "client.example.test", &r, &v) < 0)
+	if (ml_event_str(s, SMFIC_HELO, SMFIM_HELO, SMFIP_NOHELO, SMFIP_NR_HELO,
+			 "client.example.test", &r, &v) < 0)
 		return -1;
 	(void)ml_conn_decided(s, v, ML_S_HELO, &r);
 	return 0;
@@ -286,8 +291,8 @@ static int ml_envelope(struct ml_session *s, const struct ml_msg *m,
 		return 1;
 	if (accepted == 0)
 		return ml_decided(s, refused, ML_S_RCPT, r);
-	if (ml_event_str(s, SMFIC_DATA, SMFIM_DATA, SMFIP_NODATA,
-			 SMFIP_NR_DATA, NULL, r, &v) < 0)
+	if (ml_event_str(s, SMFIC_DATA, SMFIM_DATA, SMFIP_NODATA, SMFIP_NR_DATA,
+			 NULL, r, &v) < 0)
 		return -1;
 	if (v != ML_V_CONTINUE)
 		return ml_decided(s, v, ML_S_DATA, r);
@@ -319,11 +324,11 @@ static int ml_headers(struct ml_session *s, const struct ml_msg *m,
 		if (rc < 0)
 			return -1;
 		if (rc == 0)
-			continue;	/* SMFIR_SKIP */
+			continue; /* SMFIR_SKIP */
 		ml_put_str(&s->conn, name[i]);
 		ml_put_str(&s->conn, value[i]);
-		if (ml_event_end(s, start, SMFIC_HEADER, SMFIP_NR_HDR, r,
-				 &v) < 0)
+		if (ml_event_end(s, start, SMFIC_HEADER, SMFIP_NR_HDR, r, &v) <
+		    0)
 			return -1;
 		if (v != ML_V_CONTINUE || r->quarantined)
 			return ml_decided(s, v, ML_S_HEADER, r);
@@ -347,10 +352,10 @@ static int ml_body(struct ml_session *s, struct ml_result *r)
 		if (rc < 0)
 			return -1;
 		if (rc == 0)
-			continue;	/* SMFIR_SKIP */
+			continue; /* SMFIR_SKIP */
 		ml_put_mem(&s->conn, setup->body + off, n);
-		if (ml_event_end(s, start, SMFIC_BODY, SMFIP_NR_BODY, r,
-				 &v) < 0)
+		if (ml_event_end(s, start, SMFIC_BODY, SMFIP_NR_BODY, r, &v) <
+		    0)
 			return -1;
 		if (v != ML_V_CONTINUE || r->quarantined)
 			return ml_decided(s, v, ML_S_BODY, r);
@@ -394,12 +399,15 @@ static int ml_message_end(struct ml_session *s, const struct ml_result *r)
 
 	s->qid[0] = s->login[0] = s->sender[0] = s->rcpt[0] = 0;
 	if (s->state == ML_ST_CLOSED)
-		return 0;		/* SMFIR_SHUTDOWN */
+		return 0; /* SMFIR_SHUTDOWN */
 	if (s->did_read && (pending = ml_conn_pending(&s->conn)) != 0)
-		return ml_error(s, pending > 0 ?
-			"filter sent a reply nobody waited for (did it answer "
-			"a stage it negotiated SMFIP_NR_* for?)" :
-			"filter closed the connection after its decision");
+		return ml_error(
+			s, pending > 0
+				   ? "filter sent a reply nobody waited for "
+				     "(did it answer a stage it negotiated "
+				     "SMFIP_NR_* for?)"
+				   : "filter closed the connection after its "
+				     "decision");
 	if (r->stage != ML_S_MAIL || r->verdict == ML_V_ACCEPT ||
 	    r->verdict == ML_V_DISCARD) {
 		start = ml_frame_begin(&s->conn, SMFIC_ABORT);
@@ -424,8 +432,8 @@ int ml_session_message(struct ml_session *s, const struct ml_msg *m,
 	switch (s->state) {
 	case ML_ST_ACCEPT_CON:
 	case ML_ST_REJECT_CON:
-		r->verdict = s->state == ML_ST_ACCEPT_CON ? ML_V_ACCEPT :
-							    s->con_verdict;
+		r->verdict = s->state == ML_ST_ACCEPT_CON ? ML_V_ACCEPT
+							  : s->con_verdict;
 		r->stage = s->con_stage;
 		snprintf(r->reply, sizeof(r->reply), "%s", s->con_reply);
 		return 0;
@@ -437,8 +445,7 @@ int ml_session_message(struct ml_session *s, const struct ml_msg *m,
 	}
 	s->did_read = 0;
 	snprintf(s->login, sizeof(s->login), "user%u", m->login);
-	snprintf(s->sender, sizeof(s->sender), "user%u@example.test",
-		 m->login);
+	snprintf(s->sender, sizeof(s->sender), "user%u@example.test", m->login);
 	rc = ml_envelope(s, m, r);
 	if (rc == 0)
 		rc = ml_content(s, m, r);
@@ -452,9 +459,9 @@ void ml_session_close(struct ml_session *s)
 {
 	size_t start = 0;
 
-	if (s->conn.fd >= 0 && (s->state == ML_ST_ENVELOPE ||
-				s->state == ML_ST_MESSAGE ||
-				s->state == ML_ST_ACCEPT_MSG)) {
+	if (s->conn.fd >= 0 &&
+	    (s->state == ML_ST_ENVELOPE || s->state == ML_ST_MESSAGE ||
+	     s->state == ML_ST_ACCEPT_MSG)) {
 		start = ml_frame_begin(&s->conn, SMFIC_QUIT);
 		(void)ml_frame_end(&s->conn, start);
 	}
@@ -479,8 +486,8 @@ void ml_session_free(struct ml_session *s)
 const char *ml_verdict_name(enum ml_verdict v)
 {
 	static const char *const names[ML_V_COUNT] = {
-		"continue", "accept", "discard", "tempfail", "reject",
-		"reply4xx", "reply5xx", "shutdown",
+		"continue", "accept",	"discard",  "tempfail",
+		"reject",   "reply4xx", "reply5xx", "shutdown",
 	};
 
 	return (unsigned)v < ML_V_COUNT ? names[v] : "?";
@@ -490,8 +497,8 @@ const char *ml_verdict_name(enum ml_verdict v)
 const char *ml_stage_name(enum ml_stage st)
 {
 	static const char *const names[ML_S_COUNT] = {
-		"connect", "helo", "mail", "rcpt", "data", "header", "eoh",
-		"body", "eom",
+		"connect", "helo", "mail", "rcpt", "data",
+		"header",  "eoh",  "body", "eom",
 	};
 
 	return (unsigned)st < ML_S_COUNT ? names[st] : "?";
@@ -501,8 +508,8 @@ const char *ml_stage_name(enum ml_stage st)
 const char *ml_mod_name(enum ml_mod m)
 {
 	static const char *const names[ML_M_COUNT] = {
-		"addheader", "insheader", "chgheader", "addrcpt", "delrcpt",
-		"chgfrom", "replbody",
+		"addheader", "insheader", "chgheader", "addrcpt",
+		"delrcpt",   "chgfrom",	  "replbody",
 	};
 
 	return (unsigned)m < ML_M_COUNT ? names[m] : "?";

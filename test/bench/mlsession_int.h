@@ -10,12 +10,12 @@
 #include "mlsession.h"
 
 enum {
-	ML_ST_CLOSED,		/* no connection */
-	ML_ST_ENVELOPE,		/* between messages or in the envelope */
-	ML_ST_MESSAGE,		/* sending content */
-	ML_ST_ACCEPT_MSG,	/* filter accepted or discarded the message */
-	ML_ST_ACCEPT_CON,	/* filter accepted the whole connection */
-	ML_ST_REJECT_CON,	/* filter refused the whole connection */
+	ML_ST_CLOSED,	  /* no connection */
+	ML_ST_ENVELOPE,	  /* between messages or in the envelope */
+	ML_ST_MESSAGE,	  /* sending content */
+	ML_ST_ACCEPT_MSG, /* filter accepted or discarded the message */
+	ML_ST_ACCEPT_CON, /* filter accepted the whole connection */
+	ML_ST_REJECT_CON, /* filter refused the whole connection */
 };
 
 /* ml_error - record a failure, close the session; returns -1 */

@@ -38,8 +38,7 @@ static void ml_lat_add(struct ml_stats *st, const double *v, size_t n)
 }
 
 /* ml_stats_add - count one decided message */
-void ml_stats_add(struct ml_stats *st, const struct ml_result *r,
-		  double secs)
+void ml_stats_add(struct ml_stats *st, const struct ml_result *r, double secs)
 {
 	int i;
 
@@ -127,18 +126,18 @@ static void ml_flags(FILE *fp, uint32_t mask, const uint32_t *bits,
 static void ml_print_neg(FILE *fp, const struct ml_session *neg)
 {
 	static const uint32_t nr[] = {
-		SMFIP_NR_CONN, SMFIP_NR_HELO, SMFIP_NR_MAIL, SMFIP_NR_RCPT,
-		SMFIP_NR_DATA, SMFIP_NR_UNKN, SMFIP_NR_HDR, SMFIP_NR_EOH,
-		SMFIP_NR_BODY,
+		SMFIP_NR_CONN, SMFIP_NR_HELO, SMFIP_NR_MAIL,
+		SMFIP_NR_RCPT, SMFIP_NR_DATA, SMFIP_NR_UNKN,
+		SMFIP_NR_HDR,  SMFIP_NR_EOH,  SMFIP_NR_BODY,
 	};
 	static const uint32_t no[] = {
-		SMFIP_NOCONNECT, SMFIP_NOHELO, SMFIP_NOMAIL, SMFIP_NORCPT,
-		SMFIP_NODATA, SMFIP_NOUNKNOWN, SMFIP_NOHDRS, SMFIP_NOEOH,
-		SMFIP_NOBODY,
+		SMFIP_NOCONNECT, SMFIP_NOHELO, SMFIP_NOMAIL,
+		SMFIP_NORCPT,	 SMFIP_NODATA, SMFIP_NOUNKNOWN,
+		SMFIP_NOHDRS,	 SMFIP_NOEOH,  SMFIP_NOBODY,
 	};
 	static const char *const stage[] = {
-		"conn", "helo", "mail", "rcpt", "data", "unknown", "hdr",
-		"eoh", "body",
+		"conn",	   "helo", "mail", "rcpt", "data",
+		"unknown", "hdr",  "eoh",  "body",
 	};
 	static const char *const mstage[ML_MACRO_STAGES] = {
 		"connect", "helo", "envfrom", "envrcpt", "data", "eom", "eoh",
@@ -160,26 +159,30 @@ static void ml_print_neg(FILE *fp, const struct ml_session *neg)
 
 /* ml_stats_print - the report for people */
 void ml_stats_print(FILE *fp, const struct ml_stats *st,
-		    const struct ml_setup *setup,
-		    const struct ml_session *neg, unsigned conns,
-		    unsigned per_conn, unsigned logins, int random_login,
-		    double elapsed)
+		    const struct ml_setup *setup, const struct ml_session *neg,
+		    unsigned conns, unsigned per_conn, unsigned logins,
+		    int random_login, double elapsed)
 {
 	int i, any;
 
-	fprintf(fp, "target:     %s, %u connections, %u message%s per "
-		"connection, %u rcpt%s, %u logins %s\n", setup->addr.spec,
-		conns, per_conn, per_conn == 1 ? "" : "s", setup->rcpts,
-		setup->rcpts == 1 ? "" : "s", logins,
+	fprintf(fp,
+		"target:     %s, %u connections, %u message%s per "
+		"connection, %u rcpt%s, %u logins %s\n",
+		setup->addr.spec, conns, per_conn, per_conn == 1 ? "" : "s",
+		setup->rcpts, setup->rcpts == 1 ? "" : "s", logins,
 		random_login ? "at random" : "round-robin");
 	if (neg)
 		ml_print_neg(fp, neg);
-	fprintf(fp, "messages:   %lu decided, %lu failed, in %.2f s: "
-		"%.1f msgs/s (%lu sessions)\n", st->done, st->errors, elapsed,
+	fprintf(fp,
+		"messages:   %lu decided, %lu failed, in %.2f s: "
+		"%.1f msgs/s (%lu sessions)\n",
+		st->done, st->errors, elapsed,
 		elapsed > 0 ? st->done / elapsed : 0.0, st->sessions);
-	fprintf(fp, "latency:    p50 %.3f ms, p90 %.3f ms, p99 %.3f ms, "
-		"max %.3f ms\n", ml_pct_ms(st, 50), ml_pct_ms(st, 90),
-		ml_pct_ms(st, 99), ml_pct_ms(st, 100));
+	fprintf(fp,
+		"latency:    p50 %.3f ms, p90 %.3f ms, p99 %.3f ms, "
+		"max %.3f ms\n",
+		ml_pct_ms(st, 50), ml_pct_ms(st, 90), ml_pct_ms(st, 99),
+		ml_pct_ms(st, 100));
 	fputs("decisions:  ", fp);
 	for (i = 0, any = 0; i < ML_V_COUNT; i++)
 		if (st->verdict[i] || i == ML_V_CONTINUE)
@@ -188,8 +191,8 @@ void ml_stats_print(FILE *fp, const struct ml_stats *st,
 	fputs("\n", fp);
 	for (i = 0, any = 0; i < ML_S_COUNT; i++)
 		if (st->ended_at[i])
-			fprintf(fp, "%s%s %lu", any++ ? ", " :
-				"decided at: ", ml_stage_name(i),
+			fprintf(fp, "%s%s %lu",
+				any++ ? ", " : "decided at: ", ml_stage_name(i),
 				st->ended_at[i]);
 	if (any)
 		fputs(" (before end of message)\n", fp);
@@ -211,11 +214,12 @@ void ml_stats_result(FILE *fp, const struct ml_stats *st,
 {
 	int i;
 
-	fprintf(fp, "RESULT msgs=%lu failed=%lu secs=%.3f msgs_per_s=%.1f "
-		"p50_ms=%.3f p90_ms=%.3f p99_ms=%.3f max_ms=%.3f", st->done,
-		st->errors, elapsed, elapsed > 0 ? st->done / elapsed : 0.0,
-		ml_pct_ms(st, 50), ml_pct_ms(st, 90), ml_pct_ms(st, 99),
-		ml_pct_ms(st, 100));
+	fprintf(fp,
+		"RESULT msgs=%lu failed=%lu secs=%.3f msgs_per_s=%.1f "
+		"p50_ms=%.3f p90_ms=%.3f p99_ms=%.3f max_ms=%.3f",
+		st->done, st->errors, elapsed,
+		elapsed > 0 ? st->done / elapsed : 0.0, ml_pct_ms(st, 50),
+		ml_pct_ms(st, 90), ml_pct_ms(st, 99), ml_pct_ms(st, 100));
 	for (i = 0; i < ML_V_COUNT; i++)
 		fprintf(fp, " %s=%lu", ml_verdict_name(i), st->verdict[i]);
 	for (i = 0; i < ML_S_COUNT; i++)
@@ -226,10 +230,11 @@ void ml_stats_result(FILE *fp, const struct ml_stats *st,
 		st->rcpt_refused, st->quarantined);
 	for (i = 0; i < ML_M_COUNT; i++)
 		fprintf(fp, " %s=%lu", ml_mod_name(i), st->mods[i]);
-	fprintf(fp, " progress=%lu sessions=%lu conns=%u per_conn=%u "
-		"rcpts_per_msg=%u logins=%u socket=%s\n", st->progress,
-		st->sessions, conns, per_conn,
-		setup->rcpts, logins, setup->addr.spec);
+	fprintf(fp,
+		" progress=%lu sessions=%lu conns=%u per_conn=%u "
+		"rcpts_per_msg=%u logins=%u socket=%s\n",
+		st->progress, st->sessions, conns, per_conn, setup->rcpts,
+		logins, setup->addr.spec);
 }
 
 /* ml_stats_free - release the latencies */

@@ -32,22 +32,34 @@
 #include <libmilter/mfapi.h>
 
 enum {
-	NF_NEGOTIATE, NF_CONNECT, NF_HELO, NF_ENVFROM, NF_ENVRCPT, NF_DATA,
-	NF_HEADER, NF_EOH, NF_BODY, NF_EOM, NF_ABORT, NF_CLOSE, NF_UNKNOWN,
+	NF_NEGOTIATE,
+	NF_CONNECT,
+	NF_HELO,
+	NF_ENVFROM,
+	NF_ENVRCPT,
+	NF_DATA,
+	NF_HEADER,
+	NF_EOH,
+	NF_BODY,
+	NF_EOM,
+	NF_ABORT,
+	NF_CLOSE,
+	NF_UNKNOWN,
 	NF_COUNT
 };
 
 static const char *const nf_names[NF_COUNT] = {
-	"negotiate", "connect", "helo", "envfrom", "envrcpt", "data",
-	"header", "eoh", "body", "eom", "abort", "close", "unknown",
+	"negotiate", "connect", "helo",	   "envfrom", "envrcpt",
+	"data",	     "header",	"eoh",	   "body",    "eom",
+	"abort",     "close",	"unknown",
 };
 
 static unsigned long nf_calls[NF_COUNT];
-static int nf_efficient;		/* -e */
-static int nf_addheader;		/* -a */
-static int nf_tempfail;			/* -T */
-static unsigned nf_delay_ms;		/* -d */
-static const char *nf_flag;		/* -F */
+static int nf_efficient;     /* -e */
+static int nf_addheader;     /* -a */
+static int nf_tempfail;	     /* -T */
+static unsigned nf_delay_ms; /* -d */
+static const char *nf_flag;  /* -F */
 
 /* nf_count - count one callback */
 static void nf_count(int which)
@@ -62,17 +74,15 @@ static sfsistat nf_quiet(void)
 }
 
 /* nf_negotiate - -e only: skip stages, promise no replies, ask macros */
-static sfsistat nf_negotiate(SMFICTX *ctx, unsigned long f0,
-			     unsigned long f1, unsigned long f2,
-			     unsigned long f3, unsigned long *pf0,
-			     unsigned long *pf1, unsigned long *pf2,
-			     unsigned long *pf3)
+static sfsistat nf_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
+			     unsigned long f2, unsigned long f3,
+			     unsigned long *pf0, unsigned long *pf1,
+			     unsigned long *pf2, unsigned long *pf3)
 {
-	const unsigned long want = SMFIP_NODATA | SMFIP_NOEOH |
-				   SMFIP_NOBODY | SMFIP_NOUNKNOWN |
-				   SMFIP_NR_CONN | SMFIP_NR_HELO |
-				   SMFIP_NR_MAIL | SMFIP_NR_HDR |
-				   SMFIP_NR_DATA | SMFIP_NR_EOH |
+	const unsigned long want = SMFIP_NODATA | SMFIP_NOEOH | SMFIP_NOBODY |
+				   SMFIP_NOUNKNOWN | SMFIP_NR_CONN |
+				   SMFIP_NR_HELO | SMFIP_NR_MAIL |
+				   SMFIP_NR_HDR | SMFIP_NR_DATA | SMFIP_NR_EOH |
 				   SMFIP_NR_UNKN;
 
 	(void)f2;
@@ -82,7 +92,7 @@ static sfsistat nf_negotiate(SMFICTX *ctx, unsigned long f0,
 	*pf1 = f1 & want;
 	*pf2 = *pf3 = 0;
 	if ((f1 & want) != want || !(f0 & SMFIF_SETSYMLIST))
-		return SMFIS_ALL_OPTS;	/* an old MTA: take the defaults */
+		return SMFIS_ALL_OPTS; /* an old MTA: take the defaults */
 	if (smfi_setsymlist(ctx, SMFIM_CONNECT, "j {client_addr}") !=
 		    MI_SUCCESS ||
 	    smfi_setsymlist(ctx, SMFIM_ENVFROM,
@@ -211,7 +221,7 @@ static sfsistat nf_unknown(SMFICTX *ctx, const char *cmd)
 static void nf_usage(void)
 {
 	fprintf(stderr, "usage: nullfilter -p SOCKET [-e] [-a] [-T] "
-		"[-d MS] [-F FILE]\n");
+			"[-d MS] [-F FILE]\n");
 	exit(2);
 }
 
@@ -241,13 +251,26 @@ int main(int argc, char **argv)
 
 	while ((c = getopt(argc, argv, "ad:eF:p:T")) != -1) {
 		switch (c) {
-		case 'a': nf_addheader = 1; break;
-		case 'd': nf_delay_ms = (unsigned)atoi(optarg); break;
-		case 'e': nf_efficient = 1; break;
-		case 'F': nf_flag = optarg; break;
-		case 'p': spec = optarg; break;
-		case 'T': nf_tempfail = 1; break;
-		default: nf_usage();
+		case 'a':
+			nf_addheader = 1;
+			break;
+		case 'd':
+			nf_delay_ms = (unsigned)atoi(optarg);
+			break;
+		case 'e':
+			nf_efficient = 1;
+			break;
+		case 'F':
+			nf_flag = optarg;
+			break;
+		case 'p':
+			spec = optarg;
+			break;
+		case 'T':
+			nf_tempfail = 1;
+			break;
+		default:
+			nf_usage();
 		}
 	}
 	if (spec == NULL || optind != argc)

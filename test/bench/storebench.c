@@ -35,10 +35,10 @@ struct bench {
 	struct store *store;
 	struct policy *pol;
 	unsigned logins;
-	long msgs;		/* per thread */
+	long msgs; /* per thread */
 	unsigned seed;
-	double lookup_us;	/* out: this thread's lookups */
-	int failed;		/* out */
+	double lookup_us; /* out: this thread's lookups */
+	int failed;	  /* out */
 };
 
 /* now_us - a monotonic clock in microseconds */
@@ -140,8 +140,9 @@ int main(int argc, char **argv)
 	t0 = now_us();
 	c0 = cpu_us();
 	for (i = 0; i < nt; i++) {
-		b[i] = (struct bench){ s, p, logins, msgs / nt,
-				       (unsigned)(i + 1) * 7919u, 0, 0 };
+		b[i] = (struct bench){
+			s, p, logins, msgs / nt, (unsigned)(i + 1) * 7919u, 0, 0
+		};
 		pthread_create(&tid[i], NULL, run, &b[i]);
 	}
 	for (i = 0; i < nt; i++) {
@@ -154,8 +155,9 @@ int main(int argc, char **argv)
 	c1 = cpu_us();
 	msgs = msgs / nt * nt;
 	printf("storebench: %u logins, %ld msgs, %d threads: %.1f us wall, "
-	       "%.1f us CPU, %.1f us lookup per message\n", logins, msgs, nt,
-	       (t1 - t0) / msgs, (c1 - c0) / msgs, lookup / msgs);
+	       "%.1f us CPU, %.1f us lookup per message\n",
+	       logins, msgs, nt, (t1 - t0) / msgs, (c1 - c0) / msgs,
+	       lookup / msgs);
 	policy_free(p);
 	store_close(s);
 	if (failed)

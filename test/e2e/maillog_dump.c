@@ -32,8 +32,8 @@ static void print(void *arg, const struct maillog_result *r)
 
 int main(int argc, char **argv)
 {
-	struct maillog_cb cb = {print, NULL, NULL};
-	struct maillog_pos pos = {0, 0, 0, 0xcbf29ce484222325ULL};
+	struct maillog_cb cb = { print, NULL, NULL };
+	struct maillog_pos pos = { 0, 0, 0, 0xcbf29ce484222325ULL };
 	struct maillog *m;
 	struct stat st;
 	char text[MAILLOG_POS_TEXT];

@@ -31,7 +31,7 @@ static void check_normal_form(const char *d)
 	for (s = d;; s++) {
 		if (*s == '.' || *s == '\0') {
 			FUZZ_CHECK(label >= 1 && label <= 63 && s[-1] != '-' &&
-				       s[-(long)label] != '-',
+					   s[-(long)label] != '-',
 				   "label of \"%s\"", d);
 			if (*s == '\0')
 				break;
@@ -39,8 +39,8 @@ static void check_normal_form(const char *d)
 			continue;
 		}
 		FUZZ_CHECK((*s >= 'a' && *s <= 'z') ||
-			       (*s >= '0' && *s <= '9') || *s == '-' ||
-			       *s == '_',
+				   (*s >= '0' && *s <= '9') || *s == '-' ||
+				   *s == '_',
 			   "byte 0x%02x in \"%s\"", (unsigned char)*s, d);
 		label++;
 	}
@@ -62,21 +62,21 @@ static void check_domain(const char *in)
 	}
 	check_normal_form(d);
 	FUZZ_CHECK(domain_normalise(d, again, sizeof(again)) == 0 &&
-		       strcmp(d, again) == 0,
+			   strcmp(d, again) == 0,
 		   "\"%s\" normalises to \"%s\"", d, again);
 	if (domain_to_unicode(d, uni, sizeof(uni)) == 0)
 		FUZZ_CHECK(domain_normalise(uni, again, sizeof(again)) == 0 &&
-			       strcmp(d, again) == 0,
+				   strcmp(d, again) == 0,
 			   "\"%s\" -> \"%s\" -> \"%s\"", d, uni, again);
 	if ((reg = domain_registrable(d)) != NULL)
 		FUZZ_CHECK(reg >= d && reg < d + strlen(d) &&
-			       domain_is_within(d, reg),
+				   domain_is_within(d, reg),
 			   "registrable \"%s\" of \"%s\"", reg, d);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static const size_t outlens[] = {1, 2, 16, 256, 512};
+	static const size_t outlens[] = { 1, 2, 16, 256, 512 };
 	char out[600], login[600];
 	struct fuzz_lines l;
 	const char *dom, *s;
@@ -98,10 +98,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		memset(login, 'x', sizeof(login));
 		if (addr_login(l.buf, login, n) == 0) {
 			FUZZ_CHECK(
-			    login[0] && !isspace((unsigned char)login[0]) &&
-				!isspace(
-				    (unsigned char)login[strlen(login) - 1]),
-			    "login \"%s\" not trimmed", login);
+				login[0] && !isspace((unsigned char)login[0]) &&
+					!isspace((unsigned char)
+							 login[strlen(login) -
+							       1]),
+				"login \"%s\" not trimmed", login);
 			for (s = login; *s; s++)
 				FUZZ_CHECK(*s < 'A' || *s > 'Z', "login \"%s\"",
 					   login);

@@ -186,7 +186,7 @@ static void counts_fill(struct msg *m, const struct policy_class *c)
 	for (j = 0; c != NULL && j < m->ncounts; j++) {
 		line = m->count_lines[j];
 		i = policy_class_window(
-		    c, fuzz_long(fuzz_word(&line), 0, LONG_MAX));
+			c, fuzz_long(fuzz_word(&line), 0, LONG_MAX));
 		if (i < 0)
 			continue;
 		w = fuzz_word(&line);
@@ -195,8 +195,8 @@ static void counts_fill(struct msg *m, const struct policy_class *c)
 		m->counts[i].rcpts = fuzz_long(w, 0, COUNT_MAX);
 		w = fuzz_word(&line);
 		m->counts[i].sessions = fuzz_long(w, 0, COUNT_MAX);
-		m->counts[i].networks =
-		    fuzz_long(fuzz_word(&line), 0, COUNT_MAX);
+		m->counts[i].networks = fuzz_long(fuzz_word(&line), 0,
+						  COUNT_MAX);
 	}
 }
 
@@ -204,7 +204,7 @@ static void counts_fill(struct msg *m, const struct policy_class *c)
 static void run_rcpts(const struct policy *p, struct msg *m, const char *login)
 {
 	const struct policy_class *c = NULL;
-	struct engine_input in = {0};
+	struct engine_input in = { 0 };
 	struct check_finding f;
 	struct verdict v;
 	char addr[512];
@@ -236,7 +236,7 @@ static void run_msg(const struct policy *p, struct msg *m)
 	char login[256] = "", mail_from[512], mfd[256], key[64];
 	char subject[256], fd[256] = "", rd[256] = "";
 	struct mailaddr from, reply_to;
-	struct checks_msg cm = {0};
+	struct checks_msg cm = { 0 };
 	struct check_finding f;
 
 	addr_login(m->login, login, sizeof(login));
@@ -293,7 +293,7 @@ static struct policy *policy_new(void)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct built b = {0};
+	struct built b = { 0 };
 	struct msg m;
 	struct fuzz_lines l;
 	struct policy *p;

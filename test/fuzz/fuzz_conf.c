@@ -43,7 +43,7 @@ static void check_loaded(const struct conf *c)
 	FUZZ_CHECK(!c->notify_command || *c->notify_command, "empty command");
 	FUZZ_CHECK(c->syslog == 0 || c->syslog == 1, "syslog %d", c->syslog);
 	FUZZ_CHECK(c->on_store_error == CONF_STORE_TEMPFAIL ||
-		       c->on_store_error == CONF_STORE_ACCEPT,
+			   c->on_store_error == CONF_STORE_ACCEPT,
 		   "OnStoreError %d", c->on_store_error);
 	FUZZ_CHECK(c->mta == CONF_MTA_POSTFIX || c->mta == CONF_MTA_SENDMAIL,
 		   "MTA %d", c->mta);
@@ -70,7 +70,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		FUZZ_CHECK(rc == -1, "rc %d", rc);
 		FUZZ_CHECK(fuzz_bounded(err, sizeof(err)), "err");
 		FUZZ_CHECK(strncmp(err, path, strlen(path)) == 0 &&
-			       err[strlen(path)] == ':',
+				   err[strlen(path)] == ':',
 			   "err \"%s\"", err);
 	}
 	conf_free(&c);

@@ -63,7 +63,7 @@ static void check_verdict(const struct engine_input *in)
 	FUZZ_CHECK(fuzz_bounded(v.reason, sizeof(v.reason)), "reason");
 	if (in->status == USER_BLOCKED) {
 		FUZZ_CHECK(v.kind == VERDICT_BLOCKED &&
-			       v.action == ACTION_TEMPFAIL,
+				   v.action == ACTION_TEMPFAIL,
 			   "blocked: kind %d action %d", v.kind, v.action);
 		return;
 	}
@@ -82,9 +82,9 @@ static void check_verdict(const struct engine_input *in)
 		return;
 	}
 	FUZZ_CHECK(v.action == want->action && v.limit_id == want->id &&
-		       v.kind == (want->metric == METRIC_RCPT_PER_MSG
-				      ? VERDICT_RCPT_CAP
-				      : VERDICT_LIMIT),
+			   v.kind == (want->metric == METRIC_RCPT_PER_MSG
+					      ? VERDICT_RCPT_CAP
+					      : VERDICT_LIMIT),
 		   "want limit %ld (%s), got %ld (%s, %s)", want->id,
 		   action_name(want->action), v.limit_id, action_name(v.action),
 		   v.reason);
@@ -138,8 +138,8 @@ static void read_line(struct policy *p, struct policy_class *c, char *line,
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct window_counts counts[POLICY_MAX_WINDOWS] = {{0}};
-	struct engine_input in = {0};
+	struct window_counts counts[POLICY_MAX_WINDOWS] = { { 0 } };
+	struct engine_input in = { 0 };
 	struct policy_class *c;
 	struct fuzz_lines l;
 	struct policy *p;

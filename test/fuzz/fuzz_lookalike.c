@@ -37,19 +37,19 @@ static int check(const struct lookalike *l, const struct added *a,
 	FUZZ_CHECK(rc == 0 || rc == 1, "rc %d", rc);
 	if (rc == 0) {
 		FUZZ_CHECK(hit.kind == LOOKALIKE_NONE && !hit.reason[0] &&
-			       !hit.protected_domain[0],
+				   !hit.protected_domain[0],
 			   "no hit, but kind %d", hit.kind);
 		return 0;
 	}
 	FUZZ_CHECK(hit.kind != LOOKALIKE_NONE &&
-		       strcmp(lookalike_kind_name(hit.kind), "none") != 0,
+			   strcmp(lookalike_kind_name(hit.kind), "none") != 0,
 		   "hit of kind %d", hit.kind);
 	FUZZ_CHECK(fuzz_bounded(hit.reason, sizeof(hit.reason)) &&
-		       hit.reason[0],
+			   hit.reason[0],
 		   "reason");
-	FUZZ_CHECK(
-	    fuzz_bounded(hit.protected_domain, sizeof(hit.protected_domain)),
-	    "protected_domain");
+	FUZZ_CHECK(fuzz_bounded(hit.protected_domain,
+				sizeof(hit.protected_domain)),
+		   "protected_domain");
 	for (i = 0; i < a->n; i++)
 		if (strcmp(a->d[i], hit.protected_domain) == 0)
 			break;
@@ -65,8 +65,8 @@ static void protect(struct lookalike *l, struct added *a, const char *dom)
 
 	memset(err, 'x', sizeof(err));
 	rc = lookalike_add(l, dom, err, sizeof(err));
-	FUZZ_CHECK(rc == 0 ||
-		       (rc == -1 && fuzz_bounded(err, sizeof(err)) && err[0]),
+	FUZZ_CHECK(rc == 0 || (rc == -1 && fuzz_bounded(err, sizeof(err)) &&
+			       err[0]),
 		   "rc %d", rc);
 	FUZZ_CHECK(lookalike_count(l) <= before + 1, "count");
 	if (rc == 0 && lookalike_count(l) == before + 1 &&

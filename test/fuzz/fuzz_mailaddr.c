@@ -56,7 +56,7 @@ static void check_decode(const char *text, size_t outlen)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static const size_t outlens[] = {1, 2, 9, 64, 256, 511};
+	static const size_t outlens[] = { 1, 2, 9, 64, 256, 511 };
 	struct mailaddr out[MAILADDR_MAX];
 	struct fuzz_lines l;
 	int n, i;

@@ -42,8 +42,8 @@ static void check_result(const struct maillog_result *r)
 	FUZZ_CHECK(strlen(r->queue_id) >= 5, "qid \"%s\"", r->queue_id);
 	for (p = r->queue_id; *p; p++)
 		FUZZ_CHECK((*p >= '0' && *p <= '9') ||
-			       (*p >= 'a' && *p <= 'z') ||
-			       (*p >= 'A' && *p <= 'Z'),
+				   (*p >= 'a' && *p <= 'z') ||
+				   (*p >= 'A' && *p <= 'Z'),
 			   "qid \"%s\"", r->queue_id);
 	FUZZ_CHECK(r->rcpt[0] != '\0', "empty rcpt");
 	FUZZ_CHECK(strstr(r->rcpt, "..") == NULL, "rcpt \"%s\"", r->rcpt);
@@ -55,10 +55,10 @@ static void check_result(const struct maillog_result *r)
 			FUZZ_CHECK(*p < 'A' || *p > 'Z', "domain case \"%s\"",
 				   r->rcpt);
 	FUZZ_CHECK(r->dsn[0] == '\0' ||
-		       (strchr("245", r->dsn[0]) && r->dsn[1] == '.'),
+			   (strchr("245", r->dsn[0]) && r->dsn[1] == '.'),
 		   "dsn \"%s\"", r->dsn);
 	FUZZ_CHECK(r->outcome >= MAILLOG_OTHER &&
-		       r->outcome <= MAILLOG_DEFERRED,
+			   r->outcome <= MAILLOG_DEFERRED,
 		   "outcome %d", (int)r->outcome);
 	FUZZ_CHECK(r->mta == MAILLOG_POSTFIX || r->mta == MAILLOG_SENDMAIL,
 		   "mta %d", (int)r->mta);
@@ -82,8 +82,8 @@ static int parse_checked(const char *line, size_t len)
 	FUZZ_CHECK(m == n, "again %d, first %d", m, n);
 	for (i = 0; i < n; i++)
 		FUZZ_CHECK(strcmp(a[i].rcpt, b[i].rcpt) == 0 &&
-			       strcmp(a[i].queue_id, b[i].queue_id) == 0 &&
-			       a[i].outcome == b[i].outcome,
+				   strcmp(a[i].queue_id, b[i].queue_id) == 0 &&
+				   a[i].outcome == b[i].outcome,
 			   "not the same twice");
 	free(copy);
 	return n;
@@ -110,8 +110,8 @@ static void put(const char *path, const uint8_t *buf, size_t n)
 static void follow(const uint8_t *data, size_t size, long want, size_t end)
 {
 	static char path[64];
-	struct count c = {0};
-	struct maillog_cb cb = {on_result, NULL, &c};
+	struct count c = { 0 };
+	struct maillog_cb cb = { on_result, NULL, &c };
 	struct maillog_pos pos;
 	struct maillog *m;
 	size_t cut = size ? data[0] * size / 256 : 0;

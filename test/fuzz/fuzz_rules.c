@@ -59,7 +59,7 @@ static void add_row(struct ruleset *rs, struct run *run, long id, char *line)
 	FUZZ_CHECK(ruleset_count(rs) == before + (rc == 0), "count");
 	if (rc < 0) {
 		FUZZ_CHECK(fuzz_bounded(err, sizeof(err)) &&
-			       strncmp(err, "rule ", 5) == 0,
+				   strncmp(err, "rule ", 5) == 0,
 			   "err \"%.300s\"", err);
 		return;
 	}
@@ -112,7 +112,7 @@ static void check_field(const struct ruleset *rs, struct run *run,
 		   rules_field_name(f), auth, n, want);
 	if (best != NULL)
 		FUZZ_CHECK(hit.id == best_id && hit.action == best->action &&
-			       hit.field == f,
+				   hit.field == f,
 			   "hit rule %ld, want %ld", hit.id, best_id);
 }
 

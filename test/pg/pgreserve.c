@@ -40,11 +40,11 @@
 #define LAT_SAMPLES  65536
 
 static const char reserve_sql[] =
-    "SELECT res_id, granted FROM outguard_reserve($1, $2, $3, $4, $5, "
-    "$6, $7, $8, $9, $10, $11, $12)";
+	"SELECT res_id, granted FROM outguard_reserve($1, $2, $3, $4, $5, "
+	"$6, $7, $8, $9, $10, $11, $12)";
 static const char settle_sql[] =
-    "SELECT outguard_settle($1::bigint[], $2::text[], $3::bigint[], "
-    "$4::bigint[], $5::text[], $6::text[], $7::text[])";
+	"SELECT outguard_settle($1::bigint[], $2::text[], $3::bigint[], "
+	"$4::bigint[], $5::text[], $6::text[], $7::text[])";
 
 struct settle {
 	long long res_id; /* 0: none */

@@ -18,39 +18,39 @@
 
 static int check_pass, check_fail;
 
-#define CHECK(cond, what)                                                   \
-	do {                                                                \
-		if (cond) {                                                 \
-			check_pass++;                                       \
-		} else {                                                    \
-			check_fail++;                                       \
-			printf("FAIL %s:%d: %s\n", __FILE__, __LINE__, what); \
-		}                                                           \
+#define CHECK(cond, what)                                                      \
+	do {                                                                   \
+		if (cond) {                                                    \
+			check_pass++;                                          \
+		} else {                                                       \
+			check_fail++;                                          \
+			printf("FAIL %s:%d: %s\n", __FILE__, __LINE__, what);  \
+		}                                                              \
 	} while (0)
 
-#define CHECK_INT(what, got, want)                                          \
-	do {                                                                \
-		long long g_ = (got), w_ = (want);                          \
-		if (g_ == w_) {                                             \
-			check_pass++;                                       \
-		} else {                                                    \
-			check_fail++;                                       \
-			printf("FAIL %s:%d: %s: got %lld, want %lld\n",       \
-			       __FILE__, __LINE__, what, g_, w_);           \
-		}                                                           \
+#define CHECK_INT(what, got, want)                                             \
+	do {                                                                   \
+		long long g_ = (got), w_ = (want);                             \
+		if (g_ == w_) {                                                \
+			check_pass++;                                          \
+		} else {                                                       \
+			check_fail++;                                          \
+			printf("FAIL %s:%d: %s: got %lld, want %lld\n",        \
+			       __FILE__, __LINE__, what, g_, w_);              \
+		}                                                              \
 	} while (0)
 
-#define CHECK_STR(what, got, want)                                          \
-	do {                                                                \
-		const char *g_ = (got), *w_ = (want);                       \
-		if (g_ != NULL && w_ != NULL && strcmp(g_, w_) == 0) {      \
-			check_pass++;                                       \
-		} else {                                                    \
-			check_fail++;                                       \
-			printf("FAIL %s:%d: %s: got \"%s\", want \"%s\"\n",   \
-			       __FILE__, __LINE__, what, g_ ? g_ : "(null)", \
-			       w_ ? w_ : "(null)");                         \
-		}                                                           \
+#define CHECK_STR(what, got, want)                                             \
+	do {                                                                   \
+		const char *g_ = (got), *w_ = (want);                          \
+		if (g_ != NULL && w_ != NULL && strcmp(g_, w_) == 0) {         \
+			check_pass++;                                          \
+		} else {                                                       \
+			check_fail++;                                          \
+			printf("FAIL %s:%d: %s: got \"%s\", want \"%s\"\n",    \
+			       __FILE__, __LINE__, what, g_ ? g_ : "(null)",   \
+			       w_ ? w_ : "(null)");                            \
+		}                                                              \
 	} while (0)
 
 /* check_done - the summary line; the exit status */

@@ -21,7 +21,7 @@
 struct row {
 	const char *what;
 	int auth, allowed;
-	const char *mail_from;	/* envelope */
+	const char *mail_from;	     /* envelope */
 	const char *from, *reply_to; /* header values, NULL: none */
 	enum action want;
 	enum verdict_kind want_kind;
@@ -51,9 +51,8 @@ static const struct row rows[] = {
 	  ACTION_REJECT, VERDICT_LOOKALIKE, "wallmart.com" },
 	{ "real subdomain of a brand is fine", 0, 0, "jobs@e.linkedin.com",
 	  NULL, NULL, ACTION_ACCEPT, VERDICT_NONE, "" },
-	{ "forged LinkedIn host: default rule", 0, 0,
-	  "x@emalsrv.linkedin.com", NULL, NULL, ACTION_REJECT, VERDICT_RULE,
-	  "emalsrv.linkedin.com" },
+	{ "forged LinkedIn host: default rule", 0, 0, "x@emalsrv.linkedin.com",
+	  NULL, NULL, ACTION_REJECT, VERDICT_RULE, "emalsrv.linkedin.com" },
 	{ "From: freemail on authenticated mail", 1, 0, "alice@example.test",
 	  "Alice <alice@gmail.com>", NULL, ACTION_REJECT, VERDICT_SENDER, "" },
 	{ "Reply-To: freemail while From: local", 1, 0, "alice@example.test",
@@ -125,14 +124,16 @@ static void test_tripwire(void)
 {
 	struct check_finding f;
 
-	CHECK_INT("tripwire hits", checks_rcpt(pol, sc, 1,
-					       "Helpdesk@Phish.example",
-					       "phish.example", &f), 1);
+	CHECK_INT("tripwire hits",
+		  checks_rcpt(pol, sc, 1, "Helpdesk@Phish.example",
+			      "phish.example", &f),
+		  1);
 	CHECK_INT("tripwire kind", f.v.kind, VERDICT_TRIPWIRE);
 	CHECK_STR("tripwire action", action_name(f.v.action), "reject");
-	CHECK_INT("ordinary recipient", checks_rcpt(pol, sc, 1,
-						    "friend@example.net",
-						    "example.net", &f), 0);
+	CHECK_INT("ordinary recipient",
+		  checks_rcpt(pol, sc, 1, "friend@example.net", "example.net",
+			      &f),
+		  0);
 }
 
 int main(void)
@@ -149,7 +150,8 @@ int main(void)
 	if (s == NULL)
 		return check_done();
 	sqlite3_open(path, &db);
-	sqlite3_exec(db, "INSERT INTO local_domains VALUES ('example.test');"
+	sqlite3_exec(db,
+		     "INSERT INTO local_domains VALUES ('example.test');"
 		     "INSERT INTO rules (scope, field, pattern, action, reason)"
 		     " VALUES ('any', 'rcpt', '^helpdesk@phish\\.example$', "
 		     "'reject', 'phishing reply address');",

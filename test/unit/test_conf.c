@@ -13,7 +13,7 @@
 
 struct row {
 	const char *text;
-	const char *want_err;	/* suffix after "PATH:", or NULL for ok */
+	const char *want_err; /* suffix after "PATH:", or NULL for ok */
 };
 
 static const struct row rows[] = {
@@ -34,8 +34,7 @@ static const struct row rows[] = {
 	{ "Socket tcp:25\n", "1: bad value for Socket: \"tcp:25\"" },
 	{ "Database\n", "1: Database needs a value" },
 	{ "Socket inet:8891\n", "1: bad value for Socket: \"inet:8891\"" },
-	{ "Socket inet6:8891@\n",
-	  "1: bad value for Socket: \"inet6:8891@\"" },
+	{ "Socket inet6:8891@\n", "1: bad value for Socket: \"inet6:8891@\"" },
 	{ "Socket inet6:8891@[::1]\nUMask 027\nSocketGroup postfix\n", NULL },
 	{ "UMask 0777\nUMask 0\n", NULL },
 	{ "UMask 8\n", "1: bad value for UMask: \"8\"" },
@@ -125,8 +124,8 @@ static void test_missing(void)
 	char err[600];
 
 	conf_init(&c);
-	CHECK_INT("missing file", conf_load(&c, "/nonexistent/og.conf", err,
-					    sizeof(err)), -1);
+	CHECK_INT("missing file",
+		  conf_load(&c, "/nonexistent/og.conf", err, sizeof(err)), -1);
 	CHECK_STR("missing file message", err,
 		  "/nonexistent/og.conf: No such file or directory");
 	conf_free(&c);

@@ -20,18 +20,18 @@
 #include "store.h"
 
 #define ROWS 3000
-#define SPAN 7200		/* the log spans two hours before T0 */
-#define T0 1700000000L
+#define SPAN 7200 /* the log spans two hours before T0 */
+#define T0   1700000000L
 
 static char dir[64];
-static const char *datadir;	/* argv[1]: test/data, for ../../schema */
-static sqlite3 *ref;		/* a connection for the reference sums */
+static const char *datadir; /* argv[1]: test/data, for ../../schema */
+static sqlite3 *ref;	    /* a connection for the reference sums */
 
 static const char *const logins[] = { "alice", "bob", "carol" };
 static const char *const nets[] = { "192.0.2.0/24", "198.51.100.0/24",
 				    "203.0.113.0/24", "group:carrier", NULL };
-static const long window_set[] = { 1, 59, 60, 61, 119, 600, 3599, 3600,
-				   3601, 86400 };
+static const long window_set[] = { 1,	59,   60,   61,	  119,
+				   600, 3599, 3600, 3601, 86400 };
 #define NITEMS(a) ((int)(sizeof(a) / sizeof((a)[0])))
 
 /* ref_int - one integer from SQL on the reference connection */
@@ -104,19 +104,24 @@ static int compare(struct store *s, int trials, const char *what)
 		}
 		for (i = 0; i < p.n; i++) {
 			lo = now - p.w[i];
-			bad += c[i].msgs != ref_int(
-				"SELECT count(*) FROM msg_log WHERE login = ?1 "
-				"AND ts > ?2", login, lo, NULL);
-			bad += c[i].rcpts != ref_int(
-				"SELECT total(rcpts) FROM msg_log WHERE "
-				"login = ?1 AND ts > ?2", login, lo, NULL);
-			bad += c[i].sessions != ref_int(
-				"SELECT count(*) FROM session_log WHERE "
-				"login = ?1 AND ts > ?2", login, lo, NULL);
-			bad += c[i].networks != ref_int(
-				"SELECT count(DISTINCT network) FROM session_log "
-				"WHERE login = ?1 AND ts > ?2 AND network <> "
-				"coalesce(?3, '')", login, lo, net);
+			bad += c[i].msgs !=
+			       ref_int("SELECT count(*) FROM msg_log WHERE "
+				       "login = ?1 AND ts > ?2",
+				       login, lo, NULL);
+			bad += c[i].rcpts !=
+			       ref_int("SELECT total(rcpts) FROM msg_log WHERE "
+				       "login = ?1 AND ts > ?2",
+				       login, lo, NULL);
+			bad += c[i].sessions !=
+			       ref_int("SELECT count(*) FROM session_log WHERE "
+				       "login = ?1 AND ts > ?2",
+				       login, lo, NULL);
+			bad += c[i].networks !=
+			       ref_int("SELECT count(DISTINCT network) FROM "
+				       "session_log WHERE login = ?1 AND "
+				       "ts > ?2 AND "
+				       "network <> coalesce(?3, '')",
+				       login, lo, net);
 		}
 	}
 	if (bad)
@@ -136,12 +141,11 @@ static void fill(struct store *s)
 	for (i = 0; i < ROWS; i++) {
 		login = logins[rand() % NITEMS(logins)];
 		net = nets[rand() % NITEMS(nets)];
-		if (i % 10 != 0)	/* every tenth at the second before */
+		if (i % 10 != 0) /* every tenth at the second before */
 			ts = T0 - SPAN + rand() % (SPAN + 1);
 		if (s != NULL && i % 2 == 0) {
-			store_add_message(s, login, (time_t)ts,
-					  1 + rand() % 50, "192.0.2.9", "Q", 0,
-					  0);
+			store_add_message(s, login, (time_t)ts, 1 + rand() % 50,
+					  "192.0.2.9", "Q", 0, 0);
 			if (i % 4 == 0)
 				store_add_session(s, login, (time_t)ts,
 						  "192.0.2.9", net);
@@ -149,13 +153,14 @@ static void fill(struct store *s)
 		}
 		snprintf(sql, sizeof(sql),
 			 "INSERT INTO msg_log (login, ts, rcpts) VALUES "
-			 "('%s', %lld, %d);", login, ts, 1 + rand() % 50);
+			 "('%s', %lld, %d);",
+			 login, ts, 1 + rand() % 50);
 		ref_exec("insert a message", sql);
 		if (i % 3 == 0) {
 			snprintf(sql, sizeof(sql),
 				 "INSERT INTO session_log (login, ts, network) "
-				 "VALUES ('%s', %lld, %s%s%s);", login, ts,
-				 net ? "'" : "", net ? net : "NULL",
+				 "VALUES ('%s', %lld, %s%s%s);",
+				 login, ts, net ? "'" : "", net ? net : "NULL",
 				 net ? "'" : "");
 			ref_exec("insert a session", sql);
 		}
@@ -199,10 +204,10 @@ static void test_random(void)
 /* test_migrate - a version 4 database's log is folded into counts */
 static void test_migrate(void)
 {
-	static const char *const steps[] = {
-		"outguard.sql", "migrations/002-forgery.sql",
-		"migrations/003-networks.sql", "migrations/004-response.sql"
-	};
+	static const char *const steps[] = { "outguard.sql",
+					     "migrations/002-forgery.sql",
+					     "migrations/003-networks.sql",
+					     "migrations/004-response.sql" };
 	char path[128], file[512], err[300], *text;
 	struct store *s;
 	int i;
@@ -229,7 +234,8 @@ static void test_migrate(void)
 		return;
 	CHECK_INT("migrated to the current version",
 		  ref_int("SELECT ?2 + user_version FROM pragma_user_version",
-			  "", 0, NULL), store_schema_version());
+			  "", 0, NULL),
+		  store_schema_version());
 	CHECK_INT("a migrated log", compare(s, 3000, "a migrated log"), 0);
 	sqlite3_close(ref);
 	store_close(s);

@@ -5,7 +5,8 @@
  *	Builds the default class by hand (as schema/outguard.sql defines
  *	it) and checks engine_decide() on counts at and across each
  *	threshold: graduated stages, the most severe action winning, the
- *	per-message cap, watch halving, blocked logins.
+ *	per-message cap, watch halving, blocked logins; and
+ *	engine_outlook() between messages, as outguardctl status shows it.
  */
 #include "check.h"
 #include "engine.h"
@@ -32,7 +33,7 @@ struct row {
 	enum action want;
 	enum verdict_kind want_kind;
 	long want_limit;
-	long h_nets;		/* other networks this hour */
+	long h_nets; /* other networks this hour */
 };
 
 static const struct row rows[] = {
@@ -58,14 +59,14 @@ static const struct row rows[] = {
 	  ACTION_TEMPFAIL, VERDICT_RCPT_CAP, 1, 0 },
 	{ "sessions above 50 quarantine", USER_ACTIVE, 0, 0, 51, 0, 1,
 	  ACTION_QUARANTINE, VERDICT_LIMIT, 6, 0 },
-	{ "watch halves: 151 rcpt > 150 header", USER_WATCH, 0, 150, 1, 150,
-	  1, ACTION_HEADER, VERDICT_LIMIT, 2, 0 },
+	{ "watch halves: 151 rcpt > 150 header", USER_WATCH, 0, 150, 1, 150, 1,
+	  ACTION_HEADER, VERDICT_LIMIT, 2, 0 },
 	{ "watch halves: 251 rcpt > 250 tempfail", USER_WATCH, 0, 250, 1, 250,
 	  1, ACTION_TEMPFAIL, VERDICT_LIMIT, 3, 0 },
 	{ "watch halves the cap: 51st recipient", USER_WATCH, 0, 0, 1, 0, 51,
 	  ACTION_TEMPFAIL, VERDICT_RCPT_CAP, 1, 0 },
-	{ "blocked login is refused whatever the counts", USER_BLOCKED, 0, 0,
-	  1, 0, 1, ACTION_TEMPFAIL, VERDICT_BLOCKED, 0, 0 },
+	{ "blocked login is refused whatever the counts", USER_BLOCKED, 0, 0, 1,
+	  0, 1, ACTION_TEMPFAIL, VERDICT_BLOCKED, 0, 0 },
 	{ "4 other networks and this one: 5, fine", USER_ACTIVE, 0, 0, 1, 0, 1,
 	  ACTION_ACCEPT, VERDICT_NONE, 0, 4 },
 	{ "5 other networks and this one: block", USER_ACTIVE, 0, 0, 1, 0, 1,
@@ -114,13 +115,77 @@ static void test_no_class(void)
 	CHECK_STR("no class accepts", action_name(v.action), "accept");
 }
 
+/*
+ * An outlook: the counts before the next message (hour msgs, rcpts,
+ * sessions, networks; day rcpts), the action it gets, and per limits
+ * row of dflt "EFFECTIVE/COUNT STATE" (count -: none; state o ok,
+ * r reached, x exceeded).
+ */
+struct outlook_row {
+	const char *what;
+	enum user_status status;
+	long h_msgs, h_rcpts, h_sess, h_nets, d_rcpts;
+	enum action want_next;
+	const char *want;
+};
+
+static const struct outlook_row outlooks[] = {
+	{ "nothing counted", USER_ACTIVE, 0, 0, 0, 0, 0, ACTION_ACCEPT,
+	  "100/- - 300/0 o 500/0 o 2000/0 o 200/0 o 50/0 o 5/0 o" },
+	{ "rcpt at 300: header reached", USER_ACTIVE, 3, 300, 1, 0, 300,
+	  ACTION_HEADER,
+	  "100/- - 300/300 r 500/300 o 2000/300 o 200/3 o 50/1 o 5/0 o" },
+	{ "rcpt 501: tempfail wins", USER_ACTIVE, 3, 501, 1, 0, 501,
+	  ACTION_TEMPFAIL,
+	  "100/- - 300/501 x 500/501 x 2000/501 o 200/3 o 50/1 o 5/0 o" },
+	{ "watch halves: 250 reaches", USER_WATCH, 0, 250, 1, 0, 250,
+	  ACTION_TEMPFAIL,
+	  "50/- - 150/250 x 250/250 r 1000/250 o 100/0 o 25/1 o 2/0 o" },
+	{ "5 networks: block next", USER_ACTIVE, 0, 0, 1, 5, 0, ACTION_BLOCK,
+	  "100/- - 300/0 o 500/0 o 2000/0 o 200/0 o 50/1 o 5/5 r" },
+	{ "blocked whatever the counts", USER_BLOCKED, 0, 0, 0, 0, 0,
+	  ACTION_BLOCK,
+	  "100/- - 300/0 o 500/0 o 2000/0 o 200/0 o 50/0 o 5/0 o" },
+};
+
+/* run_outlook - one outlook row */
+static void run_outlook(const struct outlook_row *r)
+{
+	struct window_counts wc[2] = {
+		{ 3600, r->h_msgs, r->h_rcpts, r->h_sess, r->h_nets },
+		{ 86400, r->h_msgs, r->d_rcpts, r->h_sess, r->h_nets },
+	};
+	struct engine_input in = { &dflt, r->status, wc, 0 };
+	struct engine_state st[7];
+	char what[200], got[256], cnt[24];
+	size_t n = 0;
+	int i;
+
+	snprintf(what, sizeof(what), "%s: next", r->what);
+	CHECK_STR(what, action_name(engine_outlook(&in, st)),
+		  action_name(r->want_next));
+	for (i = 0; i < 7; i++) {
+		snprintf(cnt, sizeof(cnt), "%ld", st[i].count);
+		n += (size_t)snprintf(got + n, sizeof(got) - n, "%s%ld/%s %c",
+				      i ? " " : "", st[i].effective,
+				      st[i].count < 0 ? "-" : cnt,
+				      st[i].count < 0  ? '-'
+				      : st[i].exceeded ? 'x'
+				      : st[i].reached  ? 'r'
+						       : 'o');
+	}
+	snprintf(what, sizeof(what), "%s: limits", r->what);
+	CHECK_STR(what, got, r->want);
+}
+
 /* test_severity - the order of actions */
 static void test_severity(void)
 {
 	enum action a;
 
-	CHECK(ACTION_ACCEPT < ACTION_HEADER && ACTION_HEADER < ACTION_QUARANTINE
-		      && ACTION_QUARANTINE < ACTION_TEMPFAIL &&
+	CHECK(ACTION_ACCEPT < ACTION_HEADER &&
+		      ACTION_HEADER < ACTION_QUARANTINE &&
+		      ACTION_QUARANTINE < ACTION_TEMPFAIL &&
 		      ACTION_TEMPFAIL < ACTION_REJECT &&
 		      ACTION_REJECT < ACTION_DISCARD &&
 		      ACTION_DISCARD < ACTION_BLOCK,
@@ -136,6 +201,8 @@ int main(void)
 
 	for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++)
 		run_row(&rows[i]);
+	for (i = 0; i < sizeof(outlooks) / sizeof(outlooks[0]); i++)
+		run_outlook(&outlooks[i]);
 	test_reason();
 	test_no_class();
 	test_severity();

@@ -96,7 +96,8 @@ static void test_unauth(void)
 
 	CHECK_INT("unauth accepted", send(NULL, 3, &eom, NULL), 3);
 	CHECK_INT("unauth accepted at eom", eom.action, ACTION_ACCEPT);
-	CHECK_INT("nothing counted", sql_int("SELECT COUNT(*) FROM msg_log"), 0);
+	CHECK_INT("nothing counted", sql_int("SELECT COUNT(*) FROM msg_log"),
+		  0);
 	CHECK_INT("no session", sql_int("SELECT COUNT(*) FROM session_log"), 0);
 }
 
@@ -108,18 +109,24 @@ static void test_msg_limit(void)
 
 	sql("UPDATE limits SET threshold = 2 WHERE class = 'default' AND "
 	    "metric = 'msg'");
-	usleep(1200000);	/* the watcher reloads within a second */
+	usleep(1200000); /* the watcher reloads within a second */
 	CHECK_INT("1st", send("Alice", 2, &eom, NULL), 2);
 	CHECK_INT("2nd", send("alice", 2, &eom, NULL), 2);
 	CHECK_INT("3rd refused", send("ALICE", 2, &eom, &r), 0);
 	reply_is("3rd reply", &r, "451", "4.7.1");
-	CHECK_INT("two counted", sql_int("SELECT COUNT(*) FROM msg_log WHERE "
-					 "login = 'alice'"), 2);
-	CHECK_INT("refusal event", sql_int("SELECT COUNT(*) FROM events WHERE "
-					   "login = 'alice' AND action = "
-					   "'tempfail' AND kind = 'limit'"), 1);
-	CHECK_INT("three sessions", sql_int("SELECT COUNT(*) FROM session_log "
-					    "WHERE login = 'alice'"), 3);
+	CHECK_INT("two counted",
+		  sql_int("SELECT COUNT(*) FROM msg_log WHERE "
+			  "login = 'alice'"),
+		  2);
+	CHECK_INT("refusal event",
+		  sql_int("SELECT COUNT(*) FROM events WHERE "
+			  "login = 'alice' AND action = "
+			  "'tempfail' AND kind = 'limit'"),
+		  1);
+	CHECK_INT("three sessions",
+		  sql_int("SELECT COUNT(*) FROM session_log "
+			  "WHERE login = 'alice'"),
+		  3);
 	sql("UPDATE limits SET threshold = 200 WHERE class = 'default' AND "
 	    "metric = 'msg'");
 	usleep(1200000);
@@ -135,8 +142,10 @@ static void test_rcpt_cap(void)
 	CHECK_INT("100 accepted", send("bob", 150, &eom, &r), 100);
 	reply_is("cap reply", &r, "452", "4.5.3");
 	CHECK_INT("delivered", eom.action, ACTION_ACCEPT);
-	CHECK_INT("100 counted", sql_int("SELECT rcpts FROM msg_log WHERE "
-					 "login = 'bob'"), 100);
+	CHECK_INT("100 counted",
+		  sql_int("SELECT rcpts FROM msg_log WHERE "
+			  "login = 'bob'"),
+		  100);
 }
 
 /* test_class - a bulk login has ten times the cap */
@@ -166,12 +175,16 @@ static void test_stages(void)
 	      eom.header_value);
 	CHECK_INT("carol 3", send("carol", 3, &eom, NULL), 3);
 	CHECK_INT("quarantine stage", eom.quarantine, 1);
-	CHECK_INT("quarantine row", sql_int("SELECT COUNT(*) FROM quarantine "
-					    "WHERE login = 'carol' AND "
-					    "queue_id = 'QTEST' AND reason "
-					    "LIKE 'rcpt 7>6/3600s%'"), 1);
-	CHECK_INT("held mail counts", sql_int("SELECT SUM(rcpts) FROM msg_log "
-					      "WHERE login = 'carol'"), 7);
+	CHECK_INT("quarantine row",
+		  sql_int("SELECT COUNT(*) FROM quarantine "
+			  "WHERE login = 'carol' AND "
+			  "queue_id = 'QTEST' AND reason "
+			  "LIKE 'rcpt 7>6/3600s%'"),
+		  1);
+	CHECK_INT("held mail counts",
+		  sql_int("SELECT SUM(rcpts) FROM msg_log "
+			  "WHERE login = 'carol'"),
+		  7);
 	sql("DELETE FROM limits WHERE threshold IN (3, 6)");
 	usleep(1200000);
 }
@@ -188,12 +201,14 @@ static void test_block(void)
 	CHECK_INT("dave 1", send("dave", 1, &eom, NULL), 1);
 	CHECK_INT("dave 2 blocked", send("dave", 1, &eom, &r), 0);
 	reply_is("block reply", &r, "451", "4.7.1");
-	CHECK_INT("status blocked", sql_int("SELECT status = 'blocked' FROM "
-					    "users WHERE login = 'dave'"), 1);
+	CHECK_INT("status blocked",
+		  sql_int("SELECT status = 'blocked' FROM "
+			  "users WHERE login = 'dave'"),
+		  1);
 	sql("DELETE FROM limits WHERE action = 'block'");
 	usleep(1200000);
-	CHECK_INT("still blocked without the limit",
-		  send("dave", 1, &eom, &r), 0);
+	CHECK_INT("still blocked without the limit", send("dave", 1, &eom, &r),
+		  0);
 	sql("UPDATE users SET status = 'active' WHERE login = 'dave'");
 	CHECK_INT("unblocked", send("dave", 1, &eom, NULL), 1);
 }
@@ -213,8 +228,10 @@ static void test_block_during_data(void)
 	CHECK_INT("eom tempfails", eom.action, ACTION_TEMPFAIL);
 	reply_is("eom reply", &eom.reply, "451", "4.7.1");
 	guard_conn_free(c);
-	CHECK_INT("not counted", sql_int("SELECT COUNT(*) FROM msg_log WHERE "
-					 "login = 'erin'"), 0);
+	CHECK_INT("not counted",
+		  sql_int("SELECT COUNT(*) FROM msg_log WHERE "
+			  "login = 'erin'"),
+		  0);
 }
 
 int main(void)

@@ -114,11 +114,12 @@ static int count_of(const char *hay, const char *needle)
 }
 
 /* held - queue a held quarantine row of login */
-static void held(struct store *s, const char *login, const char *qid,
-		 time_t ts)
+static void held(struct store *s, const char *login, const char *qid, time_t ts)
 {
-	struct store_quarantine q = { ts, qid, login, "a@example.test",
-				      "r@example.net", "subject", "test" };
+	struct store_quarantine q = {
+		ts,	   qid,	  login, "a@example.test", "r@example.net",
+		"subject", "test"
+	};
 
 	store_add_quarantine(s, &q);
 }
@@ -127,10 +128,11 @@ static void held(struct store *s, const char *login, const char *qid,
 static void trip(struct store *s, const char *login, const char *action,
 		 const char *reason, time_t ts)
 {
-	struct store_trip t = { ts, login, "limit", action, reason,
-				"msg 1/1h" };
-	struct store_event e = { ts, login, "192.0.2.7", NULL, "limit",
-				 action, reason };
+	struct store_trip t = {
+		ts, login, "limit", action, reason, "msg 1/1h"
+	};
+	struct store_event e = { ts,	  login,  "192.0.2.7", NULL,
+				 "limit", action, reason };
 
 	store_add_trip(s, &t);
 	store_add_event(s, &e);
@@ -154,7 +156,7 @@ static void test_trips(void)
 	char err[300];
 	struct store *s = store_open(p, STORE_CREATE, err, sizeof(err));
 	struct store_incident_brief b;
-	time_t now = time(NULL) / 60 * 60;	/* now + 60, + 61: one minute */
+	time_t now = time(NULL) / 60 * 60; /* now + 60, + 61: one minute */
 	long long id, id2;
 	int n;
 
@@ -167,33 +169,36 @@ static void test_trips(void)
 	store_add_session(s, "ann", now - 40, "192.0.2.8", "192.0.2.0/24");
 	store_add_session(s, "ann", now - 7200, "203.0.113.1",
 			  "203.0.113.0/24");
-	held(s, "ann", "OLDQ", now - 7200);	/* before it: stays out */
+	held(s, "ann", "OLDQ", now - 7200); /* before it: stays out */
 	trip(s, "ann", "quarantine", "rcpt 7>6/3600s class=default", now);
 	held(s, "ann", "Q1", now);
 	CHECK_INT("one incident", sql_int(p, "SELECT COUNT(*) FROM incidents"),
 		  1);
 	id = sql_int(p, "SELECT id FROM incidents");
-	CHECK_STR("opened for ann", sql_text(p, "SELECT login || ' ' || "
-					     "status || ' ' || kind || ' ' "
-					     "|| action || ' ' || trips FROM "
-					     "incidents"),
+	CHECK_STR("opened for ann",
+		  sql_text(p, "SELECT login || ' ' || "
+			      "status || ' ' || kind || ' ' "
+			      "|| action || ' ' || trips FROM "
+			      "incidents"),
 		  "ann open limit quarantine 1");
-	CHECK_STR("networks of the hour", sql_text(p, "SELECT networks FROM "
-						   "incidents"),
+	CHECK_STR("networks of the hour",
+		  sql_text(p, "SELECT networks FROM "
+			      "incidents"),
 		  "192.0.2.0/24 198.51.100.0/24");
-	CHECK_INT("Q1 joins it", sql_int(p, "SELECT incident_id FROM "
-					 "quarantine WHERE queue_id = 'Q1'"),
+	CHECK_INT("Q1 joins it",
+		  sql_int(p, "SELECT incident_id FROM "
+			     "quarantine WHERE queue_id = 'Q1'"),
 		  id);
 	CHECK_STR("an old held row stays out",
 		  sql_text(p, "SELECT coalesce(incident_id, 'none') FROM "
 			      "quarantine WHERE queue_id = 'OLDQ'"),
 		  "none");
-	CHECK_INT("the event names it", sql_int(p, "SELECT incident_id FROM "
-						"events"),
+	CHECK_INT("the event names it",
+		  sql_int(p, "SELECT incident_id FROM "
+			     "events"),
 		  id);
 
-	store_add_session(s, "ann", now + 60, "233.252.0.1",
-			  "233.252.0.0/24");
+	store_add_session(s, "ann", now + 60, "233.252.0.1", "233.252.0.0/24");
 	trip(s, "ann", "tempfail", "msg 201>200/3600s", now + 60);
 	held(s, "ann", "Q2", now + 60);
 	store_add_session(s, "ann", now + 61, "10.1.1.1", "10.1.1.0/24");
@@ -210,16 +215,19 @@ static void test_trips(void)
 		  sql_text(p, "SELECT networks FROM incidents WHERE login = "
 			      "'ann'"),
 		  "192.0.2.0/24 198.51.100.0/24 233.252.0.0/24");
-	CHECK_INT("Q2 joins it", sql_int(p, "SELECT incident_id FROM "
-					 "quarantine WHERE queue_id = 'Q2'"),
+	CHECK_INT("Q2 joins it",
+		  sql_int(p, "SELECT incident_id FROM "
+			     "quarantine WHERE queue_id = 'Q2'"),
 		  id);
 	CHECK_INT("every ann event names it",
 		  sql_int(p, "SELECT COUNT(*) FROM events WHERE login = 'ann' "
-			     "AND incident_id = " "(SELECT id FROM incidents "
+			     "AND incident_id = "
+			     "(SELECT id FROM incidents "
 			     "WHERE login = 'ann')"),
 		  3);
-	CHECK_INT("bob has his own", sql_int(p, "SELECT COUNT(*) FROM "
-					     "incidents"),
+	CHECK_INT("bob has his own",
+		  sql_int(p, "SELECT COUNT(*) FROM "
+			     "incidents"),
 		  2);
 
 	CHECK_INT("the brief", store_incident_open(s, "ann", &b), 1);
@@ -231,8 +239,8 @@ static void test_trips(void)
 		  0);
 
 	n = 0;
-	CHECK_INT("list open", store_admin_incidents(s, 0, 0, NULL, 0,
-						     count_row, &n), 0);
+	CHECK_INT("list open",
+		  store_admin_incidents(s, 0, 0, NULL, 0, count_row, &n), 0);
 	CHECK_INT("two open", n, 2);
 	n = 0;
 	store_admin_incidents(s, 0, 0, "ann", 0, count_row, &n);
@@ -245,27 +253,29 @@ static void test_trips(void)
 	CHECK_INT("get none", store_admin_incident_get(s, 9999, count_row, &n),
 		  0);
 
-	CHECK_INT("close", store_admin_incident_close(s, id, "closed", "root",
-						      "test", err,
-						      sizeof(err)),
+	CHECK_INT("close",
+		  store_admin_incident_close(s, id, "closed", "root", "test",
+					     err, sizeof(err)),
 		  1);
-	CHECK_INT("close twice", store_admin_incident_close(s, id, "closed",
-							    "root", "test",
-							    err, sizeof(err)),
+	CHECK_INT("close twice",
+		  store_admin_incident_close(s, id, "closed", "root", "test",
+					     err, sizeof(err)),
 		  0);
-	CHECK_STR("closed by", sql_text(p, "SELECT status || ' ' || closed_by "
-					"|| ' ' || outcome || ' ' || "
-					"(closed > 0) FROM incidents WHERE "
-					"status = 'closed'"),
+	CHECK_STR("closed by",
+		  sql_text(p, "SELECT status || ' ' || closed_by "
+			      "|| ' ' || outcome || ' ' || "
+			      "(closed > 0) FROM incidents WHERE "
+			      "status = 'closed'"),
 		  "closed root test 1");
 	trip(s, "ann", "quarantine", "rcpt 9>6/3600s", now + 63);
 	held(s, "ann", "Q3", now + 63);
 	id2 = sql_int(p, "SELECT id FROM incidents WHERE login = 'ann' AND "
 			 "status = 'open'");
 	CHECK(id2 > 0 && id2 != id, "a new trip after closing opens another");
-	CHECK_INT("Q3 joins the new one", sql_int(p, "SELECT incident_id FROM "
-						  "quarantine WHERE queue_id "
-						  "= 'Q3'"),
+	CHECK_INT("Q3 joins the new one",
+		  sql_int(p, "SELECT incident_id FROM "
+			     "quarantine WHERE queue_id "
+			     "= 'Q3'"),
 		  id2);
 	CHECK_INT("Q1 stays with the old one",
 		  sql_int(p, "SELECT incident_id FROM quarantine WHERE "
@@ -321,7 +331,7 @@ static void test_notify(void)
 	j.prepare = NULL;
 	j.timeout = 1;
 	notify_run(n, &j, vars);
-	notify_send(n, vars);	/* no NotifyCommand: nothing */
+	notify_send(n, vars); /* no NotifyCommand: nothing */
 	notify_free(n);
 	CHECK_STR("input and prepare", read_all(path("input.txt")),
 		  "line one\nline two\nhello ann\n");
@@ -401,11 +411,12 @@ static void test_guard(void)
 		      NULL,
 	      sql_text(p, "SELECT counts FROM incidents"));
 	CHECK_INT("third is blocked", send(g, "ann", "QA3", 1), 0);
-	guard_free(g);	/* runs the queued commands */
+	guard_free(g); /* runs the queued commands */
 	conf_free(&conf);
 
-	CHECK_STR("block recorded", sql_text(p, "SELECT action || ' ' || trips "
-					     "FROM incidents"),
+	CHECK_STR("block recorded",
+		  sql_text(p, "SELECT action || ' ' || trips "
+			      "FROM incidents"),
 		  "block 3");
 	snprintf(want, sizeof(want), "OUTGUARD_INCIDENT=%lld\n", id);
 	CHECK(strstr(read_all(path("block.env")), want) != NULL,
@@ -422,15 +433,16 @@ static void test_guard(void)
 	mail = read_all(path("mail.txt"));
 	CHECK_INT("two mails: the first trip and the block",
 		  count_of(mail, "X-Outguard-Alert: yes\n"), 2);
-	CHECK_INT("addressed", count_of(mail, "\nTo: pm@example.test, "
-					"sec@example.test\n"), 2);
+	CHECK_INT("addressed",
+		  count_of(mail, "\nTo: pm@example.test, "
+				 "sec@example.test\n"),
+		  2);
 	CHECK_INT("from MAILER-DAEMON", count_of(mail, "From: MAILER-DAEMON\n"),
 		  2);
-	snprintf(want, sizeof(want), "outguardctl incidents release %lld ",
-		 id);
+	snprintf(want, sizeof(want), "outguardctl incidents release %lld ", id);
 	CHECK_INT("the release command", count_of(mail, want), 2);
-	CHECK_INT("unblock command", count_of(mail, "outguardctl unblock ann\n"),
-		  2);
+	CHECK_INT("unblock command",
+		  count_of(mail, "outguardctl unblock ann\n"), 2);
 	CHECK(strstr(mail, "Subject: [outguard] ann: block (msg 3>2/3600s") !=
 		      NULL,
 	      "the block's subject");

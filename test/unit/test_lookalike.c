@@ -130,36 +130,37 @@ static void test_kinds(const struct lookalike *l)
 		enum lookalike_kind kind;
 		const char *prot;
 	} rows[] = {
-	    {"wallmart.com", LOOKALIKE_EDIT, "walmart.com"},
-	    {"linkedln.com", LOOKALIKE_EDIT, "linkedin.com"},
-	    {"pyapal.com", LOOKALIKE_EDIT, "paypal.com"},
-	    {"linkedin.biz", LOOKALIKE_OTHER_TLD, "linkedin.com"},
-	    {"linkedin.co.uk", LOOKALIKE_OTHER_TLD, "linkedin.com"},
-	    {"mail.dhl.fr", LOOKALIKE_OTHER_TLD, "dhl.com"},
-	    {"linkedinmail.net", LOOKALIKE_BRAND_WORD, "linkedin.com"},
-	    {"linkedin-mail.com", LOOKALIKE_BRAND_WORD, "linkedin.com"},
-	    {"mail-linkedin.com", LOOKALIKE_BRAND_WORD, "linkedin.com"},
-	    {"amazonaws.com", LOOKALIKE_BRAND_WORD, "amazon.com"},
-	    {"amazonses-mail.com", LOOKALIKE_BRAND_WORD, "amazonses.com"},
-	    {"dhl-express.com", LOOKALIKE_BRAND_WORD, "dhl.com"},
-	    {"1inkedin.com", LOOKALIKE_CONFUSABLE, "linkedin.com"},
-	    {"rnicrosoft.com", LOOKALIKE_CONFUSABLE, "microsoft.com"},
-	    {"g00gle.com", LOOKALIKE_CONFUSABLE, "google.com"},
-	    {"rnicrosoft-mail.com", LOOKALIKE_CONFUSABLE, "microsoft.com"},
-	    {"xn--pypal-4ve.com", LOOKALIKE_HOMOGRAPH, "paypal.com"},
-	    {"pаypal.com", LOOKALIKE_HOMOGRAPH, "paypal.com"},
-	    {"xn--80ak6aa92e.com", LOOKALIKE_HOMOGRAPH, "apple.com"},
-	    {"linkedin.com", LOOKALIKE_NONE, NULL},
-	    {"emalsrv.linkedin.com", LOOKALIKE_NONE, NULL},
-	    {"complains.linkedin.com", LOOKALIKE_NONE, NULL},
-	    {"linkedin.com.", LOOKALIKE_NONE, NULL},
-	    {"www.amazon.de", LOOKALIKE_NONE, NULL},
-	    {"pineapple.com", LOOKALIKE_NONE, NULL},
-	    {"purchase.com", LOOKALIKE_NONE, NULL},
-	    {"co.uk", LOOKALIKE_NONE, NULL},
-	    {"not a domain", LOOKALIKE_NONE, NULL},
-	    {"xn--zz.com", LOOKALIKE_NONE, NULL},
-	    {"", LOOKALIKE_NONE, NULL},
+		{ "wallmart.com", LOOKALIKE_EDIT, "walmart.com" },
+		{ "linkedln.com", LOOKALIKE_EDIT, "linkedin.com" },
+		{ "pyapal.com", LOOKALIKE_EDIT, "paypal.com" },
+		{ "linkedin.biz", LOOKALIKE_OTHER_TLD, "linkedin.com" },
+		{ "linkedin.co.uk", LOOKALIKE_OTHER_TLD, "linkedin.com" },
+		{ "mail.dhl.fr", LOOKALIKE_OTHER_TLD, "dhl.com" },
+		{ "linkedinmail.net", LOOKALIKE_BRAND_WORD, "linkedin.com" },
+		{ "linkedin-mail.com", LOOKALIKE_BRAND_WORD, "linkedin.com" },
+		{ "mail-linkedin.com", LOOKALIKE_BRAND_WORD, "linkedin.com" },
+		{ "amazonaws.com", LOOKALIKE_BRAND_WORD, "amazon.com" },
+		{ "amazonses-mail.com", LOOKALIKE_BRAND_WORD, "amazonses.com" },
+		{ "dhl-express.com", LOOKALIKE_BRAND_WORD, "dhl.com" },
+		{ "1inkedin.com", LOOKALIKE_CONFUSABLE, "linkedin.com" },
+		{ "rnicrosoft.com", LOOKALIKE_CONFUSABLE, "microsoft.com" },
+		{ "g00gle.com", LOOKALIKE_CONFUSABLE, "google.com" },
+		{ "rnicrosoft-mail.com", LOOKALIKE_CONFUSABLE,
+		  "microsoft.com" },
+		{ "xn--pypal-4ve.com", LOOKALIKE_HOMOGRAPH, "paypal.com" },
+		{ "pаypal.com", LOOKALIKE_HOMOGRAPH, "paypal.com" },
+		{ "xn--80ak6aa92e.com", LOOKALIKE_HOMOGRAPH, "apple.com" },
+		{ "linkedin.com", LOOKALIKE_NONE, NULL },
+		{ "emalsrv.linkedin.com", LOOKALIKE_NONE, NULL },
+		{ "complains.linkedin.com", LOOKALIKE_NONE, NULL },
+		{ "linkedin.com.", LOOKALIKE_NONE, NULL },
+		{ "www.amazon.de", LOOKALIKE_NONE, NULL },
+		{ "pineapple.com", LOOKALIKE_NONE, NULL },
+		{ "purchase.com", LOOKALIKE_NONE, NULL },
+		{ "co.uk", LOOKALIKE_NONE, NULL },
+		{ "not a domain", LOOKALIKE_NONE, NULL },
+		{ "xn--zz.com", LOOKALIKE_NONE, NULL },
+		{ "", LOOKALIKE_NONE, NULL },
 	};
 	struct lookalike_hit hit;
 	size_t i;
@@ -183,16 +184,17 @@ static void test_reasons(const struct lookalike *l)
 	static const struct {
 		const char *domain, *reason;
 	} rows[] = {
-	    {"linkedinmail.net", "linkedinmail.net: brand \"linkedin\" plus "
-				 "a word (protected linkedin.com)"},
-	    {"wallmart.com", "wallmart.com: one edit from \"walmart\" "
-			     "(protected walmart.com)"},
-	    {"linkedin.biz", "linkedin.biz: \"linkedin\" under another "
-			     "suffix (protected linkedin.com)"},
-	    {"1inkedin.com", "1inkedin.com: looks like \"linkedin\" "
-			     "(protected linkedin.com)"},
-	    {"pаypal.com", "xn--pypal-4ve.com (pаypal.com): looks like "
-			   "\"paypal\" (protected paypal.com)"},
+		{ "linkedinmail.net",
+		  "linkedinmail.net: brand \"linkedin\" plus "
+		  "a word (protected linkedin.com)" },
+		{ "wallmart.com", "wallmart.com: one edit from \"walmart\" "
+				  "(protected walmart.com)" },
+		{ "linkedin.biz", "linkedin.biz: \"linkedin\" under another "
+				  "suffix (protected linkedin.com)" },
+		{ "1inkedin.com", "1inkedin.com: looks like \"linkedin\" "
+				  "(protected linkedin.com)" },
+		{ "pаypal.com", "xn--pypal-4ve.com (pаypal.com): looks like "
+				"\"paypal\" (protected paypal.com)" },
 	};
 	struct lookalike_hit hit;
 	size_t i;
@@ -252,8 +254,8 @@ static void *worker_run(void *arg)
 	for (pass = 0; pass < 20; pass++) {
 		for (i = 0; i < w->bad->n + w->good->n; i++) {
 			const char *d = i < w->bad->n
-					    ? w->bad->v[i]
-					    : w->good->v[i - w->bad->n];
+						? w->bad->v[i]
+						: w->good->v[i - w->bad->n];
 
 			got = lookalike_check(w->l, d, &hit);
 			w->hits += got;
@@ -278,12 +280,12 @@ static void test_threads(const struct lookalike *l, const struct list *bad,
 	for (i = 0; i < n; i++) {
 		const char *d = i < bad->n ? bad->v[i] : good->v[i - bad->n];
 
-		want[i] =
-		    lookalike_check(l, d, &hit) ? hit.kind : LOOKALIKE_NONE;
+		want[i] = lookalike_check(l, d, &hit) ? hit.kind
+						      : LOOKALIKE_NONE;
 		hits += want[i] != LOOKALIKE_NONE;
 	}
 	for (i = 0; i < THREADS; i++) {
-		w[i] = (struct worker){l, bad, good, 0, 0, want};
+		w[i] = (struct worker){ l, bad, good, 0, 0, want };
 		pthread_create(&tid[i], NULL, worker_run, &w[i]);
 	}
 	for (i = 0; i < THREADS; i++) {
@@ -297,8 +299,8 @@ static void test_threads(const struct lookalike *l, const struct list *bad,
 /* synthetic - a made-up protected domain, the same on every run */
 static void synthetic(unsigned *seed, char *out, size_t outlen)
 {
-	static const char *const tld[] = {"com",   "net", "org", "de",
-					  "co.uk", "fr",  "io",	 "bank"};
+	static const char *const tld[] = { "com",   "net", "org", "de",
+					   "co.uk", "fr",  "io",  "bank" };
 	char label[16];
 	int i, n;
 
@@ -341,7 +343,7 @@ static double timing_run(const struct lookalike *l, const struct list *a,
 static void test_timing(const struct list *prot, const struct list *bad,
 			const struct list *good)
 {
-	static const struct list none = {NULL, 0};
+	static const struct list none = { NULL, 0 };
 	struct lookalike *l = detector_load(prot);
 	double t0, add, all, clean;
 	char d[64], err[256];

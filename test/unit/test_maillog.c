@@ -223,12 +223,12 @@ static void run_row(const struct row *r)
 static void test_sendmail_list(void)
 {
 	static const char line[] =
-	    "Dec  3 07:34:00 mx2 sendmail[9]: 0B37YAx1001240: to=a@X.org,"
-	    "<B@y.example>,c@z.example,|/bin/prog,, ctladdr=<u@h> (8/0), "
-	    "delay=00:00:02, mailer=esmtp, pri=1, relay=r. [192.0.2.2], "
-	    "dsn=5.1.1, stat=User unknown";
-	static const char *const want[] = {"a@x.org", "B@y.example",
-					   "c@z.example"};
+		"Dec  3 07:34:00 mx2 sendmail[9]: 0B37YAx1001240: to=a@X.org,"
+		"<B@y.example>,c@z.example,|/bin/prog,, ctladdr=<u@h> (8/0), "
+		"delay=00:00:02, mailer=esmtp, pri=1, relay=r. [192.0.2.2], "
+		"dsn=5.1.1, stat=User unknown";
+	static const char *const want[] = { "a@x.org", "B@y.example",
+					    "c@z.example" };
 	struct maillog_result out[MAILLOG_RCPT_MAX];
 	int n = maillog_parse(line, strlen(line), out, MAILLOG_RCPT_MAX), i;
 
@@ -298,7 +298,7 @@ static void test_bytes(void)
 /* test_pos_text - positions survive a round trip through text */
 static void test_pos_text(void)
 {
-	struct maillog_pos p = {1234567, 98765, 64, 0xfedcba9876543210ULL}, q;
+	struct maillog_pos p = { 1234567, 98765, 64, 0xfedcba9876543210ULL }, q;
 	char buf[MAILLOG_POS_TEXT];
 
 	maillog_pos_format(&p, buf, sizeof(buf));
@@ -419,7 +419,7 @@ static void check_exact(const char *what, const struct col *c, int n)
 /* follower - a new follower of DIR/maillog, from pos (or none) */
 static struct maillog *follower(struct col *c, const struct maillog_pos *pos)
 {
-	struct maillog_cb cb = {on_result, on_pos, c};
+	struct maillog_cb cb = { on_result, on_pos, c };
 
 	return maillog_new(path_of("maillog"), pos, &cb);
 }
@@ -441,9 +441,9 @@ static void fresh_dir(const char *name)
 /* test_append - missing, appearing, appending, a line in two writes */
 static void test_append(void)
 {
-	static const char half[] =
-	    PF "4F3A0005: to=<u5@example.net>, relay=none, dsn=5";
-	struct col c = {0};
+	static const char half[] = PF
+		"4F3A0005: to=<u5@example.net>, relay=none, dsn=5";
+	struct col c = { 0 };
 	struct maillog *m;
 
 	fresh_dir("maillog-append");
@@ -473,7 +473,7 @@ static void test_append(void)
 /* test_start_at_end - without a saved position old lines are skipped */
 static void test_start_at_end(void)
 {
-	struct col c = {0};
+	struct col c = { 0 };
 	struct maillog *m;
 
 	fresh_dir("maillog-end");
@@ -491,7 +491,7 @@ static void test_start_at_end(void)
 /* test_rename - rename rotation, the writer still at the old file */
 static void test_rename(void)
 {
-	struct col c = {0};
+	struct col c = { 0 };
 	struct maillog *m;
 
 	fresh_dir("maillog-rename");
@@ -521,7 +521,7 @@ static void test_rename(void)
 /* test_copytruncate - truncated in place, shorter or already longer */
 static void test_copytruncate(void)
 {
-	struct col c = {0};
+	struct col c = { 0 };
 	struct maillog *m;
 
 	fresh_dir("maillog-trunc");
@@ -544,7 +544,7 @@ static void test_copytruncate(void)
 /* test_long_line - a line longer than the limit is skipped whole */
 static void test_long_line(void)
 {
-	struct col c = {0};
+	struct col c = { 0 };
 	struct maillog *m;
 	char *big = malloc(3 * MAILLOG_LINE_MAX + 2);
 
@@ -569,7 +569,7 @@ static void test_long_line(void)
 /* test_restart - stop, write, start from the saved position */
 static void test_restart(void)
 {
-	struct col c = {0};
+	struct col c = { 0 };
 	struct maillog_pos saved;
 	struct maillog *m;
 	char text[MAILLOG_POS_TEXT];
@@ -630,9 +630,9 @@ static void test_restart(void)
 /* test_thread - maillog_start follows in its own thread */
 static void test_thread(void)
 {
-	struct col c = {0};
+	struct col c = { 0 };
 	struct maillog *m;
-	struct timespec ts = {0, 10000000L};
+	struct timespec ts = { 0, 10000000L };
 	int i;
 
 	fresh_dir("maillog-thread");
@@ -652,8 +652,8 @@ static void test_thread(void)
 /* test_refused - what maillog_new() does not take */
 static void test_refused(void)
 {
-	struct col c = {0};
-	struct maillog_cb cb = {on_result, NULL, &c};
+	struct col c = { 0 };
+	struct maillog_cb cb = { on_result, NULL, &c };
 
 	CHECK(maillog_new("journal", NULL, &cb) == NULL, "journal: no file");
 	CHECK(maillog_new("var/log/x", NULL, &cb) == NULL, "relative path");

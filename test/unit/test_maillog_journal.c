@@ -64,13 +64,13 @@ static int append(const char *const *entries, int n)
 			   &pid, msg) != 4)
 			return -1;
 		usec += 1000000;
-		fprintf(
-		    fp,
-		    "__REALTIME_TIMESTAMP=%lld\n__MONOTONIC_TIMESTAMP=%lld\n"
-		    "_BOOT_ID=0123456789abcdef0123456789abcdef\n"
-		    "_HOSTNAME=mx\nSYSLOG_FACILITY=%d\n"
-		    "SYSLOG_IDENTIFIER=%s\nSYSLOG_PID=%d\nMESSAGE=%s\n\n",
-		    usec, usec - 1764747240000000LL + 1, fac, ident, pid, msg);
+		fprintf(fp,
+			"__REALTIME_TIMESTAMP=%lld\n__MONOTONIC_TIMESTAMP=%lld\n"
+			"_BOOT_ID=0123456789abcdef0123456789abcdef\n"
+			"_HOSTNAME=mx\nSYSLOG_FACILITY=%d\n"
+			"SYSLOG_IDENTIFIER=%s\nSYSLOG_PID=%d\nMESSAGE=%s\n\n",
+			usec, usec - 1764747240000000LL + 1, fac, ident, pid,
+			msg);
 	}
 	fclose(fp);
 	snprintf(cmd, sizeof(cmd), REMOTE " --output=%s - <%s 2>/dev/null",
@@ -79,32 +79,32 @@ static int append(const char *const *entries, int n)
 }
 
 static const char *const batch1[] = {
-    "2 postfix/smtp 11 4F3A21C0: to=<a@example.net>, relay=none, delay=0,"
-    " delays=0/0/0/0, dsn=5.1.1, status=bounced (User unknown)",
-    "3 postfix/smtp 11 4F3A21C9: to=<daemon@example.net>, relay=none, "
-    "dsn=5.1.1, status=bounced (not the mail facility)",
-    "2 sendmail 12 0B37YAx1001234: to=b@example.net,c@example.net, "
-    "delay=00:00:01, mailer=esmtp, pri=1, dsn=5.1.1, stat=User unknown",
-    "2 postfix/qmgr 13 4F3A21C0: removed",
+	"2 postfix/smtp 11 4F3A21C0: to=<a@example.net>, relay=none, delay=0,"
+	" delays=0/0/0/0, dsn=5.1.1, status=bounced (User unknown)",
+	"3 postfix/smtp 11 4F3A21C9: to=<daemon@example.net>, relay=none, "
+	"dsn=5.1.1, status=bounced (not the mail facility)",
+	"2 sendmail 12 0B37YAx1001234: to=b@example.net,c@example.net, "
+	"delay=00:00:01, mailer=esmtp, pri=1, dsn=5.1.1, stat=User unknown",
+	"2 postfix/qmgr 13 4F3A21C0: removed",
 };
 static const char *const batch2[] = {
-    "2 postfix/smtp 14 4F3A21C1: to=<d@example.net>, relay=none, delay=0,"
-    " delays=0/0/0/0, dsn=2.0.0, status=sent (250 ok)",
+	"2 postfix/smtp 14 4F3A21C1: to=<d@example.net>, relay=none, delay=0,"
+	" delays=0/0/0/0, dsn=2.0.0, status=sent (250 ok)",
 };
 static const char *const batch3[] = {
-    "2 postfix/smtp 15 4F3A21C2: to=<e@example.net>, relay=none, delay=0,"
-    " delays=0/0/0/0, dsn=5.7.1, status=bounced (no)",
-    "2 postfix/smtp 15 4F3A21C3: to=<f@example.net>, relay=none, delay=0,"
-    " delays=0/0/0/0, dsn=4.4.1, status=deferred (later)",
+	"2 postfix/smtp 15 4F3A21C2: to=<e@example.net>, relay=none, delay=0,"
+	" delays=0/0/0/0, dsn=5.7.1, status=bounced (no)",
+	"2 postfix/smtp 15 4F3A21C3: to=<f@example.net>, relay=none, delay=0,"
+	" delays=0/0/0/0, dsn=4.4.1, status=deferred (later)",
 };
 
 /* test_follow - from the start, live, restart */
 static void test_follow(void)
 {
-	const char *files[] = {journal, NULL};
+	const char *files[] = { journal, NULL };
 	struct maillog_journal_cb cb;
 	struct maillog_journal *j;
-	struct col c = {0};
+	struct col c = { 0 };
 	char saved[512];
 
 	cb.result = on_result;
@@ -145,7 +145,7 @@ static void test_follow(void)
 
 int main(void)
 {
-	struct maillog_journal_cb cb = {on_result, NULL, NULL};
+	struct maillog_journal_cb cb = { on_result, NULL, NULL };
 
 	if (!maillog_journal_available()) {
 		printf("sd-journal not built in: the journal is refused\n");

@@ -60,8 +60,8 @@ done
 # outguardctl(8): every command, subcommand and option of ctl_cmds[]
 table=$(c_table "$src/milter/outguardctl/ctl_cmds.c" \
 	'const struct ctl_cmd ctl_cmds\[\] = {')
-entries=$(grep -oE '\{ "[a-z]+", "[^"]*"' <<<"$table" |
-	sed -E 's/^\{ "([a-z]+)", "(.*)"$/\1|\2/')
+entries=$(grep -oE '\{ *"[a-z]+", *"[^"]*"' <<<"$table" |
+	sed -E 's/^\{ *"([a-z]+)", *"(.*)"$/\1|\2/')
 check "found the commands of ctl_cmds.c" [ "$(wc -l <<<"$entries")" -ge 12 ]
 while IFS='|' read -r cmd synopsis; do
 	subs=$(tr '|' '\n' <<<"$synopsis" | awk '$1 ~ /^[a-z]+$/ { print $1 }')

@@ -7,7 +7,7 @@
 
 struct row {
 	const char *addr;
-	const char *want;	/* "" when not an address */
+	const char *want; /* "" when not an address */
 };
 
 static const struct row rows[] = {
@@ -16,9 +16,9 @@ static const struct row rows[] = {
 	{ "198.51.100.9", "198.51.100.0/24" },
 	{ "2001:db8:1234:5678::1", "2001:db8:1234::/48" },
 	{ "::ffff:192.0.2.9", "192.0.2.0/24" },
-	{ "10.64.3.4", "group:carrier" },	/* in 10.64.0.0/10 */
+	{ "10.64.3.4", "group:carrier" }, /* in 10.64.0.0/10 */
 	{ "10.127.255.255", "group:carrier" },
-	{ "10.128.0.1", "10.128.0.0/24" },	/* just outside */
+	{ "10.128.0.1", "10.128.0.0/24" }, /* just outside */
 	{ "2001:db8:ffff:1::2", "group:carrier-v6" },
 	{ "127.3.0.1", "127.3.0.0/24" },
 	{ "localhost", "" },
@@ -34,8 +34,8 @@ int main(void)
 
 	CHECK_INT("add v4", network_groups_add(g, "10.64.0.0/10", "carrier"),
 		  0);
-	CHECK_INT("add v6", network_groups_add(g, "2001:db8:ffff::/48",
-					       "carrier-v6"), 0);
+	CHECK_INT("add v6",
+		  network_groups_add(g, "2001:db8:ffff::/48", "carrier-v6"), 0);
 	CHECK_INT("bad cidr", network_groups_add(g, "10.0.0.0", "x"), -1);
 	CHECK_INT("bad prefix", network_groups_add(g, "10.0.0.0/33", "x"), -1);
 	for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {

@@ -59,7 +59,7 @@ static int one(struct rules_scratch *sc, const char *pattern, const char *text,
 /* test_fields - every field name parses back to itself */
 static void test_fields(void)
 {
-	static const char *const bad[] = {"", "bogus", "subject ", "to"};
+	static const char *const bad[] = { "", "bogus", "subject ", "to" };
 	enum rule_field f;
 	unsigned i;
 	int i2;
@@ -84,22 +84,23 @@ struct bad_row {
 };
 
 static const struct bad_row bad_rows[] = {
-    {"inbound", "subject", "x", "reject", "rule 7: unknown scope \"inbound\""},
-    {NULL, "subject", "x", "reject", "rule 7: unknown scope \"(null)\""},
-    {"any", "body", "x", "reject", "rule 7: unknown field \"body\""},
-    {"any", "subject", "x", "drop", "rule 7: unknown action \"drop\""},
-    {"any", "subject", "", "reject", "rule 7: empty pattern"},
-    {"any", "subject", NULL, "reject", "rule 7: empty pattern"},
-    {"any", "subject", "(", "reject",
-     "rule 7: missing closing parenthesis at offset 1"},
-    {"any", "subject", "[a-", "reject",
-     "rule 7: missing terminating ] for character class at offset 3"},
-    {"any", "subject", "*x", "reject",
-     "rule 7: quantifier does not follow a repeatable item at offset 0"},
-    {"any", "subject", "a\\C", "reject",
-     "rule 7: using \\C is disabled by the application at offset 3"},
-    {"any", "subject", "caf\xe9", "reject",
-     "rule 7: UTF-8 error: 2 bytes missing at end at offset 3"},
+	{ "inbound", "subject", "x", "reject",
+	  "rule 7: unknown scope \"inbound\"" },
+	{ NULL, "subject", "x", "reject", "rule 7: unknown scope \"(null)\"" },
+	{ "any", "body", "x", "reject", "rule 7: unknown field \"body\"" },
+	{ "any", "subject", "x", "drop", "rule 7: unknown action \"drop\"" },
+	{ "any", "subject", "", "reject", "rule 7: empty pattern" },
+	{ "any", "subject", NULL, "reject", "rule 7: empty pattern" },
+	{ "any", "subject", "(", "reject",
+	  "rule 7: missing closing parenthesis at offset 1" },
+	{ "any", "subject", "[a-", "reject",
+	  "rule 7: missing terminating ] for character class at offset 3" },
+	{ "any", "subject", "*x", "reject",
+	  "rule 7: quantifier does not follow a repeatable item at offset 0" },
+	{ "any", "subject", "a\\C", "reject",
+	  "rule 7: using \\C is disabled by the application at offset 3" },
+	{ "any", "subject", "caf\xe9", "reject",
+	  "rule 7: UTF-8 error: 2 bytes missing at end at offset 3" },
 };
 
 /* test_bad_rows - refused rows: the error; the ruleset still works */
@@ -139,18 +140,18 @@ struct case_row {
 };
 
 static const struct case_row case_rows[] = {
-    {"^EMALSRV\\.linkedin\\.com$", "emalsrv.LinkedIn.com", 1},
-    {"^EMALSRV\\.linkedin\\.com$", "emalsrv.linkedin.com.evil", 0},
-    {"PayPal", "pAYpAL account", 1},
-    {"urgent.*wire", "URGENT: Wire transfer", 1},
-    {"^$", "", 1},
-    {"CAF\xc3\x89", "caf\xc3\xa9 menu", 1}, /* É vs é */
-    {"^\xd0\x9f\xd0\xa0\xd0\x98\xd0\x97$",
-     "\xd0\xbf\xd1\x80\xd0\xb8"
-     "\xd0\xb7\xd0\xbd\xd0\xb0\xd0\xba",
-     0}, /* ^ПРИЗ$, признак */
-    {"\xd0\x9f\xd0\xa0\xd0\x98\xd0\x97", "\xd0\xbf\xd1\x80\xd0\xb8\xd0\xb7",
-     1}, /* ПРИЗ, приз */
+	{ "^EMALSRV\\.linkedin\\.com$", "emalsrv.LinkedIn.com", 1 },
+	{ "^EMALSRV\\.linkedin\\.com$", "emalsrv.linkedin.com.evil", 0 },
+	{ "PayPal", "pAYpAL account", 1 },
+	{ "urgent.*wire", "URGENT: Wire transfer", 1 },
+	{ "^$", "", 1 },
+	{ "CAF\xc3\x89", "caf\xc3\xa9 menu", 1 }, /* É vs é */
+	{ "^\xd0\x9f\xd0\xa0\xd0\x98\xd0\x97$",
+	  "\xd0\xbf\xd1\x80\xd0\xb8"
+	  "\xd0\xb7\xd0\xbd\xd0\xb0\xd0\xba",
+	  0 }, /* ^ПРИЗ$, признак */
+	{ "\xd0\x9f\xd0\xa0\xd0\x98\xd0\x97",
+	  "\xd0\xbf\xd1\x80\xd0\xb8\xd0\xb7", 1 }, /* ПРИЗ, приз */
 };
 
 /* test_case - matching ignores case, ASCII and Unicode */
@@ -175,8 +176,9 @@ struct scope_row {
 };
 
 static const struct scope_row scope_rows[] = {
-    {"auth", 1, 1}, {"auth", 0, 0}, {"unauth", 1, 0}, {"unauth", 0, 1},
-    {"any", 1, 1},  {"any", 0, 1},  {"AUTH", 1, 1},
+	{ "auth", 1, 1 },   { "auth", 0, 0 }, { "unauth", 1, 0 },
+	{ "unauth", 0, 1 }, { "any", 1, 1 },  { "any", 0, 1 },
+	{ "AUTH", 1, 1 },
 };
 
 /* test_scope - auth rules for authenticated mail, unauth for the rest */
@@ -209,12 +211,12 @@ struct sev_row {
 };
 
 static const struct sev_row sev_rows[] = {
-    {1, "quarantine", "suspicious subject"},
-    {5, "reject", "invoice scam"},
-    {3, "header", NULL},
-    {4, "reject", NULL},
-    {2, "accept", ""},
-    {6, "block", "never matches"}, /* pattern below differs */
+	{ 1, "quarantine", "suspicious subject" },
+	{ 5, "reject", "invoice scam" },
+	{ 3, "header", NULL },
+	{ 4, "reject", NULL },
+	{ 2, "accept", "" },
+	{ 6, "block", "never matches" }, /* pattern below differs */
 };
 
 /* test_severity - the most severe hit wins; ties go to the lowest id */
@@ -222,7 +224,7 @@ static void test_severity(void)
 {
 	struct rules_scratch *sc = rules_scratch_new();
 	struct ruleset *rs = ruleset_new();
-	struct rule_hit hit = {.id = -1};
+	struct rule_hit hit = { .id = -1 };
 	unsigned i;
 
 	for (i = 0; i < sizeof(sev_rows) / sizeof(sev_rows[0]); i++)
@@ -230,10 +232,10 @@ static void test_severity(void)
 		    sev_rows[i].id == 6 ? "zzz" : "invoice", sev_rows[i].action,
 		    sev_rows[i].reason);
 	CHECK_INT("count", ruleset_count(rs), 6);
-	CHECK_INT(
-	    "matches",
-	    ruleset_match(rs, sc, RULE_SUBJECT, 1, "Your INVOICE", 12, &hit),
-	    5);
+	CHECK_INT("matches",
+		  ruleset_match(rs, sc, RULE_SUBJECT, 1, "Your INVOICE", 12,
+				&hit),
+		  5);
 	CHECK_INT("winner id", hit.id, 4);
 	CHECK_INT("winner action", hit.action, ACTION_REJECT);
 	CHECK_INT("winner field", hit.field, RULE_SUBJECT);
@@ -263,14 +265,14 @@ struct slow_row {
 };
 
 static const struct slow_row slow_rows[] = {
-    {"(a+)+$", "a", "!"},
-    {"(x+x+)+y", "x", "!"},
-    {"^(\\w+\\s?)*$", "a", "!"},
-    {"(a|aa)+$", "a", "!"},
-    {"(?:a|b)*$", "ab", "!"},
-    {"(?:a+)+z", "aaaaaaaaaaaaaaa!", "!!z"}, /* per start: < limit */
-    {"a[^!]*z", "aaaaaaaaaaaaaaa!", "!!z"},  /* quadratic */
-    {"paypal.*verify", "paypal ", "y"},	     /* quadratic, interp. */
+	{ "(a+)+$", "a", "!" },
+	{ "(x+x+)+y", "x", "!" },
+	{ "^(\\w+\\s?)*$", "a", "!" },
+	{ "(a|aa)+$", "a", "!" },
+	{ "(?:a|b)*$", "ab", "!" },
+	{ "(?:a+)+z", "aaaaaaaaaaaaaaa!", "!!z" }, /* per start: < limit */
+	{ "a[^!]*z", "aaaaaaaaaaaaaaa!", "!!z" },  /* quadratic */
+	{ "paypal.*verify", "paypal ", "y" },	   /* quadratic, interp. */
 };
 
 /* big_text - unit repeated to BIG bytes, tail at the end */
@@ -335,17 +337,17 @@ struct bytes_row {
 };
 
 static const struct bytes_row bytes_rows[] = {
-    {"invoice", "Caf\xe9 \xff\xfe invoice", 16, 1}, /* Latin-1 */
-    {"caf.", "Caf\xe9 \xff\xfe invoice", 16, 0},    /* bad byte: no char */
-    {"\\xff", "\xff", 1, 0},	/* U+00FF, not the byte 0xff */
-    {"^.*$", "\xc0\xaf", 2, 0}, /* overlong: not a char */
-    {"def", "abc\0def", 7, 1},	/* after a NUL */
-    {"c\\x00d", "abc\0def", 7, 1},
-    {"c\\0d", "abc\0def", 7, 1},
-    {"^abc$", "abc\0def", 7, 0}, /* len counts, not strlen */
-    {"e", "abc\0def", 3, 0},	 /* nor past len */
-    {"^$", "", 0, 1},
-    {"^$", NULL, 0, 1}, /* NULL text: empty */
+	{ "invoice", "Caf\xe9 \xff\xfe invoice", 16, 1 }, /* Latin-1 */
+	{ "caf.", "Caf\xe9 \xff\xfe invoice", 16, 0 }, /* bad byte: no char */
+	{ "\\xff", "\xff", 1, 0 },    /* U+00FF, not the byte 0xff */
+	{ "^.*$", "\xc0\xaf", 2, 0 }, /* overlong: not a char */
+	{ "def", "abc\0def", 7, 1 },  /* after a NUL */
+	{ "c\\x00d", "abc\0def", 7, 1 },
+	{ "c\\0d", "abc\0def", 7, 1 },
+	{ "^abc$", "abc\0def", 7, 0 }, /* len counts, not strlen */
+	{ "e", "abc\0def", 3, 0 },     /* nor past len */
+	{ "^$", "", 0, 1 },
+	{ "^$", NULL, 0, 1 }, /* NULL text: empty */
 };
 
 /* test_bytes - 8-bit, invalid UTF-8 and NUL bytes in the text */
@@ -369,11 +371,11 @@ struct explain_row {
 };
 
 static const struct explain_row explain_rows[] = {
-    {10, "auth", "subject", "lottery"},
-    {11, "unauth", "from_domain", "lottery"},
-    {12, "any", "helo", "^lottery"}, /* text does not start so */
-    {13, "any", "rcpt", "win.*lottery"},
-    {14, "any", "subject", "prize"},
+	{ 10, "auth", "subject", "lottery" },
+	{ 11, "unauth", "from_domain", "lottery" },
+	{ 12, "any", "helo", "^lottery" }, /* text does not start so */
+	{ 13, "any", "rcpt", "win.*lottery" },
+	{ 14, "any", "subject", "prize" },
 };
 
 struct seen {
@@ -400,7 +402,7 @@ static void test_explain(void)
 {
 	struct rules_scratch *sc = rules_scratch_new();
 	struct ruleset *rs = ruleset_new();
-	struct seen s = {"", ""};
+	struct seen s = { "", "" };
 	unsigned i;
 
 	for (i = 0; i < sizeof(explain_rows) / sizeof(explain_rows[0]); i++)
@@ -422,7 +424,7 @@ static void test_explain(void)
 static void test_thousand(void)
 {
 	static const char subject[] =
-	    "Re: Quarterly report for Q3 - please review by Friday";
+		"Re: Quarterly report for Q3 - please review by Friday";
 	struct rules_scratch *sc = rules_scratch_new();
 	struct ruleset *rs = ruleset_new();
 	char pat[128];
@@ -477,7 +479,7 @@ static void test_prepared(void)
 {
 	struct rules_scratch *sc = rules_scratch_new();
 	struct ruleset *rs = ruleset_new();
-	struct rule_hit hit = {.id = -1};
+	struct rule_hit hit = { .id = -1 };
 
 	add(rs, 1, "any", "subject", "invoice", "header", NULL);
 	add(rs, 2, "unauth", "subject", "^urgent", "reject", NULL);
@@ -488,23 +490,26 @@ static void test_prepared(void)
 	add(rs, 5, "any", "subject", "(?x) zz # comment", "header", NULL);
 	add(rs, 6, "any", "subject", "q\n", "header", NULL);
 	ruleset_prepare(rs);
-	CHECK_INT("prefilter hit, one rule", ruleset_match(rs, sc,
-		  RULE_SUBJECT, 1, "your invoice", 12, &hit), 1);
+	CHECK_INT("prefilter hit, one rule",
+		  ruleset_match(rs, sc, RULE_SUBJECT, 1, "your invoice", 12,
+				&hit),
+		  1);
 	CHECK_INT("... rule 1", hit.id, 1);
-	CHECK_INT("scope still applies", ruleset_match(rs, sc, RULE_SUBJECT,
-		  1, "urgent", 6, &hit), 0);
-	CHECK_INT("... for unauth", ruleset_match(rs, sc, RULE_SUBJECT, 0,
-		  "urgent", 6, &hit), 1);
-	CHECK_INT("backreference rule runs beside the prefilter",
-		  ruleset_match(rs, sc, RULE_SUBJECT, 1, "hello hello", 11,
-				&hit), 1);
+	CHECK_INT("scope still applies",
+		  ruleset_match(rs, sc, RULE_SUBJECT, 1, "urgent", 6, &hit), 0);
+	CHECK_INT("... for unauth",
+		  ruleset_match(rs, sc, RULE_SUBJECT, 0, "urgent", 6, &hit), 1);
+	CHECK_INT(
+		"backreference rule runs beside the prefilter",
+		ruleset_match(rs, sc, RULE_SUBJECT, 1, "hello hello", 11, &hit),
+		1);
 	CHECK_STR("... doubled", hit.reason, "doubled");
-	CHECK_INT("branch reset group", ruleset_match(rs, sc, RULE_SUBJECT, 1,
-		  "cdx", 3, &hit), 1);
-	CHECK_INT("a pattern after a # comment", ruleset_match(rs, sc,
-		  RULE_SUBJECT, 1, "q\n", 2, &hit), 1);
-	CHECK_INT("clean", ruleset_match(rs, sc, RULE_SUBJECT, 1, "lunch", 5,
-					 &hit), 0);
+	CHECK_INT("branch reset group",
+		  ruleset_match(rs, sc, RULE_SUBJECT, 1, "cdx", 3, &hit), 1);
+	CHECK_INT("a pattern after a # comment",
+		  ruleset_match(rs, sc, RULE_SUBJECT, 1, "q\n", 2, &hit), 1);
+	CHECK_INT("clean",
+		  ruleset_match(rs, sc, RULE_SUBJECT, 1, "lunch", 5, &hit), 0);
 	ruleset_free(rs);
 	rules_scratch_free(sc);
 }

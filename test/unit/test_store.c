@@ -17,10 +17,10 @@
 
 #include "check.h"
 #include "store.h"
-#include "store_int.h"	/* store_prune */
+#include "store_int.h" /* store_prune */
 
 static char dir[64];
-static const char *datadir;	/* argv[1]: test/data, for ../../schema */
+static const char *datadir; /* argv[1]: test/data, for ../../schema */
 
 /* db_path - a fresh database path in the temp dir */
 static const char *db_path(const char *name)
@@ -73,16 +73,18 @@ static void test_create(void)
 	CHECK(s != NULL, "create a new database");
 	CHECK_INT("user_version", sql_int(p, "PRAGMA user_version"),
 		  store_schema_version());
-	CHECK_INT("default class limits", sql_int(p, "SELECT COUNT(*) FROM "
-				       "limits WHERE class='default'"), 6);
+	CHECK_INT("default class limits",
+		  sql_int(p, "SELECT COUNT(*) FROM "
+			     "limits WHERE class='default'"),
+		  6);
 	pol = store_policy_load(s, err, sizeof(err));
 	CHECK(pol != NULL, "load the default policy");
 	CHECK_INT("default policy has no problems", pol ? pol->nproblems : -1,
 		  0);
 	CHECK(policy_class_find(pol, "bulk") != NULL, "class bulk exists");
 	CHECK_INT("max window is a day", pol ? pol->max_window : 0, 86400);
-	CHECK_STR("header_name setting",
-		  policy_setting(pol, "header_name", ""), "X-Outguard");
+	CHECK_STR("header_name setting", policy_setting(pol, "header_name", ""),
+		  "X-Outguard");
 	policy_free(pol);
 	store_close(s);
 	s = store_open(p, 0, err, sizeof(err));
@@ -102,8 +104,10 @@ static void test_newer(void)
 	CHECK_INT("make newer", sql(p, "PRAGMA user_version=99"), 0);
 	s = store_open(p, STORE_CREATE, err, sizeof(err));
 	CHECK(s == NULL, "newer database refused");
-	snprintf(want, sizeof(want), "database schema version 99 is newer "
-		 "than this outguard (%d)", store_schema_version());
+	snprintf(want, sizeof(want),
+		 "database schema version 99 is newer "
+		 "than this outguard (%d)",
+		 store_schema_version());
 	CHECK_STR("newer message", err, want);
 	CHECK_INT("left at 99", sql_int(p, "PRAGMA user_version"), 99);
 }
@@ -121,8 +125,10 @@ static void test_failed_migration(void)
 	CHECK(s == NULL, "conflicting database refused");
 	CHECK(strncmp(err, "schema step 1: ", 15) == 0, err);
 	CHECK_INT("version still 0", sql_int(p, "PRAGMA user_version"), 0);
-	CHECK_INT("no half-made tables", sql_int(p, "SELECT COUNT(*) FROM "
-				  "sqlite_master WHERE name='classes'"), 0);
+	CHECK_INT("no half-made tables",
+		  sql_int(p, "SELECT COUNT(*) FROM "
+			     "sqlite_master WHERE name='classes'"),
+		  0);
 }
 
 /* test_migrate_v1 - a version 1 database is migrated and keeps its data */
@@ -143,7 +149,8 @@ static void test_migrate_v1(void)
 	CHECK_INT("site data in v1",
 		  sql(p, "UPDATE limits SET threshold = 42 WHERE id = 5;"
 			 "INSERT INTO users (login, status) VALUES "
-			 "('mallory', 'blocked')"), 0);
+			 "('mallory', 'blocked')"),
+		  0);
 	s = store_open(p, 0, err, sizeof(err));
 	CHECK(s == NULL, "an old database is not migrated without create");
 	s = store_open(p, STORE_CREATE, err, sizeof(err));
@@ -151,13 +158,18 @@ static void test_migrate_v1(void)
 	store_close(s);
 	CHECK_INT("now at the current version",
 		  sql_int(p, "PRAGMA user_version"), store_schema_version());
-	CHECK_INT("site limit kept", sql_int(p, "SELECT threshold FROM limits "
-					      "WHERE id = 5"), 42);
-	CHECK_INT("users kept", sql_int(p, "SELECT COUNT(*) FROM users WHERE "
-					"status = 'blocked'"), 1);
+	CHECK_INT("site limit kept",
+		  sql_int(p, "SELECT threshold FROM limits "
+			     "WHERE id = 5"),
+		  42);
+	CHECK_INT("users kept",
+		  sql_int(p, "SELECT COUNT(*) FROM users WHERE "
+			     "status = 'blocked'"),
+		  1);
 	CHECK_INT("version 2 settings added",
 		  sql_int(p, "SELECT COUNT(*) FROM settings WHERE key = "
-			     "'action_foreign_sender'"), 1);
+			     "'action_foreign_sender'"),
+		  1);
 	CHECK_INT("version 2 protected domains added",
 		  sql_int(p, "SELECT COUNT(*) > 20 FROM protected_domains"), 1);
 }
@@ -240,11 +252,13 @@ static void test_networks(void)
 	store_add_session(s, "mia", now - 7200, "x", "233.252.0.0/24");
 	store_add_session(s, "mia", now - 3000, "x", NULL);
 	store_add_session(s, "mia", now - 3700, "x", "203.0.113.0/24");
-	CHECK_INT("lookup", store_lookup(s, "mia", "192.0.2.0/24", now, &u,
-					 windows_3600, NULL, c, NULL), 0);
+	CHECK_INT("lookup",
+		  store_lookup(s, "mia", "192.0.2.0/24", now, &u, windows_3600,
+			       NULL, c, NULL),
+		  0);
 	CHECK_INT("other networks in the hour", c[0].networks, 3);
-	CHECK_INT("sessions in the hour, one without a network",
-		  c[0].sessions, 6);
+	CHECK_INT("sessions in the hour, one without a network", c[0].sessions,
+		  6);
 	store_lookup(s, "mia", "10.9.9.0/24", now, &u, windows_3600, NULL, c,
 		     NULL);
 	CHECK_INT("from a new network: all four others", c[0].networks, 4);
@@ -313,8 +327,10 @@ static void test_marks(void)
 	time_t now = time(NULL);
 
 	store_add_message(s, "nia", now - 10, 2, NULL, "Q1", 0, 0);
-	CHECK_INT("lookup", store_lookup(s, "nia", NULL, now, &u,
-					 windows_3600, NULL, c, &mark), 0);
+	CHECK_INT("lookup",
+		  store_lookup(s, "nia", NULL, now, &u, windows_3600, NULL, c,
+			       &mark),
+		  0);
 	CHECK_INT("mark held", mark.held, 1);
 	CHECK_INT("counts before", (int)c[0].rcpts, 2);
 	CHECK_STR("nothing new yet", since_is(s, "nia", &mark), "0/0");
@@ -335,10 +351,9 @@ static void test_marks(void)
 	CHECK_STR("a dropped mark sees nothing", since_is(s, "nia", &mark),
 		  "0/0");
 	store_add_message(s, "nia", now, 5, NULL, "Q4", 0, 0);
-	CHECK_STR("the other still counts", since_is(s, "nia", &other),
-		  "2/6");
+	CHECK_STR("the other still counts", since_is(s, "nia", &other), "2/6");
 	store_mark_drop(s, "nia", &other);
-	store_mark_drop(s, "nia", &other);	/* twice is harmless */
+	store_mark_drop(s, "nia", &other); /* twice is harmless */
 	store_lookup(s, "nia", NULL, now, &u, windows_3600, NULL, c, &mark);
 	CHECK_INT("all four stored", (int)c[0].msgs, 4);
 	CHECK_STR("a new mark starts at zero", since_is(s, "nia", &mark),
@@ -406,10 +421,10 @@ static void test_prune(void)
 		 now - 29 * day, now - 31 * day, now - 31 * day, now - day);
 	CHECK_INT("old rows made", sql(p, q), 0);
 	store_set_retention(s, 3600, 30 * day);
-	pthread_mutex_lock(&s->db_lock);
+	lock_acquire(&s->db_lock);
 	for (k = 0; k < 100 && (rc = store_prune(s, s->db, now)) > 0; k++)
 		;
-	pthread_mutex_unlock(&s->db_lock);
+	lock_release(&s->db_lock);
 	CHECK_INT("prune done", rc, 0);
 	CHECK_INT("msg_log: only the row inside the hour + 60 s kept",
 		  sql_int(p, "SELECT COUNT(*) FROM msg_log"), 1);

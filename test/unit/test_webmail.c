@@ -9,7 +9,7 @@
 
 struct ip_row {
 	const char *text;
-	const char *want;	/* "" when none */
+	const char *want; /* "" when none */
 };
 
 static const struct ip_row ips[] = {
@@ -22,7 +22,7 @@ static const struct ip_row ips[] = {
 	{ "2001:db8:1::2", "2001:db8:1::2" },
 	{ "by host with HTTP; 10:00:00 +0000", "" },
 	{ "deadbeef", "" },
-	{ "abc1.2.3.4", "" },		/* glued to a word */
+	{ "abc1.2.3.4", "" }, /* glued to a word */
 	{ "999.1.1.1, then 198.51.100.4", "198.51.100.4" },
 	{ "", "" },
 };
@@ -45,16 +45,21 @@ int main(void)
 	char out[64], err[300];
 	unsigned i;
 	const char *squirrel[] = {
-		"Received", "from 192.0.2.1 by mx (Postfix)",
-		"Received", "from 203.0.113.7 (SquirrelMail authenticated "
-			    "user Alice) by webmail.example.test with HTTP",
-		"Received", "from 198.51.100.1 (SquirrelMail authenticated "
-			    "user mallory) by elsewhere",
+		"Received",
+		"from 192.0.2.1 by mx (Postfix)",
+		"Received",
+		"from 203.0.113.7 (SquirrelMail authenticated "
+		"user Alice) by webmail.example.test with HTTP",
+		"Received",
+		"from 198.51.100.1 (SquirrelMail authenticated "
+		"user mallory) by elsewhere",
 		NULL,
 	};
 	const char *xsender[] = {
-		"X-Sender", "bob@example.test",
-		"X-Originating-IP", "[198.51.100.20]",
+		"X-Sender",
+		"bob@example.test",
+		"X-Originating-IP",
+		"[198.51.100.20]",
 		NULL,
 	};
 
@@ -65,17 +70,25 @@ int main(void)
 	CHECK_INT("squirrelmail source",
 		  webmail_add(w, "127.0.0.1", "Received",
 			      "SquirrelMail authenticated user ([^\\s)]+)",
-			      "Received", err, sizeof(err)), 0);
+			      "Received", err, sizeof(err)),
+		  0);
 	CHECK_INT("x-sender source",
 		  webmail_add(w, "192.0.2.0/24", "X-Sender",
 			      "^\\s*(?<login>[^@\\s]+)@", "X-Originating-IP",
-			      err, sizeof(err)), 0);
-	CHECK_INT("bad pattern", webmail_add(w, "10.0.0.0/8", "X-User", "(",
-					     NULL, err, sizeof(err)), -1);
-	CHECK_INT("bad network", webmail_add(w, "webmail", "X-User", "(.+)",
-					     NULL, err, sizeof(err)), -1);
-	CHECK_INT("bad header", webmail_add(w, "10.0.0.0/8", "X User", "(.+)",
-					    NULL, err, sizeof(err)), -1);
+			      err, sizeof(err)),
+		  0);
+	CHECK_INT("bad pattern",
+		  webmail_add(w, "10.0.0.0/8", "X-User", "(", NULL, err,
+			      sizeof(err)),
+		  -1);
+	CHECK_INT("bad network",
+		  webmail_add(w, "webmail", "X-User", "(.+)", NULL, err,
+			      sizeof(err)),
+		  -1);
+	CHECK_INT("bad header",
+		  webmail_add(w, "10.0.0.0/8", "X User", "(.+)", NULL, err,
+			      sizeof(err)),
+		  -1);
 	CHECK_INT("two sources", webmail_count(w), 2);
 	CHECK_INT("localhost", (int)webmail_match(w, "127.0.0.1"), 1);
 	CHECK_INT("x-sender net", (int)webmail_match(w, "192.0.2.9"), 2);
