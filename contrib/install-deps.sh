@@ -13,9 +13,9 @@
 set -eu
 what=${1:-build}
 build="build-essential cmake pkg-config libmilter-dev libsqlite3-dev
-libpcre2-dev libidn2-dev libpsl-dev libicu-dev sqlite3"
+libpcre2-dev libidn2-dev libpsl-dev libicu-dev sqlite3 libmicrohttpd-dev"
 test="postfix sasl2-bin libsasl2-modules swaks miltertest faketime python3
-procps m4 libwrap0 libdb5.3 libldap-2.5-0 libnsl2 libssl3"
+procps m4 libwrap0 libdb5.3 libldap-2.5-0 libnsl2 libssl3 curl prometheus"
 # libFuzzer's runtime is only recommended by clang-14: name it
 fuzz="clang libclang-rt-14-dev"
 pkgs=$build

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "metrics.h"
 #include "store_int.h"
 
 extern const char *const schema_sql[];
@@ -257,14 +258,19 @@ int store_chown(struct store *s, unsigned uid, unsigned gid)
 void store_fail(struct store *s, const char *what, sqlite3 *db)
 {
 	char why[200];
+	int was;
 
 	if (db != NULL)
 		snprintf(why, sizeof(why), "%s: %s", what, sqlite3_errmsg(db));
 	else
 		snprintf(why, sizeof(why), "%s", what);
+	metrics_store_error();
 	pthread_mutex_lock(&s->health_lock);
+	was = s->healthy;
 	s->healthy = 0;
 	memcpy(s->why, why, sizeof(s->why));
+	if (was)
+		metrics_store_degraded(1);
 	pthread_mutex_unlock(&s->health_lock);
 	log_ratelimited(what, 10, LOG_ERR, "store error: %s (database %s)", why,
 			s->path);
@@ -278,6 +284,8 @@ void store_ok(struct store *s)
 	pthread_mutex_lock(&s->health_lock);
 	was = s->healthy;
 	s->healthy = 1;
+	if (!was)
+		metrics_store_degraded(0);
 	pthread_mutex_unlock(&s->health_lock);
 	if (!was)
 		log_msg(LOG_NOTICE, "store recovered: database %s works again",
