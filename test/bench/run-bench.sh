@@ -157,7 +157,7 @@ start_filter() {
 # run_load DIR RCPTS SECS OUT - one milterload run; 1 when it failed.
 # For outguard-mh, scrape-hammer.py runs beside it (report in OUT.hammer)
 run_load() {
-	local hpid= rc
+	local hpid="" rc
 	case $1 in
 	*/outguard-mh-*)
 		python3 "$here/scrape-hammer.py" "$(cat "$1/port")" "$hammer" \

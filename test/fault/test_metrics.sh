@@ -268,6 +268,7 @@ if python3 -c 'import socket; socket.socket(socket.AF_INET6).bind(("::1", 0))' \
 	2>/dev/null; then
 	say "IPv6: inet6:PORT@::1"
 	PORT6=$(free_ports 1)
+	# shellcheck disable=SC2034 # read by og_init
 	OG_CONF_EXTRA="MetricsSocket inet6:$PORT6@::1"
 	og_init
 	og_start
