@@ -120,8 +120,8 @@ static void report_vars(struct guard_conn *c, const struct verdict *v,
 			size_t tslen, const char *vars[20])
 {
 	const char *const list[] = {
-		"OUTGUARD_EVENT", action == ACTION_BLOCK ? "block"
-							 : engine_kind_name(v->kind),
+		"OUTGUARD_EVENT",
+		action == ACTION_BLOCK ? "block" : engine_kind_name(v->kind),
 		"OUTGUARD_LOGIN", c->login,
 		"OUTGUARD_ACTION", action_name(action),
 		"OUTGUARD_REASON", v->reason,

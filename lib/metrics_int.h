@@ -17,7 +17,8 @@
 
 #define METRICS_ACTIONS		(ACTION_BLOCK + 1)
 #define METRICS_LOOKALIKE_KINDS (LOOKALIKE_HOMOGRAPH + 1)
-#define METRICS_BUCKETS		15 /* bounds; one more bucket counts the rest */
+/* the histogram's bounds; one more bucket counts what lies above them */
+#define METRICS_BUCKETS		15
 
 struct metrics {
 	_Atomic uint64_t messages[2]; /* [authenticated] */
