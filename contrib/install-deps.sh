@@ -9,7 +9,11 @@
 # private instance.  Sendmail is never installed: test/e2e/sendmail_lib.sh
 # fetches sendmail-bin and sendmail-cf with apt-get download and unpacks
 # them into the build dir; m4 builds its .cf, and the libraries listed
-# after m4 are what its binary links against.
+# after m4 are what its binary links against.  prometheus is there for
+# promtool (fault_metrics checks /metrics with it): it is installed
+# without its recommends (node-exporter, smartmontools), and where
+# systemd runs, the Prometheus server its package starts is stopped and
+# disabled again.
 set -eu
 what=${1:-build}
 build="build-essential cmake pkg-config libmilter-dev libsqlite3-dev
@@ -35,5 +39,14 @@ echo "postfix postfix/main_mailer_type select No configuration" |
 	debconf-set-selections
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -q
+new_prometheus=
+case " $missing " in *" prometheus "*) new_prometheus=1 ;; esac
+missing=$(echo "$missing" | sed 's/ prometheus\b//')
 # shellcheck disable=SC2086
-apt-get install -y -q $missing
+[ -z "$missing" ] || apt-get install -y -q $missing
+if [ -n "$new_prometheus" ]; then
+	apt-get install -y -q --no-install-recommends prometheus
+	if [ -d /run/systemd/system ]; then
+		systemctl disable --now prometheus.service || true
+	fi
+fi
