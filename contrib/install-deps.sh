@@ -16,16 +16,20 @@
 # tmpfiles with systemd's tools (nothing is started: a container need
 # not run systemd).  PostgreSQL is installed without its main cluster:
 # test/pg/pg_lib.sh runs a private server, and nothing should listen on
-# 5432 because the tests were installed.
+# 5432 because the tests were installed.  prometheus is there for
+# promtool (fault_metrics checks /metrics with it): it is installed
+# without its recommends (node-exporter, smartmontools), and where
+# systemd runs, the Prometheus server its package starts is stopped and
+# disabled again.
 set -eu
 what=${1:-build}
 build="build-essential cmake pkg-config libmilter-dev libsqlite3-dev
 libpcre2-dev libidn2-dev libpsl-dev libicu-dev sqlite3 libsystemd-dev
-libpq-dev"
+libpq-dev libmicrohttpd-dev"
 test="postfix sasl2-bin libsasl2-modules swaks miltertest faketime python3
 procps mandoc m4 libwrap0 libdb5.3 libldap-2.5-0 libnsl2 libssl3
 dpkg-dev debhelper lintian systemd adduser systemd-journal-remote
-postgresql clang-format"
+postgresql clang-format curl prometheus"
 # libFuzzer's runtime is only recommended by clang-14: name it
 fuzz="clang libclang-rt-14-dev"
 pkgs=$build
@@ -52,5 +56,14 @@ case " $missing " in
 		set create_main_cluster off
 	;;
 esac
+new_prometheus=
+case " $missing " in *" prometheus "*) new_prometheus=1 ;; esac
+missing=$(echo "$missing" | sed 's/ prometheus\b//')
 # shellcheck disable=SC2086
-apt-get install -y -q $missing
+[ -z "$missing" ] || apt-get install -y -q $missing
+if [ -n "$new_prometheus" ]; then
+	apt-get install -y -q --no-install-recommends prometheus
+	if [ -d /run/systemd/system ]; then
+		systemctl disable --now prometheus.service || true
+	fi
+fi

@@ -13,6 +13,7 @@
 #include "checks.h"
 #include "domain.h"
 #include "lookalike.h"
+#include "metrics.h"
 #include "rules.h"
 
 /* keep - take the proposal when it is more severe than what f holds */
@@ -43,13 +44,15 @@ static void rule(const struct policy *p, struct rules_scratch *sc,
 {
 	struct rule_hit hit;
 	char name[64], reason[200];
+	int n;
 
 	if (text == NULL || *text == '\0' ||
 	    !ruleset_has_field(p->rules, field))
 		return;
-	if (ruleset_match(p->rules, sc, field, auth, text, strlen(text),
-			  &hit) == 0)
+	n = ruleset_match(p->rules, sc, field, auth, text, strlen(text), &hit);
+	if (n == 0)
 		return;
+	metrics_rule_hit(field, auth, n);
 	snprintf(name, sizeof(name), "rule %ld", hit.id);
 	snprintf(reason, sizeof(reason), "%s: %s matches %.100s", name,
 		 rules_field_name(field), hit.reason);
@@ -64,6 +67,7 @@ static void propose_lookalike(const struct policy *p, int auth,
 {
 	char rule_name[64], reason[200];
 
+	metrics_lookalike_hit(hit->kind);
 	snprintf(rule_name, sizeof(rule_name), "lookalike %s",
 		 lookalike_kind_name(hit->kind));
 	snprintf(reason, sizeof(reason), "%s %.150s", what, hit->reason);
@@ -78,9 +82,10 @@ static void lookalike(const struct policy *p, int auth, const char *what,
 {
 	struct lookalike_hit hit;
 
-	if (domain != NULL && *domain != '\0' &&
-	    lookalike_check(p->lookalike, domain, &hit))
-		propose_lookalike(p, auth, what, domain, &hit, f);
+	if (domain == NULL || *domain == '\0' ||
+	    !lookalike_check(p->lookalike, domain, &hit))
+		return;
+	propose_lookalike(p, auth, what, domain, &hit, f);
 }
 
 /* checks_domain - local, freemail, protected, lookalike */

@@ -80,6 +80,51 @@ static int set_umask(struct conf *c, size_t off, const char *v)
 	return 0;
 }
 
+/* conf_inet_parse - split an inet:PORT@HOST spec */
+int conf_inet_parse(const char *spec, struct conf_inet *out)
+{
+	const char *p = spec, *at;
+	size_t len;
+	char *end;
+	unsigned long port;
+
+	memset(out, 0, sizeof(*out));
+	if (strncasecmp(p, "inet6:", 6) == 0) {
+		out->v6 = 1;
+		p += 6;
+	} else if (strncasecmp(p, "inet:", 5) == 0) {
+		p += 5;
+	} else {
+		return -1;
+	}
+	if (!isdigit((unsigned char)*p))
+		return -1;
+	port = strtoul(p, &end, 10);
+	if (*end != '@' || port == 0 || port > 65535)
+		return -1;
+	at = end + 1;
+	len = strlen(at);
+	if (len >= 2 && at[0] == '[' && at[len - 1] == ']') {
+		at++;
+		len -= 2;
+	}
+	if (len == 0 || len >= sizeof(out->host) || strcspn(at, " \t[]/") < len)
+		return -1;
+	memcpy(out->host, at, len);
+	out->port = (unsigned)port;
+	return 0;
+}
+
+/* set_inet - an inet:PORT@HOST spec */
+static int set_inet(struct conf *c, size_t off, const char *v)
+{
+	struct conf_inet in;
+
+	if (conf_inet_parse(v, &in) < 0)
+		return -1;
+	return set_string(c, off, v);
+}
+
 /* set_bool - yes/no/true/false/1/0 */
 static int set_bool(struct conf *c, size_t off, const char *v)
 {
@@ -167,7 +212,27 @@ static const struct conf_key keys[] = {
 	{ "MTA", set_mta, 0 },
 	{ "NotifyCommand", set_string, FIELD(notify_command) },
 	{ "MailLog", set_mail_log, FIELD(mail_log) },
+	{ "MetricsSocket", set_inet, FIELD(metrics_socket) },
 };
+
+/* What a good value of a key looks like, where its error should say. */
+static const struct conf_want {
+	const char *name, *want;
+} wants[] = {
+	{ "MetricsSocket", "inet:PORT@HOST or inet6:PORT@HOST, with a host, "
+			   "e.g. inet:9101@127.0.0.1" },
+};
+
+/* want - the hint for key, or NULL */
+static const char *want(const char *key)
+{
+	unsigned i;
+
+	for (i = 0; i < sizeof(wants) / sizeof(wants[0]); i++)
+		if (strcasecmp(key, wants[i].name) == 0)
+			return wants[i].want;
+	return NULL;
+}
 
 /* conf_init - defaults */
 void conf_init(struct conf *c)
@@ -193,6 +258,7 @@ void conf_free(struct conf *c)
 	free(c->pid_file);
 	free(c->notify_command);
 	free(c->mail_log);
+	free(c->metrics_socket);
 	memset(c, 0, sizeof(*c));
 }
 
@@ -200,14 +266,17 @@ void conf_free(struct conf *c)
 int conf_set(struct conf *c, const char *key, const char *value, char *err,
 	     size_t errlen)
 {
+	const char *hint;
 	unsigned i;
 
 	for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
 		if (strcasecmp(key, keys[i].name) != 0)
 			continue;
 		if (keys[i].parse(c, keys[i].off, value) < 0) {
-			snprintf(err, errlen, "bad value for %s: \"%s\"",
-				 keys[i].name, value);
+			hint = want(keys[i].name);
+			snprintf(err, errlen, "bad value for %s: \"%s\"%s%s%s",
+				 keys[i].name, value, hint ? " (want " : "",
+				 hint ? hint : "", hint ? ")" : "");
 			return -1;
 		}
 		return 0;

@@ -37,6 +37,14 @@ struct conf {
 	enum conf_mta mta;
 	char *notify_command; /* or NULL */
 	char *mail_log;	      /* MailLog: a path, "journal", or NULL */
+	char *metrics_socket; /* inet:PORT@HOST of /metrics, or NULL: off */
+};
+
+/* An inet:PORT@HOST or inet6:PORT@HOST spec, split. */
+struct conf_inet {
+	int v6;		/* inet6: */
+	unsigned port;	/* 1..65535 */
+	char host[256]; /* name or address, without [] */
 };
 
 /* conf_init - fill in the defaults; conf_free() releases the strings */
@@ -54,5 +62,11 @@ int conf_load(struct conf *c, const char *path, char *err, size_t errlen);
 /* conf_set - set one key by name, as a config line would; for -p etc. */
 int conf_set(struct conf *c, const char *key, const char *value, char *err,
 	     size_t errlen);
+
+/*
+ * conf_inet_parse - split "inet:PORT@HOST" or "inet6:PORT@HOST" (the
+ * host required, case-insensitive prefix); 0, or -1 when it is not one
+ */
+int conf_inet_parse(const char *spec, struct conf_inet *out);
 
 #endif

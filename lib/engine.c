@@ -155,3 +155,23 @@ const char *engine_user_status_name(enum user_status s)
 {
 	return (unsigned)s < 3 ? status_names[s] : "unknown";
 }
+
+/* engine_kind_name - the name of a verdict kind in logs and events */
+const char *engine_kind_name(enum verdict_kind k)
+{
+	static const char *const names[VERDICT_KINDS] = {
+		[VERDICT_NONE] = "none",
+		[VERDICT_LIMIT] = "limit",
+		[VERDICT_RCPT_CAP] = "rcpt_cap",
+		[VERDICT_BLOCKED] = "blocked",
+		[VERDICT_STORE] = "store",
+		[VERDICT_SENDER] = "sender",
+		[VERDICT_REPLY_TO] = "reply_to",
+		[VERDICT_DISPLAY_NAME] = "display_name",
+		[VERDICT_LOOKALIKE] = "lookalike",
+		[VERDICT_RULE] = "rule",
+		[VERDICT_TRIPWIRE] = "tripwire",
+	};
+
+	return (unsigned)k < VERDICT_KINDS ? names[k] : "unknown";
+}

@@ -60,6 +60,8 @@ enum verdict_kind {
 	VERDICT_TRIPWIRE,     /* a rules row on a recipient */
 };
 
+#define VERDICT_KINDS (VERDICT_TRIPWIRE + 1)
+
 struct verdict {
 	enum action action;
 	enum verdict_kind kind;
@@ -96,5 +98,8 @@ int engine_user_status_parse(const char *s, enum user_status *out);
 
 /* engine_user_status_name - the SQL spelling */
 const char *engine_user_status_name(enum user_status s);
+
+/* engine_kind_name - a verdict kind as the log and events say ("limit") */
+const char *engine_kind_name(enum verdict_kind k);
 
 #endif

@@ -23,6 +23,7 @@
 #include "guard_int.h"
 #include "log.h"
 #include "mailaddr.h"
+#include "metrics.h"
 #include "network.h"
 #include "rules.h"
 #include "webmail.h"
@@ -45,6 +46,7 @@ struct guard *guard_new(const struct conf *conf, char *err, size_t errlen)
 	g->conf.socket = g->conf.database = g->conf.user_id = NULL;
 	g->conf.pid_file = NULL;
 	g->conf.notify_command = NULL;
+	g->conf.metrics_socket = g->conf.socket_group = NULL;
 	g->store = store_open(conf->database, STORE_CREATE, err, errlen);
 	if (g->store == NULL)
 		goto fail;
@@ -275,6 +277,7 @@ void guard_mail(struct guard_conn *c, const char *login, const char *mail_from,
 	msg_reset(c);
 	c->in_msg = 1;
 	c->pol = policy_current();
+	metrics_message(login != NULL && *login != '\0');
 	addr_envelope(mail_from, c->mail_from, sizeof(c->mail_from));
 	domain_normalise(addr_domain(c->mail_from), c->mail_from_domain,
 			 sizeof(c->mail_from_domain));

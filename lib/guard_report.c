@@ -18,20 +18,7 @@
 
 #include "guard_int.h"
 #include "log.h"
-
-static const char *const kind_names[] = {
-	[VERDICT_NONE] = "none",
-	[VERDICT_LIMIT] = "limit",
-	[VERDICT_RCPT_CAP] = "rcpt_cap",
-	[VERDICT_BLOCKED] = "blocked",
-	[VERDICT_STORE] = "store",
-	[VERDICT_SENDER] = "sender",
-	[VERDICT_REPLY_TO] = "reply_to",
-	[VERDICT_DISPLAY_NAME] = "display_name",
-	[VERDICT_LOOKALIKE] = "lookalike",
-	[VERDICT_RULE] = "rule",
-	[VERDICT_TRIPWIRE] = "tripwire",
-};
+#include "metrics.h"
 
 /* set_reply - fill a reply */
 static void set_reply(struct guard_reply *r, const char *code,
@@ -110,7 +97,7 @@ static void report_vars(struct guard_conn *c, const struct verdict *v,
 {
 	const char *const list[] = {
 		"OUTGUARD_EVENT",
-		action == ACTION_BLOCK ? "block" : kind_names[v->kind],
+		action == ACTION_BLOCK ? "block" : engine_kind_name(v->kind),
 		"OUTGUARD_LOGIN",
 		c->login,
 		"OUTGUARD_ACTION",
@@ -148,7 +135,7 @@ void guard_report(struct guard_conn *c, const struct verdict *v,
 {
 	const char *qid = c->queue_id[0] ? c->queue_id : "NOQUEUE";
 	const char *login = c->login[0] ? c->login : "-";
-	const char *kind = kind_names[v->kind];
+	const char *kind = engine_kind_name(v->kind);
 	const char *vars[20];
 	int trip = is_trip(c, v, action);
 	struct store_event e;
@@ -167,6 +154,7 @@ void guard_report(struct guard_conn *c, const struct verdict *v,
 	e.action = action_name(action);
 	e.detail = full;
 	store_add_event(c->g->store, &e);
+	metrics_decision(action, v->kind);
 	log_msg(LOG_NOTICE,
 		"%s: login=%s client=%s action=%s kind=%s "
 		"reason=\"%s\"",
@@ -266,6 +254,6 @@ void guard_finding(struct guard_conn *c, const struct check_finding *f)
 
 		key.limit_id = -(long)f->v.kind; /* once an hour per kind */
 		if (guard_alert_due(c->g, c->login, &key, 3600, time(NULL)))
-			finding_alert(c, f, kind_names[f->v.kind]);
+			finding_alert(c, f, engine_kind_name(f->v.kind));
 	}
 }

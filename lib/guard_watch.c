@@ -13,18 +13,21 @@
 
 #include "guard_int.h"
 #include "log.h"
+#include "metrics.h"
 
 #define WATCH_MS 500
 
-/* load - load and install a snapshot; 0 or -1 */
-static int load(struct guard *g, char *err, size_t errlen)
+/* load - load and install a snapshot (initial: the first); 0 or -1 */
+static int load(struct guard *g, int initial, char *err, size_t errlen)
 {
 	struct policy *p = store_policy_load(g->store, err, errlen);
 	long keep_days;
 	int i;
 
-	if (p == NULL)
+	if (p == NULL) {
+		metrics_policy_reload(0, 0, initial);
 		return -1;
+	}
 	for (i = 0; i < p->nproblems; i++)
 		log_msg(LOG_WARNING, "policy: %s", p->problems[i]);
 	if (p->local_domains.n == 0)
@@ -36,6 +39,7 @@ static int load(struct guard *g, char *err, size_t errlen)
 		"policy version %lld loaded: %d classes, %d "
 		"problems",
 		p->version, p->nclasses, p->nproblems);
+	metrics_policy_reload(1, p->version, initial);
 	policy_swap(p);
 	return 0;
 }
@@ -64,7 +68,7 @@ static void *watch_main(void *arg)
 		cur = policy_current();
 		if (store_policy_version(g->store, &v) == 0 &&
 		    (cur == NULL || v != cur->version) &&
-		    load(g, err, sizeof(err)) < 0)
+		    load(g, 0, err, sizeof(err)) < 0)
 			log_ratelimited("policy load", 60, LOG_ERR,
 					"policy: %s; keeping the old policy",
 					err);
@@ -78,7 +82,7 @@ static void *watch_main(void *arg)
 /* guard_watch_start - first load, then the watcher */
 int guard_watch_start(struct guard *g, char *err, size_t errlen)
 {
-	if (load(g, err, errlen) < 0)
+	if (load(g, 1, err, errlen) < 0)
 		return -1;
 	if (pthread_create(&g->watcher, NULL, watch_main, g) != 0) {
 		snprintf(err, errlen, "cannot start the policy watcher");

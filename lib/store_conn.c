@@ -22,6 +22,7 @@
 #include <string.h>
 
 #include "log.h"
+#include "metrics.h"
 #include "store_int.h"
 
 extern const char *const schema_sql[];
@@ -118,14 +119,19 @@ int store_migrate(sqlite3 *db, int create, char *err, size_t errlen)
 void store_fail(struct store *s, const char *what, sqlite3 *db)
 {
 	char why[200];
+	int was;
 
 	if (db != NULL)
 		snprintf(why, sizeof(why), "%s: %s", what, sqlite3_errmsg(db));
 	else
 		snprintf(why, sizeof(why), "%s", what);
+	metrics_store_error();
 	pthread_mutex_lock(&s->health_lock);
+	was = s->healthy;
 	s->healthy = 0;
 	memcpy(s->why, why, sizeof(s->why));
+	if (was)
+		metrics_store_degraded(1);
 	pthread_mutex_unlock(&s->health_lock);
 	log_ratelimited(what, 10, LOG_ERR, "store error: %s (database %s)", why,
 			s->path);
@@ -139,6 +145,8 @@ void store_ok(struct store *s)
 	pthread_mutex_lock(&s->health_lock);
 	was = s->healthy;
 	s->healthy = 1;
+	if (!was)
+		metrics_store_degraded(0);
 	pthread_mutex_unlock(&s->health_lock);
 	if (!was)
 		log_msg(LOG_NOTICE, "store recovered: database %s works again",

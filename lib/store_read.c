@@ -30,6 +30,7 @@
 #include <string.h>
 
 #include "log.h"
+#include "metrics.h"
 #include "store_int.h"
 
 #define STORE_READERS_MAX 8 /* read connections open at most */
@@ -381,6 +382,7 @@ int store_lookup(struct store *s, const char *login, const char *network,
 				    struct window_counts *c),
 		 void *arg, struct window_counts *c, struct store_mark *mark)
 {
+	uint64_t t0 = metrics_clock();
 	struct store_reader *r = reader_get(s);
 	int n, rc;
 
@@ -396,6 +398,7 @@ int store_lookup(struct store *s, const char *login, const char *network,
 	sqlite3_reset(r->commit_st);
 	lock_rw_release(&s->commit_lock);
 	reader_put(s, r);
+	metrics_store_read(metrics_clock() - t0);
 	return rc;
 }
 

@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "metrics.h"
 #include "store_int.h"
 
 #define STORE_QUEUE_MAX 200000
@@ -255,6 +256,7 @@ static void enqueue(struct store *s, const char *login, struct store_op *op,
 	s->q_tail = op;
 	s->q_len++;
 	s->q_enqueued++;
+	metrics_write_queue(s->q_len);
 	pthread_cond_signal(&s->q_cond);
 	lock_release(&s->q_lock);
 	if (!s->writer_running)
@@ -275,6 +277,7 @@ static struct store_op *take_batch(struct store *s, long *n)
 		s->q_tail = NULL;
 	op->next = NULL;
 	s->q_len -= *n;
+	metrics_write_queue(s->q_len);
 	return head;
 }
 
@@ -291,6 +294,7 @@ static void put_back(struct store *s, struct store_op *batch, long n)
 		s->q_tail = last;
 	s->q_head = batch;
 	s->q_len += n;
+	metrics_write_queue(s->q_len);
 }
 
 /* store_drain - write what is queued; returns -1 when a batch failed */
@@ -375,6 +379,7 @@ void store_queue_discard(struct store *s)
 	}
 	s->q_tail = NULL;
 	s->q_len = 0;
+	metrics_write_queue(0);
 }
 
 /* store_set_retention - how long counters and events are kept */

@@ -7,11 +7,12 @@
  *	Reads the config, checks it and the database before anything
  *	else (so a mistake shows on the terminal), detaches unless -f,
  *	starts the guard (store writer, policy watcher, notifier), opens
- *	the libmilter socket (listen.c: who may connect), drops
- *	privileges to UserID and hands over to smfi_main() until SIGTERM.
- *	-n only checks: config, socket permissions (warnings), database
- *	(created and migrated if missing) and every policy row, printing
- *	each problem; exit 0 when there are none.
+ *	the libmilter socket (listen.c: who may connect) and the
+ *	MetricsSocket if there is one, drops privileges to UserID and hands
+ *	over to smfi_main() until SIGTERM.  -n only checks: config, socket
+ *	permissions (warnings), MetricsSocket's host, database (created and
+ *	migrated if missing) and every policy row, printing each problem;
+ *	exit 0 when there are none.
  * DIAGNOSTICS
  *	Start-up problems print "outguard: ..." on stderr and exit 1.
  */
@@ -36,6 +37,8 @@
 #include "guard.h"
 #include "listen.h"
 #include "log.h"
+#include "metrics.h"
+#include "metrics_http.h"
 #include "version.h"
 
 struct opts {
@@ -162,6 +165,11 @@ static int check(const struct conf *c)
 	} else {
 		listen_check(c, uid, sock_gid, check_say);
 	}
+	if (c->metrics_socket &&
+	    metrics_http_check(c->metrics_socket, err, sizeof(err)) < 0) {
+		printf("%s\n", err);
+		problems++;
+	}
 	if ((s = store_open(c->database, STORE_CREATE, err, sizeof(err))) ==
 	    NULL) {
 		printf("database: %s\n", err);
@@ -190,11 +198,18 @@ static int check(const struct conf *c)
 	return problems ? 1 : 0;
 }
 
-/* check_quietly - can the database be opened (created)? 0 or -1 */
+/*
+ * check_quietly - can the MetricsSocket's host be resolved and the
+ * database be opened (created)?  0 or -1
+ */
 static int check_quietly(const struct conf *c, char *err, size_t errlen)
 {
-	struct store *s = store_open(c->database, STORE_CREATE, err, errlen);
+	struct store *s;
 
+	if (c->metrics_socket &&
+	    metrics_http_check(c->metrics_socket, err, errlen) < 0)
+		return -1;
+	s = store_open(c->database, STORE_CREATE, err, errlen);
 	store_close(s);
 	return s == NULL ? -1 : 0;
 }
@@ -249,6 +264,7 @@ static int stderr_is_journal(void)
 /* run - start the daemon proper; returns smfi_main's result */
 static int run(struct conf *c, int foreground)
 {
+	struct metrics_http *mh = NULL;
 	struct guard *g;
 	char err[600];
 	uid_t uid;
@@ -280,6 +296,13 @@ static int run(struct conf *c, int foreground)
 	callbacks_init(g);
 	listen_check(c, uid, sock_gid, start_say);
 	listen_open(c, uid, sock_gid);
+	metrics_start();
+	if (c->metrics_socket != NULL &&
+	    (mh = metrics_http_start(c->metrics_socket, err, sizeof(err))) ==
+		    NULL) {
+		log_msg(LOG_ERR, "%s", err);
+		daemon_die("%s", err);
+	}
 	if (c->user_id && getuid() == 0) {
 		if (store_chown(guard_store(g), uid, gid) < 0)
 			daemon_die("cannot hand the database to UserID: %s",
@@ -288,11 +311,15 @@ static int run(struct conf *c, int foreground)
 	}
 	log_msg(LOG_INFO, "outguard %s: listening on %s (database %s)",
 		OUTGUARD_VERSION, c->socket, c->database);
+	if (mh != NULL)
+		log_msg(LOG_INFO, "metrics: serving GET /metrics on %s",
+			c->metrics_socket);
 	if (foreground && c->log_level < LOG_INFO) /* not said above */
 		fprintf(stderr, "outguard: listening on %s\n", c->socket);
 	sock_ino = listen_inode(c->socket);
 	rc = smfi_main();
 	log_msg(LOG_INFO, "outguard: stopping");
+	metrics_http_stop(mh);
 	remove_socket(c->socket, sock_ino);
 	guard_free(g);
 	if (c->pid_file)

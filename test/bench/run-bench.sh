@@ -18,6 +18,20 @@
 #	  outguard-1k     the same with 1,000 rules (spread over the rule
 #	                  fields) and 1,000 protected domains loaded, none
 #	                  of which the load trips (policy-1k.sql)
+#	With METRICS=1, three more (and outguard-1k left out):
+#	  outguard-m      outguard with MetricsSocket on a free loopback
+#	                  port, not scraped
+#	  outguard-mh     the same, while scrape-hammer.py GETs its
+#	                  /metrics without pause on HAMMER (4) connections
+#	                  during its rounds (only its own, not the others');
+#	                  the scrapes per second are printed under the table
+#	  outguard-mo     the same, while the hammer scrapes outguard-m
+#	                  instead: the control, with the same CPU taken by
+#	                  the scraper and the HTTP thread on the machine but
+#	                  none in the daemon measured; outguard-mh against
+#	                  outguard-mo is what scraping costs the mail path
+#	                  itself, outguard-mo against outguard-m what the
+#	                  scraper's CPU costs a machine with few cores
 #	For each RCPTS value all filters are started, warmed up for WARMUP
 #	seconds, then measured in ROUNDS interleaved rounds of DURATION
 #	seconds each (so background load hits them alike), then stopped
@@ -28,8 +42,8 @@
 #	filters are measured.
 # ENVIRONMENT
 #	BUILD, ROUNDS (3), DURATION (8), WARMUP (1), CONNS (8),
-#	LOGINS (1000), RCPTS ("1 10"), KEEP=1 keeps the temporary
-#	directory with every report and log.
+#	LOGINS (1000), RCPTS ("1 10"), METRICS (0), HAMMER (4), KEEP=1
+#	keeps the temporary directory with every report and log.
 # DIAGNOSTICS
 #	Progress goes to stderr.  Exit 1 when a build, a filter start-up
 #	or a run fails.
@@ -44,6 +58,8 @@ warmup=${WARMUP:-1}
 conns=${CONNS:-8}
 logins=${LOGINS:-1000}
 rcpts_list=${RCPTS:-"1 10"}
+metrics=${METRICS:-0}
+hammer=${HAMMER:-4}
 load=$build/test/bench/milterload
 null=$build/test/bench/nullfilter
 og=$build/milter/outguard
@@ -78,7 +94,14 @@ build() {
 	fi
 }
 
-# start_outguard DIR - config, database with raised limits, daemon
+# free_port - a free TCP port on 127.0.0.1
+free_port() {
+	python3 -c 'import socket; s = socket.socket()
+s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+# start_outguard DIR [loaded|metrics] - config, database with raised
+# limits, daemon; with metrics, a MetricsSocket (its port in DIR/port)
 start_outguard() {
 	local dir=$1
 	cat >"$dir/og.conf" <<-EOF
@@ -87,6 +110,11 @@ start_outguard() {
 		Syslog no
 		LogLevel warning
 	EOF
+	if [ "${2:-}" = metrics ]; then
+		free_port >"$dir/port" || return 1
+		echo "MetricsSocket inet:$(cat "$dir/port")@127.0.0.1" \
+			>>"$dir/og.conf"
+	fi
 	if ! "$og" -n -c "$dir/og.conf" >"$dir/check.log" 2>&1; then
 		cat "$dir/check.log" >&2
 		return 1
@@ -112,6 +140,7 @@ start_filter() {
 			;;
 	outguard)	start_outguard "$dir" || return 1 ;;
 	outguard-1k)	start_outguard "$dir" loaded || return 1 ;;
+	outguard-m*)	start_outguard "$dir" metrics || return 1 ;;
 	esac
 	pid=$!
 	bench_track "$pid"
@@ -125,10 +154,31 @@ start_filter() {
 	return 1
 }
 
-# run_load DIR RCPTS SECS OUT - one milterload run; 1 when it failed
+# run_load DIR RCPTS SECS OUT - one milterload run; 1 when it failed.
+# For outguard-mh, scrape-hammer.py runs beside it (report in OUT.hammer)
 run_load() {
+	local hpid="" rc
+	case $1 in
+	*/outguard-mh-*)
+		python3 "$here/scrape-hammer.py" "$(cat "$1/port")" "$hammer" \
+			>"$4.hammer" 2>&1 &
+		hpid=$!
+		;;
+	*/outguard-mo-*)
+		python3 "$here/scrape-hammer.py" \
+			"$(cat "${1%/outguard-mo-*}/outguard-m-$2/port")" \
+			"$hammer" >"$4.hammer" 2>&1 &
+		hpid=$!
+		;;
+	esac
 	"$load" -s "unix:$1/f.sock" -c "$conns" -l "$logins" -r "$2" \
 		-d "$3" >"$4" 2>"$4.err" && grep -q '^RESULT ' "$4"
+	rc=$?
+	if [ -n "$hpid" ]; then
+		kill -TERM "$hpid" 2>/dev/null
+		wait "$hpid"
+	fi
+	return $rc
 }
 
 # report NAME RCPTS - one table row from the rounds of a filter
@@ -158,6 +208,14 @@ report() {
 	if [ "$rrefused" != 0 ]; then
 		echo "  note: $name refused $rrefused recipients at RCPT"
 	fi
+	case $name in
+	outguard-mh|outguard-mo)
+		echo "  note: during $name's rounds the hammer made $(for f in \
+			"${outs[@]}"; do val "$f.hammer" scrapes_per_s; done |
+			median) GET /metrics a second (median; $hammer" \
+			"connections)"
+		;;
+	esac
 }
 
 # measure RCPTS - start all filters, warm up, interleaved rounds, stop
@@ -195,6 +253,9 @@ measure() {
 build
 filters="nullfilter nullfilter-e"
 [ -n "$og" ] && filters="$filters outguard outguard-1k"
+[ -n "$og" ] && [ "$metrics" = 1 ] &&
+	filters="nullfilter nullfilter-e outguard outguard-m outguard-mh
+	outguard-mo"
 rows=$tmp/table
 for rcpts in $rcpts_list; do
 	measure "$rcpts" >>"$rows" || break

@@ -45,6 +45,15 @@ static const struct row rows[] = {
 	{ "MailLog var/log/mail.log\n",
 	  "1: bad value for MailLog: \"var/log/mail.log\"" },
 	{ "MailLog Journal\n", "1: bad value for MailLog: \"Journal\"" },
+	{ "MetricsSocket inet:9101@127.0.0.1\n", NULL },
+	{ "MetricsSocket inet6:9101@::1\n", NULL },
+	{ "MetricsSocket inet:9101\n",
+	  "1: bad value for MetricsSocket: \"inet:9101\" (want inet:PORT@HOST "
+	  "or inet6:PORT@HOST, with a host, e.g. inet:9101@127.0.0.1)" },
+	{ "MetricsSocket unix:/run/m.sock\n",
+	  "1: bad value for MetricsSocket: \"unix:/run/m.sock\" (want "
+	  "inet:PORT@HOST or inet6:PORT@HOST, with a host, e.g. "
+	  "inet:9101@127.0.0.1)" },
 };
 
 /* write_file - text to a temp file; its path */

@@ -28,6 +28,7 @@ declare -A ALLOWED=(
 	[libpq-fe.h]="lib/store_pg*.c test/pg/*.c"
 	[pcre2.h]="lib/rules.c lib/rules_*.c"
 	[libmilter/mfapi.h]="milter/outguard/*.c test/bench/*.c"
+	[microhttpd.h]="milter/outguard/metrics_http.c"
 )
 
 # direct ROOT FILE - FILE's #include lines as "KIND NAME", KIND < or "
