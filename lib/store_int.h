@@ -90,6 +90,12 @@ static inline sqlite3 *store_db(struct store *s)
 	return s->db;
 }
 
+/*
+ * store_policy_read - a policy snapshot (refs 0) read from db in one
+ * transaction, store_policy.c; NULL with err.  The caller owns db.
+ */
+struct policy *store_policy_read(sqlite3 *db, char *err, size_t errlen);
+
 /* store_fail - record a failure (logged rate-limited), marks unhealthy */
 void store_fail(struct store *s, const char *what, sqlite3 *db);
 
