@@ -404,8 +404,8 @@ struct policy *store_sim_policy(struct store_sim *m, char *err, size_t errlen);
  * when its status holds: 0 (always) when sql changed the status, else
  * the row's changed time (the status was set live then).  0 or -1.
  */
-int store_sim_user(struct store_sim *m, const char *login,
-		   struct store_user *u, long long *from);
+int store_sim_user(struct store_sim *m, const char *login, struct store_user *u,
+		   long long *from);
 
 /* A row of history: a session (rcpts 0) or a stored message. */
 typedef int (*store_hist_fn)(void *arg, const char *login, long long ts,
