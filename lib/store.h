@@ -223,6 +223,13 @@ void store_add_quarantine(struct store *s, const struct store_quarantine *q);
  */
 void store_set_retention(struct store *s, long counters_s, long events_s);
 
+/*
+ * store_set_history - how long the writer keeps msg_log and session_log
+ * rows, the history outguardctl simulate replays (history_days), in
+ * seconds; never less than the counters' retention
+ */
+void store_set_history(struct store *s, long history_s);
+
 /* A login tripped a limit or check (not a store error). */
 struct store_trip {
 	time_t ts;
