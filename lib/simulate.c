@@ -151,16 +151,19 @@ static const struct policy_limit *limit_of(const struct policy_class *c,
 
 /*
  * status_at - the login's status at ts in the replay: active until the
- * users row's status holds; a block of the replay holds until a later
- * live change (an unblock) takes over
+ * users row's status was set (it holds after that second: the message
+ * that set it live is decided by the replay), always when status_from
+ * is 0; a block of the replay holds until a later live change (an
+ * unblock) takes over
  */
 static enum user_status status_at(const struct replay *rp, long long ts)
 {
 	long long from = rp->s->status_from;
+	int live = from == 0 || ts > from;
 
-	if (rp->blocked && (from <= rp->blocked_at || ts < from))
+	if (rp->blocked && !(live && from > rp->blocked_at))
 		return USER_BLOCKED;
-	return ts >= from ? rp->s->status : USER_ACTIVE;
+	return live ? rp->s->status : USER_ACTIVE;
 }
 
 /* advance - drop from each window what fell out of it by now */

@@ -45,7 +45,7 @@ struct sim_record {
 struct sim_user {
 	const char *class_name; /* NULL: default; copied */
 	enum user_status status;
-	long long status_from; /* status holds from here; active before */
+	long long status_from; /* status holds after this (0: always) */
 };
 
 /* What one limits row (or a block) did to a login. */

@@ -109,10 +109,12 @@ static struct ctl_table *logins_table(const struct sim_login *r, int n)
 		{ "RCPTS", "stamped_rcpts", CTL_NUM, 0 },
 		{ "MSGS", "msgs", CTL_NUM, 0 },
 		{ "ATTEMPTS", "attempts", CTL_NUM, 0 },
+		{ "", "first_epoch", CTL_NUM, CTL_JSON_ONLY },
+		{ "", "blocked_epoch", CTL_NUM, CTL_JSON_ONLY },
 	};
-	struct ctl_table *t = ctl_table_make(cols, 11);
-	char b[11][24];
-	const char *v[11];
+	struct ctl_table *t = ctl_table_make(cols, 13);
+	char b[13][24];
+	const char *v[13];
 
 	for (int i = 0; i < n; i++) {
 		v[0] = r[i].login;
@@ -126,6 +128,8 @@ static struct ctl_table *logins_table(const struct sim_login *r, int n)
 		v[8] = num(b[8], r[i].stamped_rcpts);
 		v[9] = num(b[9], r[i].msgs);
 		v[10] = num(b[10], r[i].attempts);
+		v[11] = num(b[11], r[i].first);
+		v[12] = r[i].blocked ? num(b[12], r[i].blocked) : NULL;
 		ctl_table_push(t, v);
 	}
 	return t;
@@ -145,11 +149,12 @@ static struct ctl_table *trips_table(const struct sim_login *r, int n)
 		{ "FIRST", "first", CTL_TIME, 0 },
 		{ "MSGS", "msgs", CTL_NUM, 0 },
 		{ "RCPTS", "rcpts", CTL_NUM, 0 },
+		{ "", "first_epoch", CTL_NUM, CTL_JSON_ONLY },
 	};
-	struct ctl_table *t = ctl_table_make(cols, 10);
+	struct ctl_table *t = ctl_table_make(cols, 11);
 	const struct sim_trip *p;
-	char b[10][24];
-	const char *v[10];
+	char b[11][24];
+	const char *v[11];
 
 	for (int i = 0; i < n; i++) {
 		for (int j = 0; j < r[i].ntrips; j++) {
@@ -169,6 +174,7 @@ static struct ctl_table *trips_table(const struct sim_login *r, int n)
 			v[7] = num(b[7], p->first);
 			v[8] = num(b[8], p->msgs);
 			v[9] = num(b[9], p->rcpts);
+			v[10] = num(b[10], p->first);
 			ctl_table_push(t, v);
 		}
 	}
