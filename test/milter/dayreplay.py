@@ -13,9 +13,10 @@
 #	Before each message it sets the daemon's clock (libfaketime,
 #	FAKETIME_TIMESTAMP_FILE=TIMEFILE, re-read on every call) to the
 #	message's planned time, BASE + its second of the day, and after it
-#	waits until the daemon's writer has committed the session to DB
-#	(the next message is minutes later on the day's clock: the
-#	network counts, read from committed rows, must have it).  The
+#	waits until the daemon's writer has committed what the message
+#	wrote to DB (the next message is minutes later on the day's
+#	clock: the network counts and a block, read from committed rows,
+#	must be there).  The
 #	logins:
 #	  hana  an honest user: six messages of 2-5 recipients
 #	  sam   a spray: 100 one-recipient messages 70 s apart
@@ -94,24 +95,38 @@ def one(sock, login, addr, rcpts):
     return ok, eom
 
 
-def committed(db, n):
-    """wait (up to 30 s) until session_log has n rows"""
-    con = sqlite3.connect("file:%s?mode=ro" % db, uri=True, timeout=10)
+def count(con, sql, *args):
+    return con.execute(sql, args).fetchone()[0]
+
+
+def committed(con, sessions, msgs, login, events):
+    """wait (up to 30 s) until the writer has committed the message:
+    its session, its msg_log row, and when it was refused its events
+    row, the last of its writes (the queue is in order)"""
     for _ in range(3000):
-        if con.execute("SELECT count(*) FROM session_log").fetchone()[0] >= n:
-            break
+        if (count(con, "SELECT count(*) FROM session_log") >= sessions
+                and count(con, "SELECT count(*) FROM msg_log") >= msgs
+                and (events is None or count(
+                    con, "SELECT count(*) FROM events WHERE login = ?",
+                    login) > events)):
+            return
         time.sleep(0.01)
-    con.close()
 
 
 def drive(sock, timefile, base, db):
+    con = sqlite3.connect("file:%s?mode=ro" % db, uri=True, timeout=10)
     out = []
+    stored = 0
     for t, login, addr, rcpts in plan():
         set_clock(timefile, base + t)
+        ev = count(con, "SELECT count(*) FROM events WHERE login = ?", login)
         ok, eom = one(sock, login, addr, rcpts)
-        committed(db, len(out) + 1)
+        stored += ok > 0
+        committed(con, len(out) + 1, stored, login,
+                  ev if ok < rcpts else None)
         out.append({"t": base + t, "login": login, "addr": addr,
                     "rcpts": rcpts, "accepted": ok, "eom": eom})
+    con.close()
     json.dump(out, sys.stdout, indent=1)
 
 
