@@ -271,8 +271,8 @@ static int refused(struct replay *rp, const struct verdict *v, long long ts)
 	    status_at(rp, ts) != USER_BLOCKED) {
 		rp->blocked = 1;
 		rp->blocked_at = ts;
-		if (ts >= rp->s->from)
-			rp->out.blocked = ts;
+		if (ts >= rp->s->from && rp->out.blocked == 0)
+			rp->out.blocked = ts; /* the first block */
 	}
 	return 1;
 }

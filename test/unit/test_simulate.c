@@ -92,6 +92,21 @@ static const struct row rows[] = {
 	  "M0x1@1 S0@1 S5@2 M5x1@2",
 	  "refused=1/1 held=0/0 stamped=0/0 blocked=0 attempts=0 msgs=2 "
 	  "1:5:1:1:1" },
+	{ "a block set live by this message: the replay decides it",
+	  "networks/3600>1:block", USER_BLOCKED, 10, 0,
+	  "S0@1 M0x1@1 S10@2 M10x1@2 S20@1 M20x1@1",
+	  "refused=2/2 held=0/0 stamped=0/0 blocked=10 attempts=0 msgs=3 "
+	  "1:10:1:1:1 0:20:1:1:0" },
+	{ "a live unblock after the replay's block takes over",
+	  "networks/3600>1:block", USER_ACTIVE, 15, 0,
+	  "S0@1 M0x1@1 S10@2 M10x1@2 S4000@1 M4000x1@1",
+	  "refused=1/1 held=0/0 stamped=0/0 blocked=10 attempts=0 msgs=3 "
+	  "1:10:1:1:1" },
+	{ "without the unblock the login stays blocked",
+	  "networks/3600>1:block", USER_ACTIVE, 0, 0,
+	  "S0@1 M0x1@1 S10@2 M10x1@2 S4000@1 M4000x1@1",
+	  "refused=2/2 held=0/0 stamped=0/0 blocked=10 attempts=0 msgs=3 "
+	  "1:10:1:1:1 0:4000:1:1:0" },
 	{ "a blocked login is refused throughout", "rcpt/3600>10:tempfail",
 	  USER_BLOCKED, 0, 0, "S0@1 M0x1@1",
 	  "refused=1/1 held=0/0 stamped=0/0 blocked=0 attempts=0 msgs=1 "
