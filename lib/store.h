@@ -223,6 +223,13 @@ void store_add_quarantine(struct store *s, const struct store_quarantine *q);
  */
 void store_set_retention(struct store *s, long counters_s, long events_s);
 
+/*
+ * store_set_history - how long the writer keeps msg_log and session_log
+ * rows, the history outguardctl simulate replays (history_days), in
+ * seconds; never less than the counters' retention
+ */
+void store_set_history(struct store *s, long history_s);
+
 /* A login tripped a limit or check (not a store error). */
 struct store_trip {
 	time_t ts;
@@ -378,5 +385,48 @@ int store_admin_incident_close(struct store *s, long long id,
 int store_admin_quarantine_status(struct store *s, long long id,
 				  const char *status, const char *reviewer,
 				  time_t when, char *err, size_t errlen);
+
+/* Back-testing (outguardctl simulate), store_sim.c ------------------ */
+
+struct store_sim;
+
+/*
+ * store_sim_open - a copy of s's policy tables (classes, limits, users,
+ * settings, rules, local_domains, user_senders, freemail_domains,
+ * protected_domains, webmail_sources, network_groups, policy_version)
+ * in a private in-memory database of the same schema, with sql run on
+ * it statement by statement.  sql may read anything in the copy and
+ * change only those tables: ATTACH, PRAGMA, schema changes and writes
+ * to any other table are refused.  The live database is only read.
+ * NULL with the cause in err (a bad statement: "line N: message").
+ */
+struct store_sim *store_sim_open(struct store *s, const char *sql, char *err,
+				 size_t errlen);
+
+/* store_sim_policy - the copy's policy snapshot (refs 0); NULL with err */
+struct policy *store_sim_policy(struct store_sim *m, char *err, size_t errlen);
+
+/*
+ * store_sim_user - login's users row in the copy into u, and in *from
+ * when its status holds: 0 (always) when sql changed the status, else
+ * the row's changed time (the status was set live then).  0 or -1.
+ */
+int store_sim_user(struct store_sim *m, const char *login, struct store_user *u,
+		   long long *from);
+
+/* A row of history: a session (rcpts 0) or a stored message. */
+typedef int (*store_hist_fn)(void *arg, const char *login, long long ts,
+			     int is_msg, int rcpts, const char *client_addr);
+
+/*
+ * store_sim_history - the live session_log and msg_log rows with ts at
+ * or after since, ordered by login, ts, sessions first, to fn (non-zero
+ * stops); 0, or -1 with err
+ */
+int store_sim_history(struct store_sim *m, long long since, store_hist_fn fn,
+		      void *arg, char *err, size_t errlen);
+
+/* store_sim_close - drop the copy; NULL is fine */
+void store_sim_close(struct store_sim *m);
 
 #endif

@@ -58,6 +58,7 @@ struct store {
 	long q_committed, q_enqueued;
 	int q_writing; /* a batch taken off the queue is written */
 	long keep_counters, keep_events; /* retention, seconds */
+	long keep_history;		 /* msg_log and session_log, seconds */
 	int wal_frames;			 /* writer thread: frames in the WAL */
 	int ckpt_at;	  /* writer thread: checkpoint from here */
 	int prune_behind; /* writer thread: a prune pass is on */
@@ -89,6 +90,12 @@ static inline sqlite3 *store_db(struct store *s)
 	LOCK_HELD(&s->db_lock);
 	return s->db;
 }
+
+/*
+ * store_policy_read - a policy snapshot (refs 0) read from db in one
+ * transaction, store_policy.c; NULL with err.  The caller owns db.
+ */
+struct policy *store_policy_read(sqlite3 *db, char *err, size_t errlen);
 
 /* store_fail - record a failure (logged rate-limited), marks unhealthy */
 void store_fail(struct store *s, const char *what, sqlite3 *db);

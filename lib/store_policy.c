@@ -306,8 +306,8 @@ static int load_version(sqlite3 *db, struct policy *p)
 	return rc == SQLITE_ROW ? 0 : -1;
 }
 
-/* store_policy_load - a new snapshot */
-struct policy *store_policy_load(struct store *s, char *err, size_t errlen)
+/* store_policy_read - a new snapshot from db, see store_int.h */
+struct policy *store_policy_read(sqlite3 *db, char *err, size_t errlen)
 {
 	struct policy *p;
 	int rc;
@@ -316,21 +316,18 @@ struct policy *store_policy_load(struct store *s, char *err, size_t errlen)
 		snprintf(err, errlen, "out of memory");
 		return NULL;
 	}
-	lock_acquire(&s->db_lock);
-	rc = sqlite3_exec(s->db, "BEGIN", NULL, NULL, NULL) == SQLITE_OK &&
-	     load_version(s->db, p) == 0 && load_classes(s->db, p) == 0 &&
-	     load_limits(s->db, p) == 0 && load_settings(s->db, p) == 0 &&
-	     load_domains(s->db, p, "SELECT domain FROM local_domains",
+	rc = sqlite3_exec(db, "BEGIN", NULL, NULL, NULL) == SQLITE_OK &&
+	     load_version(db, p) == 0 && load_classes(db, p) == 0 &&
+	     load_limits(db, p) == 0 && load_settings(db, p) == 0 &&
+	     load_domains(db, p, "SELECT domain FROM local_domains",
 			  &p->local_domains, "local_domains") == 0 &&
-	     load_domains(s->db, p, "SELECT domain FROM freemail_domains",
+	     load_domains(db, p, "SELECT domain FROM freemail_domains",
 			  &p->freemail_domains, "freemail_domains") == 0 &&
-	     load_rules(s->db, p) == 0 && load_protected(s->db, p) == 0 &&
-	     load_groups(s->db, p) == 0 && load_webmail(s->db, p) == 0;
+	     load_rules(db, p) == 0 && load_protected(db, p) == 0 &&
+	     load_groups(db, p) == 0 && load_webmail(db, p) == 0;
 	if (!rc)
-		snprintf(err, errlen, "loading policy: %s",
-			 sqlite3_errmsg(s->db));
-	sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL);
-	lock_release(&s->db_lock);
+		snprintf(err, errlen, "loading policy: %s", sqlite3_errmsg(db));
+	sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
 	if (!rc) {
 		policy_free(p);
 		return NULL;
@@ -339,5 +336,16 @@ struct policy *store_policy_load(struct store *s, char *err, size_t errlen)
 	if (policy_class_find(p, "default") == NULL)
 		policy_problem(p, "class \"default\" is missing: logins "
 				  "without a users row have no limits");
+	return p;
+}
+
+/* store_policy_load - a new snapshot */
+struct policy *store_policy_load(struct store *s, char *err, size_t errlen)
+{
+	struct policy *p;
+
+	lock_acquire(&s->db_lock);
+	p = store_policy_read(s->db, err, errlen);
+	lock_release(&s->db_lock);
 	return p;
 }

@@ -2,7 +2,9 @@
  * NAME
  *	store_prune - keep the database from growing without bound
  * DESCRIPTION
- *	Counter rows older than the longest window (plus a minute) and
+ *	Counter rows older than the longest window (plus a minute),
+ *	msg_log and session_log rows older than the history kept for
+ *	outguardctl simulate (history_days, at least the counters') and
  *	events, finished quarantine rows and closed incidents older than
  *	their retention are deleted, PRUNE_STEP rows per statement and
  *	commit, with a
@@ -23,9 +25,9 @@
 
 static const char *const prune_sql[] = {
 	"DELETE FROM msg_log WHERE rowid IN (SELECT rowid FROM msg_log "
-	"WHERE ts < ?1 LIMIT ?3)",
+	"WHERE ts < ?4 LIMIT ?3)",
 	"DELETE FROM session_log WHERE rowid IN (SELECT rowid FROM "
-	"session_log WHERE ts < ?1 LIMIT ?3)",
+	"session_log WHERE ts < ?4 LIMIT ?3)",
 	"DELETE FROM counts WHERE (login, kind, key) IN (SELECT login, kind, "
 	"key FROM counts WHERE ts < ?1 LIMIT ?3)",
 	"DELETE FROM events WHERE id IN (SELECT id FROM events "
@@ -39,7 +41,7 @@ static const char *const prune_sql[] = {
 
 /* prune_one - run one step of one statement; rows deleted, or -1 */
 static int prune_one(sqlite3 *db, const char *sql, long long counters_before,
-		     long long events_before)
+		     long long events_before, long long history_before)
 {
 	sqlite3_stmt *st;
 	int rc;
@@ -49,6 +51,7 @@ static int prune_one(sqlite3 *db, const char *sql, long long counters_before,
 	sqlite3_bind_int64(st, 1, counters_before);
 	sqlite3_bind_int64(st, 2, events_before);
 	sqlite3_bind_int(st, 3, PRUNE_STEP);
+	sqlite3_bind_int64(st, 4, history_before);
 	rc = sqlite3_step(st);
 	sqlite3_finalize(st);
 	return rc == SQLITE_DONE ? sqlite3_changes(db) : -1;
@@ -61,18 +64,21 @@ static int prune_one(sqlite3 *db, const char *sql, long long counters_before,
  */
 int store_prune(struct store *s, sqlite3 *db, time_t now)
 {
-	long keep_c, keep_e, total = 0;
+	long keep_c, keep_e, keep_h, total = 0;
 	int n, more = 0;
 	unsigned i;
 
 	lock_acquire(&s->q_lock);
 	keep_c = s->keep_counters > 0 ? s->keep_counters : DAY;
 	keep_e = s->keep_events > 0 ? s->keep_events : 30 * DAY;
+	keep_h = s->keep_history;
 	lock_release(&s->q_lock);
 	keep_c += 60;
+	if (keep_h < keep_c) /* the log is at least what the counts need */
+		keep_h = keep_c;
 	for (i = 0; i < NPRUNE; i++) {
 		n = prune_one(db, prune_sql[i], (long long)now - keep_c,
-			      (long long)now - keep_e);
+			      (long long)now - keep_e, (long long)now - keep_h);
 		if (n < 0) {
 			store_fail(s, "prune", db);
 			return -1;

@@ -391,6 +391,14 @@ void store_set_retention(struct store *s, long counters_s, long events_s)
 	lock_release(&s->q_lock);
 }
 
+/* store_set_history - how long msg_log and session_log are kept */
+void store_set_history(struct store *s, long history_s)
+{
+	lock_acquire(&s->q_lock);
+	s->keep_history = history_s;
+	lock_release(&s->q_lock);
+}
+
 /* store_add_message - queue an accepted message, drop its reservation */
 void store_add_message(struct store *s, const char *login, time_t ts, int rcpts,
 		       const char *client_addr, const char *queue_id,

@@ -194,6 +194,11 @@ void ctl_mta_free(struct ctl_mta *m);
  */
 int ctl_cmd_incidents(struct ctl *ctl, int argc, char **argv);
 
+/* ctl_simulate.c --------------------------------------------------- */
+
+/* ctl_cmd_simulate - simulate [--since WHEN] FILE.sql */
+int ctl_cmd_simulate(struct ctl *ctl, int argc, char **argv);
+
 /* ctl_out.c -------------------------------------------------------- */
 
 enum ctl_type {

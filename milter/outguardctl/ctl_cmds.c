@@ -319,5 +319,9 @@ const struct ctl_cmd ctl_cmds[] = {
 	  "what tripped, per login: list, show; release or delete all its "
 	  "held mail and reset (release: unblock) the login; or close",
 	  ctl_cmd_incidents },
+	{ "simulate", "[--since DURATION|EPOCH|DATE] FILE.sql",
+	  "replay the stored history through the policy as FILE.sql would "
+	  "change it (on a copy): what would have tripped, per login",
+	  ctl_cmd_simulate },
 	{ NULL, NULL, NULL, NULL },
 };

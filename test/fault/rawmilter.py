@@ -259,4 +259,5 @@ def main():
         sys.exit(1)
 
 
-main()
+if __name__ == "__main__":  # dayreplay.py imports the client
+    main()

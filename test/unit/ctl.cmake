@@ -9,3 +9,6 @@ add_test(NAME ctl_rules
 add_test(NAME ctl_incidents
   COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/test_ctl_incidents.sh
           $<TARGET_FILE:outguard> $<TARGET_FILE:outguardctl>)
+add_test(NAME ctl_simulate
+  COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/test_ctl_simulate.sh
+          $<TARGET_FILE:outguard> $<TARGET_FILE:outguardctl>)

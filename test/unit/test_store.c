@@ -440,6 +440,42 @@ static void test_prune(void)
 	store_close(s);
 }
 
+/*
+ * test_prune_history - msg_log and session_log are kept for the history
+ * (history_days, outguardctl simulate), the counts only for the window
+ */
+static void test_prune_history(void)
+{
+	const char *p = db_path("prune-history.db");
+	char err[300], q[600];
+	struct store *s = store_open(p, STORE_CREATE, err, sizeof(err));
+	long long now = 1700000000, day = 86400;
+	int rc;
+
+	snprintf(q, sizeof(q),
+		 "INSERT INTO msg_log (login, ts, rcpts) VALUES "
+		 "('a', %lld, 1), ('a', %lld, 1), ('a', %lld, 1);"
+		 "INSERT INTO session_log (login, ts) VALUES ('a', %lld), "
+		 "('a', %lld);",
+		 now - 31 * day, now - 2 * day, now - 60, now - 31 * day,
+		 now - 2 * day);
+	CHECK_INT("history made", sql(p, q), 0);
+	store_set_retention(s, 3600, 30 * day);
+	store_set_history(s, 30 * day);
+	lock_acquire(&s->db_lock);
+	while ((rc = store_prune(s, s->db, now)) > 0)
+		;
+	lock_release(&s->db_lock);
+	CHECK_INT("history prune done", rc, 0);
+	CHECK_INT("msg_log: the rows of the last 30 days kept",
+		  sql_int(p, "SELECT COUNT(*) FROM msg_log"), 2);
+	CHECK_INT("session_log: the row of the last 30 days kept",
+		  sql_int(p, "SELECT COUNT(*) FROM session_log"), 1);
+	CHECK_INT("counts: only the last hour's minute and second",
+		  sql_int(p, "SELECT COUNT(*) FROM counts WHERE kind < 2"), 2);
+	store_close(s);
+}
+
 int main(int argc, char **argv)
 {
 	datadir = argc > 1 ? argv[1] : "test/data";
@@ -455,5 +491,6 @@ int main(int argc, char **argv)
 	test_networks();
 	test_policy_problems();
 	test_prune();
+	test_prune_history();
 	return check_finish(dir);
 }
