@@ -158,7 +158,6 @@ rp_wait "$RP_PID"
 sql_wait "SELECT count(*) FROM msg_log WHERE login = 'clock'" 3 10 ||
 	e2e_fatal "the daemon did not store the 3 calibration messages"
 if ! rp_report --speed-only; then
-	rp_report --speed-only >/dev/null 2>&1
 	e2e_fatal "the daemon's clock does not run x$RP_SPEED under" \
 		"libfaketime ($RP_FTLIB): the replay's times would be wrong"
 fi
@@ -178,10 +177,11 @@ rp_wait $pids
 say "senders done; waiting for Postfix to deliver what it accepted"
 pf_wait_idle 180 || say "Postfix still has mail in its queue"
 pf_queue_json >"$E2E_TMP/queue.json"
-og_stop
+og_stop	# a sanitizer report in its log is a failed check (E2E_FAIL)
 rp_report --maillog "$PF_DIR/log/maillog" --sink "$SINK_DIR" \
 	--hold "$E2E_TMP/queue.json" --check
 rc=$?
+[ "$rc" = 0 ] && [ "$E2E_FAIL" != 0 ] && rc=1
 case $rc in
 0) echo "replay: the harness worked (the table is data, not a test)" ;;
 3) echo "replay: FAIL: the daemon's clock was off; the table is void" ;;
