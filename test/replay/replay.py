@@ -4,7 +4,7 @@
 # SYNOPSIS
 #	replay.py --list
 #	replay.py SHAPE --port PORT --password PW --out FILE
-#	    [--speed 30] [--minutes M] [--seed N] [--tag TAG]
+#	    [--speed 30] [--minutes M] [--seed N] [--tag TAG] [--history]
 # DESCRIPTION
 #	Plays one shape of test/replay/run-replay.sh: an attacker or an
 #	honest user, as a schedule of SMTP sessions in simulated time,
@@ -50,6 +50,13 @@
 #	             10 minutes
 #	And the calibration shape clock: 3 messages, 90 simulated seconds
 #	apart, that run-replay.sh uses to check the daemon's clock speed.
+#
+#	--history plays the day the login had before instead (6 h): an
+#	honest shape's own day (another seed: other times, the same
+#	contacts), and for an attack the account's owner's: 30 messages of
+#	1-3 recipients among 25 contacts, from the shape's first network,
+#	without Reply-To.  So that a stolen account has its owner's history
+#	and an honest user its own (contacts, usual peaks) before the replay.
 # DIAGNOSTICS
 #	Exit 0 when the schedule was played (whatever the replies were);
 #	2 on bad arguments.
@@ -165,6 +172,24 @@ def shape_roaming(rng):
 def shape_moderator(rng):
     members = ["member%d@lists.example.org" % i for i in range(90)]
     return [Session(60 + 600 * i, "127.22.0.7", [members]) for i in range(6)]
+
+
+def owner_day(rng, src):
+    """an account owner's ordinary day: 30 messages to 25 contacts"""
+    contacts = ["contact%d@owner.example.org" % i for i in range(25)]
+    out = []
+    for t in spread(rng, 30, 60, 360 * 60):
+        n = rng.choices((1, 2, 3), (60, 30, 10))[0]
+        out.append(Session(t, src, [pick_contacts(rng, contacts, n, 0.05,
+                                                  "once")]))
+    return out
+
+
+def shape_history(name, rng):
+    """the day the shape's login had before: its owner's, for an attack"""
+    if SHAPES[name][0] == "honest":
+        return SHAPES[name][1](rng)
+    return owner_day(rng, SHAPES[name][1](random.Random(0))[0].src)
 
 
 SHAPES = {
@@ -316,6 +341,7 @@ def main():
     p.add_argument("--minutes", type=float, default=0)
     p.add_argument("--seed", type=int, default=10)
     p.add_argument("--tag", default="run")
+    p.add_argument("--history", action="store_true")
     a = p.parse_args()
     if a.list:
         for name, (kind, _, _) in SHAPES.items():
@@ -325,7 +351,15 @@ def main():
         p.print_usage(sys.stderr)
         return 2
     kind, make, reply_to = SHAPES[a.shape]
-    sessions = make(random.Random("%s-%d" % (a.shape, a.seed)))
+    rng = random.Random("%s-%d%s" % (a.shape, a.seed,
+                                     "-history" if a.history else ""))
+    if a.history:
+        if kind == "calibration":
+            return 0
+        reply_to = False
+        sessions = shape_history(a.shape, rng)
+    else:
+        sessions = make(rng)
     if a.minutes > 0:
         sessions = [s for s in sessions if s.sim < a.minutes * 60]
     Player(a, reply_to).play(sessions)

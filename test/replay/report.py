@@ -2,7 +2,7 @@
 # NAME
 #	report.py - the replay's clock check, table and harness checks
 # SYNOPSIS
-#	report.py --logs DIR --db DB --speed X --speed-only
+#	report.py --logs DIR --db DB --speed X --speed-only [--label L]
 #	report.py --logs DIR --db DB --speed X --maillog FILE --sink DIR
 #	    --hold FILE [--check]
 # DESCRIPTION
@@ -187,17 +187,18 @@ def db_rows(db, sql, *args):
         return []
 
 
-def daemon_view(db, login):
-    """the daemon's counts and the simulated time of the block"""
+def daemon_view(db, login, since):
+    """the daemon's counts since then (not the history's), and the
+    simulated time of the block"""
     v = {}
     r = db_rows(db, "SELECT count(*), ifnull(sum(rcpts), 0) FROM msg_log "
-                "WHERE login = ? COLLATE NOCASE", login)
+                "WHERE login = ? COLLATE NOCASE AND ts >= ?", login, since)
     v["msgs"], v["rcpts"] = r[0] if r else (0, 0)
     r = db_rows(db, "SELECT count(*) FROM session_log WHERE login = ? "
-                "COLLATE NOCASE", login)
+                "COLLATE NOCASE AND ts >= ?", login, since)
     v["sessions"] = r[0][0] if r else 0
     r = db_rows(db, "SELECT count(*) FROM events WHERE login = ? "
-                "COLLATE NOCASE", login)
+                "COLLATE NOCASE AND ts >= ?", login, since)
     v["events"] = r[0][0] if r else 0
     r = db_rows(db, "SELECT status, changed FROM users WHERE login = ? "
                 "COLLATE NOCASE", login)
@@ -223,7 +224,7 @@ def minutes(x):
     return "-" if x is None else "%.1f" % x
 
 
-def shape_row(name, sh, fit, speed, mail, sink, hold, db):
+def shape_row(name, sh, fit, speed, mail, sink, hold, db, since):
     """the figures of one shape"""
     b = fit[1] if fit else speed
     a = fit[0] if fit else 0
@@ -242,7 +243,7 @@ def shape_row(name, sh, fit, speed, mail, sink, hold, db):
     start = sh["start"]
     row["first_ref"] = (min(m["t"] for m in refused) - start) * b / 60 \
         if refused and start else None
-    v = daemon_view(db, name)
+    v = daemon_view(db, name, since)
     row["daemon"] = v
     row["blocked"] = None
     if v["block_ts"] is not None and start:
@@ -336,6 +337,7 @@ def main():
     p.add_argument("--db", required=True)
     p.add_argument("--speed", type=float, default=30.0)
     p.add_argument("--speed-only", action="store_true")
+    p.add_argument("--label", default="calibration")
     p.add_argument("--maillog")
     p.add_argument("--sink")
     p.add_argument("--hold")
@@ -344,7 +346,7 @@ def main():
     shapes = load_logs(a.logs)
     db = sqlite3.connect("file:%s?mode=ro" % a.db, uri=True, timeout=10)
     fit = fit_clock(shapes, db)
-    speed_ok = check_speed(fit, a.speed, "calibration" if a.speed_only
+    speed_ok = check_speed(fit, a.speed, a.label if a.speed_only
                            else "whole run")
     if a.speed_only:
         return 0 if speed_ok else 3
@@ -356,10 +358,14 @@ def main():
     hold = parse_hold(a.hold)
     names = [n for n in ORDER if n in shapes]
     names += sorted(n for n in shapes if n not in ORDER and n != "clock")
-    rows = [shape_row(n, shapes[n], fit, a.speed, mail, sink, hold, db)
-            for n in names]
+    # the replay's first minute in the daemon's time: what is older is
+    # the history (replay.py --history), two simulated days before
+    first = min(sh["start"] for sh in shapes.values() if sh["start"])
+    since = int(fit[0] + fit[1] * first) - 60 if fit else 0
+    rows = [shape_row(n, shapes[n], fit, a.speed, mail, sink, hold, db,
+                      since) for n in names]
     clock = shape_row("clock", shapes["clock"], fit, a.speed, mail, sink,
-                      hold, db) if "clock" in shapes else None
+                      hold, db, since) if "clock" in shapes else None
     print()
     print_table(rows)
     print()
