@@ -48,7 +48,7 @@
 #	             contacts, from 3 networks (home, mobile, hotel)
 #	  moderator  6 messages x 90 recipients (a fixed list), one every
 #	             10 minutes
-#	And the calibration shape clock: 3 messages, 90 simulated seconds
+#	And the calibration shape clock: 5 messages, 90 simulated seconds
 #	apart, that run-replay.sh uses to check the daemon's clock speed.
 #
 #	--history plays the day the login had before instead (6 h): an
@@ -95,7 +95,7 @@ def stranger(n):
 
 def shape_clock(rng):
     return [Session(90 * i, "127.9.0.7", [["clock%d@example.net" % i]])
-            for i in range(3)]
+            for i in range(5)]
 
 
 def shape_steady(rng):

@@ -29,7 +29,7 @@
 #	the default policy (the longest is a day); it is there for what
 #	learns from the past (contacts, usual peaks: SPEC section 6.1).
 #
-#	First the calibration shape "clock" sends 3 messages 3 real
+#	First the calibration shape "clock" sends 5 messages 3 real
 #	seconds apart: the times the daemon stored for them must be 90
 #	simulated seconds apart, within 10%, or the run stops.  Then all
 #	shapes run at once: steady, sessions, bcc and probe (attacks),
@@ -208,11 +208,11 @@ rp_og_start "+0 x$RP_SPEED"
 pf_start "$OG_SOCK"
 sink_reset
 
-say "calibration: 3 messages 3 s apart, 90 simulated s apart for outguard"
+say "calibration: 5 messages 3 s apart, 90 simulated s apart for outguard"
 rp_play clock
 rp_wait "$RP_PID"
-sql_wait "SELECT count(*) FROM msg_log WHERE login = 'clock'" 3 10 ||
-	e2e_fatal "the daemon did not store the 3 calibration messages"
+sql_wait "SELECT count(*) FROM msg_log WHERE login = 'clock'" 5 10 ||
+	e2e_fatal "the daemon did not store the 5 calibration messages"
 if ! rp_report --speed-only; then
 	e2e_fatal "the daemon's clock does not run x$RP_SPEED under" \
 		"libfaketime ($RP_FTLIB): the replay's times would be wrong"
