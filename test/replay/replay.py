@@ -19,8 +19,8 @@
 #	the daemon sees the shape's networks (a /24 each).
 #
 #	FILE gets one JSON object a line: {"start": T} first, then one
-#	per message: planned simulated second (sim), real time of the
-#	outcome (t), client address, recipients tried, accepted (ok)
+#	per message: planned simulated second (sim), real time before
+#	its session or MAIL (t0) and of the outcome (t), client address, recipients tried, accepted (ok)
 #	and refused, the reply that decided the message (code, stage
 #	MAIL/RCPT/DATA/EOD/SESSION/ERR, text) and the queue id when
 #	accepted; last {"end": T, "late": S}, S the largest delay in
@@ -287,7 +287,7 @@ class Player:
     def message(self, sess, rcpts):
         self.num += 1
         rec = {"n": self.num, "sim": round(sess.sim, 1), "src": sess.src,
-               "tried": len(rcpts)}
+               "tried": len(rcpts), "t0": round(time.time(), 3)}
         try:
             if self.conn is None or self.conn_src != sess.src:
                 self.drop()

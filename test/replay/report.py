@@ -12,10 +12,12 @@
 #	"postqueue -j" of the end of the run (FILE).
 #
 #	The daemon's clock: every message the daemon stored in msg_log
-#	is matched by queue id to the real time its sender saw "queued
-#	as"; a least-squares line gives simulated = A + B x real.  B is
-#	the effective speed-up; more than 10% from --speed and the run
-#	is not to be trusted (exit 3).  --speed-only stops there (after
+#	is matched by queue id to the real times its sender started it
+#	(t0) and saw "queued as" (t); a least-squares line through the
+#	middles gives simulated = A + B x real, B the effective speed-up.
+#	The first and the last message bound B whatever the delays inside
+#	their [t0, t] (a loaded machine): when no B within 10% of --speed
+#	fits them, the run is not to be trusted (exit 3).  --speed-only stops there (after
 #	the calibration shape "clock").  The line also turns a shape's
 #	real start into the daemon's time, for the time to block.
 #
@@ -84,39 +86,53 @@ def load_logs(d):
 
 
 def fit_clock(shapes, db):
-    """(A, B, n, worst residual): simulated = A + B x real"""
+    """the daemon's clock against real time, from msg_log.ts and the
+    senders' times of the same queue ids: a dict with the line
+    simulated = a + b x real (least squares on the middle of each
+    message's [t0, t]), its worst residual, and the bounds lo..hi of
+    the slope that the first and last message allow whatever the
+    delays inside their [t0, t] (ts is whole seconds: +-1); None
+    without two messages"""
     real = {}
     for sh in shapes.values():
         for m in sh["msgs"]:
             if m.get("qid"):
-                real[m["qid"]] = m["t"]
-    pts = [(real[q], ts) for q, ts in
-           db.execute("SELECT queue_id, ts FROM msg_log") if q in real]
+                real[m["qid"]] = (m.get("t0", m["t"]), m["t"])
+    pts = sorted((real[q], ts) for q, ts in
+                 db.execute("SELECT queue_id, ts FROM msg_log")
+                 if q in real)
     if len(pts) < 2:
         return None
-    n = len(pts)
-    mx = sum(p[0] for p in pts) / n
-    my = sum(p[1] for p in pts) / n
-    sxx = sum((p[0] - mx) ** 2 for p in pts)
+    xy = [((t0 + t) / 2, ts) for (t0, t), ts in pts]
+    n = len(xy)
+    mx = sum(p[0] for p in xy) / n
+    my = sum(p[1] for p in xy) / n
+    sxx = sum((p[0] - mx) ** 2 for p in xy)
     if sxx <= 0:
         return None
-    b = sum((p[0] - mx) * (p[1] - my) for p in pts) / sxx
+    b = sum((p[0] - mx) * (p[1] - my) for p in xy) / sxx
     a = my - b * mx
-    worst = max(abs(a + b * x - y) for x, y in pts)
-    return a, b, n, worst
+    (f0, f1), fts = pts[0]
+    (l0, l1), lts = pts[-1]
+    lo = (lts - fts - 1) / (l1 - f0)
+    hi = (lts - fts + 1) / (l0 - f1) if l0 > f1 else float("inf")
+    return {"a": a, "b": b, "n": n, "lo": lo, "hi": hi,
+            "worst": max(abs(a + b * x - y) for x, y in xy)}
 
 
 def check_speed(fit, speed, what):
-    """print the measured speed-up; False when it is off"""
+    """print the measured speed-up; False when it is surely more than
+    TOLERANCE off (when no slope within TOLERANCE fits the messages)"""
     if fit is None:
         print("faketime: cannot measure the daemon's clock (%s): no "
               "message of the senders in msg_log" % what)
         return False
-    a, b, n, worst = fit
-    ok = abs(b / speed - 1) <= TOLERANCE
-    print("faketime (%s): the daemon's clock ran x%.2f (want x%g +-%d%%),"
-          " %d messages, worst residual %.0f simulated s: %s"
-          % (what, b, speed, TOLERANCE * 100, n, worst,
+    ok = (fit["lo"] <= speed * (1 + TOLERANCE) and
+          fit["hi"] >= speed * (1 - TOLERANCE))
+    print("faketime (%s): the daemon's clock ran x%.2f (x%.2f..x%.2f; want"
+          " x%g +-%d%%), %d messages, worst residual %.0f simulated s: %s"
+          % (what, fit["b"], fit["lo"], fit["hi"], speed, TOLERANCE * 100,
+             fit["n"], fit["worst"],
              "ok" if ok else "OFF, the run cannot be trusted"))
     return ok
 
@@ -226,8 +242,8 @@ def minutes(x):
 
 def shape_row(name, sh, fit, speed, mail, sink, hold, db, since):
     """the figures of one shape"""
-    b = fit[1] if fit else speed
-    a = fit[0] if fit else 0
+    b = fit["b"] if fit else speed
+    a = fit["a"] if fit else 0
     sender = "%s@%s" % (name, DOMAIN)
     msgs = sh["msgs"]
     row = {"name": name, "kind": kind_of(name)}
@@ -362,7 +378,7 @@ def main():
     # the replay's first minute in the daemon's time: what is older is
     # the history (replay.py --history), two simulated days before
     first = min(sh["start"] for sh in shapes.values() if sh["start"])
-    since = int(fit[0] + fit[1] * first) - 60 if fit else 0
+    since = int(fit["a"] + fit["b"] * first) - 60 if fit else 0
     rows = [shape_row(n, shapes[n], fit, a.speed, mail, sink, hold, db,
                       since) for n in names]
     clock = shape_row("clock", shapes["clock"], fit, a.speed, mail, sink,
