@@ -40,7 +40,8 @@ struct store;
 #define STORE_READONLY 2 /* open read-only; never migrate */
 
 /*
- * store_open - open (and with STORE_CREATE create or migrate) a database.
+ * store_open - open (and with STORE_CREATE create or migrate) a database:
+ * a file (SQLite) or a postgresql:// URI (PostgreSQL, store_pg.h).
  * Returns NULL with the cause in err.
  */
 struct store *store_open(const char *path, int flags, char *err, size_t errlen);
@@ -48,7 +49,7 @@ struct store *store_open(const char *path, int flags, char *err, size_t errlen);
 /* store_close - stop the writer after flushing it, close; NULL is fine */
 void store_close(struct store *s);
 
-/* store_path - the database path the handle was opened with */
+/* store_path - the database path or URI (its password masked) */
 const char *store_path(const struct store *s);
 
 /* store_schema_version - PRAGMA user_version the code creates */
@@ -107,6 +108,7 @@ int store_counts_get(struct store *s, const char *login, time_t now,
 struct store_mark {
 	long msgs, rcpts, sessions;
 	int held;
+	struct store_pg_flight *flight; /* PostgreSQL: the reservation */
 };
 
 /*

@@ -103,6 +103,9 @@ int store_admin_query(struct store *s, const char *what, const char *sql,
 {
 	int rc;
 
+	if (s->pg)
+		return store_pg_admin_query(s, what, sql, args, fn, arg, err,
+					    errlen);
 	lock_acquire(&s->db_lock);
 	rc = admin_run(s, what, sql, args, fn, arg, err, errlen);
 	lock_release(&s->db_lock);

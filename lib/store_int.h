@@ -14,6 +14,7 @@
 
 #include "lock.h"
 #include "store.h"
+#include "store_pg.h"
 
 #define STORE_BUSY_MS	  2000 /* how long a statement waits for a lock */
 #define STORE_LOGIN_LOCKS 64   /* stripes of store_login_lock */
@@ -31,6 +32,7 @@ struct store_wconn {
 
 struct store {
 	char *path;
+	struct store_pg *pg; /* PostgreSQL (store_pg*.c), else NULL */
 	int flags;
 	sqlite3 *db;	     /* main connection: admin, policy, writer */
 	struct lock db_lock; /* one user of db at a time */

@@ -312,6 +312,9 @@ struct policy *store_policy_load(struct store *s, char *err, size_t errlen)
 	struct policy *p;
 	int rc;
 
+	/* PostgreSQL: the tables are copied into s->db first (store_pg.c) */
+	if (s->pg && store_pg_policy_sync(s, err, errlen) < 0)
+		return NULL;
 	if ((p = calloc(1, sizeof(*p))) == NULL) {
 		snprintf(err, errlen, "out of memory");
 		return NULL;
@@ -339,5 +342,7 @@ struct policy *store_policy_load(struct store *s, char *err, size_t errlen)
 	if (policy_class_find(p, "default") == NULL)
 		policy_problem(p, "class \"default\" is missing: logins "
 				  "without a users row have no limits");
+	if (s->pg)
+		store_pg_policy_loaded(s, p);
 	return p;
 }

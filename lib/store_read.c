@@ -212,6 +212,8 @@ static int user_read(struct store *s, struct store_reader *r, const char *login,
 /* store_user_get - the login's users row */
 int store_user_get(struct store *s, const char *login, struct store_user *u)
 {
+	if (s->pg)
+		return store_pg_user_get(s, login, u);
 	struct store_reader *r = reader_get(s);
 	int rc;
 
@@ -359,6 +361,8 @@ static int counts_read(struct store *s, struct store_reader *r,
 int store_counts_get(struct store *s, const char *login, time_t now,
 		     struct window_counts *c, int n)
 {
+	if (s->pg)
+		return store_pg_counts_get(s, login, now, c, n);
 	struct store_reader *r = reader_get(s);
 	int rc;
 
@@ -381,6 +385,9 @@ int store_lookup(struct store *s, const char *login, const char *network,
 				    struct window_counts *c),
 		 void *arg, struct window_counts *c, struct store_mark *mark)
 {
+	if (s->pg)
+		return store_pg_lookup(s, login, network, now, u, windows_for,
+				       arg, c, mark);
 	struct store_reader *r = reader_get(s);
 	int n, rc;
 
@@ -419,6 +426,9 @@ static int exists(struct store *s, struct store_reader *r, sqlite3_stmt *st,
 int store_user_sender(struct store *s, const char *login, const char *address,
 		      const char *domain)
 {
+	if (s->pg)
+		return store_pg_exists(s, STORE_PG_SENDER, login, address,
+				       domain);
 	struct store_reader *r = reader_get(s);
 	int rc;
 
@@ -435,6 +445,8 @@ int store_user_sender(struct store *s, const char *login, const char *address,
 /* store_seen_known - is the domain in seen_domains? */
 int store_seen_known(struct store *s, const char *domain)
 {
+	if (s->pg)
+		return store_pg_exists(s, STORE_PG_SEEN, domain, NULL, NULL);
 	struct store_reader *r = reader_get(s);
 	int rc;
 
@@ -450,6 +462,9 @@ int store_seen_known(struct store *s, const char *domain)
 int store_message_counted(struct store *s, const char *login,
 			  const char *message_id)
 {
+	if (s->pg)
+		return store_pg_exists(s, STORE_PG_COUNTED, login, message_id,
+				       NULL);
 	struct store_reader *r = reader_get(s);
 	int rc;
 
@@ -465,6 +480,8 @@ int store_message_counted(struct store *s, const char *login,
 /* store_policy_version - policy_version.version */
 int store_policy_version(struct store *s, long long *version)
 {
+	if (s->pg)
+		return store_pg_policy_version(s, version);
 	sqlite3_stmt *st;
 	int rc;
 
