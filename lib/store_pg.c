@@ -238,6 +238,13 @@ void store_pg_close(struct store *s)
 
 	store_pg_listen_stop(s);
 	store_pg_flush(s);
+	if (pg->lookups > 0)
+		log_msg(LOG_NOTICE,
+			"postgresql: %ld lookups, %ld synchronous round trips "
+			"(%.2f a lookup), %ld writes in %ld batches",
+			pg->lookups, pg->calls,
+			(double)pg->calls / (double)pg->lookups, pg->written,
+			pg->batches);
 	if (pg->writer_running) {
 		pthread_mutex_lock(&pg->q_lock);
 		pg->stopping = 1;
@@ -270,6 +277,7 @@ static PGresult *run(struct store *s, enum pg_stmt i, int n,
 	int tries;
 
 	for (tries = 0; tries < 2 && r == NULL; tries++) {
+		__atomic_add_fetch(&s->pg->calls, 1, __ATOMIC_RELAXED);
 		if ((pc = pg_get(s)) == NULL)
 			return NULL;
 		r = pg_exec(s, pc, i, n, values);
@@ -574,6 +582,7 @@ int store_pg_lookup(struct store *s, const char *login, const char *network,
 	nws = s->pg->nwindows;
 	memcpy(ws, s->pg->windows, sizeof(ws));
 	pthread_mutex_unlock(&s->pg->win_lock);
+	__atomic_add_fetch(&s->pg->lookups, 1, __ATOMIC_RELAXED);
 	r = reserve(s, login, now, 0, mark != NULL ? 1 : 0, network, ws, nws);
 	user_from(u, NULL, NULL, 0);
 	if (r == NULL)

@@ -74,6 +74,9 @@ struct store_pg {
 	int listener_running;
 	int listen_pipe[2];
 	long long policy_version; /* from NOTIFY; -1 unknown */
+
+	/* for the log at close: mail-path round trips per lookup */
+	long calls, lookups, batches, written; /* atomic (__atomic_*) */
 	pthread_mutex_t ver_lock;
 };
 

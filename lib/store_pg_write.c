@@ -347,6 +347,8 @@ static void *writer_main(void *arg)
 		for (i = 0; i < n; i++)
 			op_free(arr[i]);
 		pg->q_committed += n;
+		pg->written += n;
+		pg->batches++;
 		pg->writing = 0;
 		pthread_cond_broadcast(&pg->q_done);
 	}
