@@ -109,6 +109,7 @@ void store_close(struct store *s)
 		store_pg_close(s);
 	store_writer_stop(s);
 	store_readers_close(s);
+	store_cache_free(s);
 	sqlite3_close(s->db);
 	free(s->path);
 	free(s);

@@ -67,6 +67,16 @@ void store_flush(struct store *s);
  */
 int store_healthy(struct store *s, char *why, size_t whylen);
 
+/*
+ * store_set_enforce - OnStoreError enforce (SPEC 6.3): when on, a
+ * store_lookup() that cannot read the database does not fail: it
+ * answers from the login's last counts this process read (kept for
+ * the most recent logins) plus what this process has counted since
+ * (reserved, or queued and not yet written), and the user as last
+ * read (else the default class).  Both moments are logged.
+ */
+void store_set_enforce(struct store *s, int on);
+
 /* store_chown - hand the database files to uid/gid (before dropping) */
 int store_chown(struct store *s, unsigned uid, unsigned gid);
 

@@ -139,7 +139,7 @@ void store_since(struct store *s, const char *login,
 {
 	struct store_pend *p;
 
-	if (s->pg) {
+	if (s->pg && mark->flight != NULL) { /* a database reservation */
 		store_pg_since(s, login, mark, msgs, rcpts, sessions);
 		return;
 	}
@@ -162,9 +162,10 @@ void store_mark_drop(struct store *s, const char *login,
 {
 	struct store_pend **link, *p;
 
-	if (s->pg) {
+	if (s->pg) { /* settle; a degraded lookup's mark is dropped below */
 		store_pg_mark_drop(s, login, mark);
-		return;
+		if (!mark->held)
+			return;
 	}
 
 	if (!mark->held)
@@ -240,8 +241,6 @@ void store_pend_free(struct store *s)
 /* store_reserve - count a message in flight */
 void store_reserve(struct store *s, const char *login, int msgs, int rcpts)
 {
-	if (s->pg) /* reserved in the database by store_pg_since */
-		return;
 	lock_acquire(&s->pend_lock);
 	store_pend_add(s, login, msgs, rcpts, 0);
 	lock_release(&s->pend_lock);
@@ -250,8 +249,6 @@ void store_reserve(struct store *s, const char *login, int msgs, int rcpts)
 /* store_release - undo a reservation */
 void store_release(struct store *s, const char *login, int msgs, int rcpts)
 {
-	if (s->pg) /* released when the mark drops */
-		return;
 	if (msgs == 0 && rcpts == 0)
 		return;
 	lock_acquire(&s->pend_lock);

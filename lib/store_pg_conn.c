@@ -20,7 +20,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
+#include "log.h"
 #include "store_pg_int.h"
 
 #define T "25" /* text */
@@ -132,13 +134,28 @@ int pg_simple(PGconn *c, const char *sql, char *err, size_t errlen)
 	return rc;
 }
 
-/* pg_get - a free connection, else a new one, else wait for one */
+/* now_ms - CLOCK_MONOTONIC in milliseconds */
+static long long now_ms(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (long long)t.tv_sec * 1000 + t.tv_nsec / 1000000;
+}
+
+/*
+ * pg_get - a free connection, else a new one, else wait for one.
+ * While the server is unreachable a new connection is tried only after
+ * a backoff (0.5 s, doubling to 30 s): the mail path does not wait for
+ * connection attempts, it answers from local counts (store_cache.c).
+ */
 struct pg_conn *pg_get(struct store *s)
 {
 	struct store_pg *pg = s->pg;
 	struct pg_conn *pc;
 	char err[300];
 	PGconn *c;
+	long long t;
 
 	pthread_mutex_lock(&pg->pool_lock);
 	while (pg->pool == NULL && pg->open >= PG_POOL_MAX)
@@ -148,17 +165,36 @@ struct pg_conn *pg_get(struct store *s)
 		pthread_mutex_unlock(&pg->pool_lock);
 		return pc;
 	}
+	if (pg->down_until > 0 && now_ms() < pg->down_until) {
+		pthread_mutex_unlock(&pg->pool_lock);
+		return NULL;
+	}
 	pg->open++;
 	pthread_mutex_unlock(&pg->pool_lock);
-	if ((c = pg_connect(pg->uri, err, sizeof(err))) == NULL ||
-	    (pc = calloc(1, sizeof(*pc))) == NULL) {
+	c = pg_connect(pg->uri, err, sizeof(err));
+	pc = c != NULL ? calloc(1, sizeof(*pc)) : NULL;
+	pthread_mutex_lock(&pg->pool_lock);
+	t = now_ms();
+	if (pc == NULL) {
+		pg->open--;
+		if (pg->down_since == 0)
+			pg->down_since = t;
+		pg->down_ms = pg->down_ms == 0	     ? 500
+			      : pg->down_ms >= 15000 ? 30000
+						     : pg->down_ms * 2;
+		pg->down_until = t + pg->down_ms;
+		pthread_cond_signal(&pg->pool_cond);
+	} else if (pg->down_since != 0) {
+		log_msg(LOG_NOTICE, "store: PostgreSQL back after %lld s",
+			(t - pg->down_since + 500) / 1000);
+		pg->down_since = pg->down_until = 0;
+		pg->down_ms = 0;
+	}
+	pthread_mutex_unlock(&pg->pool_lock);
+	if (pc == NULL) {
 		if (c == NULL)
 			store_fail(s, err, NULL);
 		PQfinish(c);
-		pthread_mutex_lock(&pg->pool_lock);
-		pg->open--;
-		pthread_cond_signal(&pg->pool_cond);
-		pthread_mutex_unlock(&pg->pool_lock);
 		return NULL;
 	}
 	pc->c = c;

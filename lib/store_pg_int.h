@@ -75,6 +75,11 @@ struct store_pg {
 	int listen_pipe[2];
 	long long policy_version; /* from NOTIFY; -1 unknown */
 
+	/* the server unreachable: no connection is tried before
+	 * down_until (backoff 0.5 to 30 s), see pg_get */
+	long long down_until, down_since; /* ms, CLOCK_MONOTONIC; 0: up */
+	long down_ms;
+
 	/* for the log at close: mail-path round trips per lookup */
 	long calls, lookups, batches, written; /* atomic (__atomic_*) */
 	pthread_mutex_t ver_lock;

@@ -168,8 +168,10 @@ void store_pg_mark_drop(struct store *s, const char *login,
 			log_msg(LOG_ERR, "store: out of memory");
 	}
 	enqueue_op(s, op);
-	free(f);
-	memset(mark, 0, sizeof(*mark));
+	if (f != NULL) { /* a degraded lookup's mark stays for store_pend */
+		free(f);
+		memset(mark, 0, sizeof(*mark));
+	}
 }
 
 /* store_pg_add_session - an authenticated session */
@@ -307,6 +309,7 @@ static void *writer_main(void *arg)
 	struct store *s = arg;
 	struct store_pg *pg = s->pg;
 	struct pg_op *arr[PG_BATCH_MAX], *op;
+	time_t failed_at = 0;
 	long n, i;
 	int rc;
 
@@ -330,6 +333,8 @@ static void *writer_main(void *arg)
 		qsort(arr, (size_t)n, sizeof(arr[0]), op_cmp);
 		rc = write_batch(s, arr, n);
 		pthread_mutex_lock(&pg->q_lock);
+		if (rc < 0 && failed_at == 0)
+			failed_at = time(NULL);
 		if (rc < 0 && !pg->stopping) { /* back at the head, retry */
 			for (i = n - 1; i >= 0; i--) {
 				arr[i]->next = pg->q_head;
@@ -343,6 +348,14 @@ static void *writer_main(void *arg)
 			sleep(1);
 			pthread_mutex_lock(&pg->q_lock);
 			continue;
+		}
+		if (failed_at != 0) {
+			log_msg(LOG_NOTICE,
+				"store: writes reach PostgreSQL again after "
+				"%lld s; writing what was queued (%ld)",
+				(long long)(time(NULL) - failed_at),
+				n + pg->q_len);
+			failed_at = 0;
 		}
 		for (i = 0; i < n; i++)
 			op_free(arr[i]);

@@ -379,15 +379,12 @@ int store_counts_get(struct store *s, const char *login, time_t now,
  * store_lookup - the users row, then the counts of the windows that
  * windows_for() picks for the user's class, in one read transaction
  */
-int store_lookup(struct store *s, const char *login, const char *network,
-		 time_t now, struct store_user *u,
-		 int (*windows_for)(void *arg, const struct store_user *u,
-				    struct window_counts *c),
-		 void *arg, struct window_counts *c, struct store_mark *mark)
+static int lookup(struct store *s, const char *login, const char *network,
+		  time_t now, struct store_user *u,
+		  int (*windows_for)(void *arg, const struct store_user *u,
+				     struct window_counts *c),
+		  void *arg, struct window_counts *c, struct store_mark *mark)
 {
-	if (s->pg)
-		return store_pg_lookup(s, login, network, now, u, windows_for,
-				       arg, c, mark);
 	struct store_reader *r = reader_get(s);
 	int n, rc;
 
@@ -403,6 +400,52 @@ int store_lookup(struct store *s, const char *login, const char *network,
 	sqlite3_reset(r->commit_st);
 	lock_rw_release(&s->commit_lock);
 	reader_put(s, r);
+	return rc;
+}
+
+/* A lookup's windows_for, and how many windows it asked for. */
+struct lookup_windows {
+	int (*fn)(void *arg, const struct store_user *u,
+		  struct window_counts *c);
+	void *arg;
+	int n;
+};
+
+/* windows_seen - the caller's windows_for, noting n */
+static int windows_seen(void *arg, const struct store_user *u,
+			struct window_counts *c)
+{
+	struct lookup_windows *w = arg;
+
+	w->n = w->fn(w->arg, u, c);
+	return w->n;
+}
+
+/* store_lookup - read (either store); with enforce, the cache's answer
+ * when the database cannot be read */
+int store_lookup(struct store *s, const char *login, const char *network,
+		 time_t now, struct store_user *u,
+		 int (*windows_for)(void *arg, const struct store_user *u,
+				    struct window_counts *c),
+		 void *arg, struct window_counts *c, struct store_mark *mark)
+{
+	struct lookup_windows w = { windows_for, arg, 0 };
+	int rc;
+
+	if (s->cache == NULL && s->pg == NULL)
+		return lookup(s, login, network, now, u, windows_for, arg, c,
+			      mark);
+	if (s->pg)
+		rc = store_pg_lookup(s, login, network, now, u, windows_seen,
+				     &w, c, mark);
+	else
+		rc = lookup(s, login, network, now, u, windows_seen, &w, c,
+			    mark);
+	if (rc == 0)
+		store_cache_put(s, login, u, c, w.n);
+	else
+		rc = store_cache_lookup(s, login, now, u, windows_for, arg, c,
+					mark);
 	return rc;
 }
 

@@ -183,8 +183,10 @@ static int write_batch(struct store *s, struct store_wconn *w,
 		lock_acquire(&s->pend_lock);
 		for (op = ops; op != NULL; op = op->next) {
 			op_pending(op, &m, &r, &se);
-			if (m || r || se)
+			if (m || r || se) {
 				store_pend_commit(s, op->v[0], m, r, se);
+				store_cache_count(s, op->v[0], m, r, se);
+			}
 		}
 		lock_release(&s->pend_lock);
 	}
@@ -396,7 +398,11 @@ void store_add_message(struct store *s, const char *login, time_t ts, int rcpts,
 		       const char *client_addr, const char *queue_id,
 		       int res_msgs, int res_rcpts)
 {
-	if (s->pg) {
+	if (s->pg) { /* the reservation leaves the local counts */
+		lock_acquire(&s->pend_lock);
+		store_pend_add(s, login, -res_msgs, -res_rcpts, 0);
+		lock_release(&s->pend_lock);
+		store_cache_count(s, login, 1, rcpts, 0);
 		store_pg_add_message(s, login, ts, rcpts, client_addr, queue_id,
 				     NULL);
 		return;
@@ -413,6 +419,7 @@ void store_add_message_id(struct store *s, const char *login, time_t ts,
 			  const char *queue_id, const char *message_id)
 {
 	if (s->pg) {
+		store_cache_count(s, login, 1, rcpts, 0);
 		store_pg_add_message(s, login, ts, rcpts, client_addr, queue_id,
 				     message_id);
 		return;
@@ -427,6 +434,7 @@ void store_add_session(struct store *s, const char *login, time_t ts,
 		       const char *client_addr, const char *network)
 {
 	if (s->pg) {
+		store_cache_count(s, login, 0, 0, 1);
 		store_pg_add_session(s, login, ts, client_addr, network);
 		return;
 	}

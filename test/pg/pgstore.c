@@ -4,6 +4,7 @@
  * SYNOPSIS
  *	pgstore URI LOGIN THREADS MSGS RCPTS
  *	pgstore URI watch
+ *	pgstore URI outage LOGIN MSGS RCPTS
  * DESCRIPTION
  *	Opens the store twice on URI, as relays "a" and "b" (two daemons),
  *	each with its writer, and runs THREADS threads, half on each,
@@ -19,6 +20,14 @@
  *	LISTEN thread), prints "ready VERSION", and exits printing
  *	"changed VERSION MS" once store_policy_version() returns another
  *	version (MS: milliseconds after it first looked), or 1 after 30 s.
+ *
+ *	With "outage" it runs one store with OnStoreError enforce and two
+ *	threads in three phases, reading a line from stdin before phases
+ *	2 and 3 (the script stops PostgreSQL before phase 2 and starts it
+ *	before phase 3): 1 sends MSGS messages and prints "phase1 N"; 2
+ *	sends MSGS more with the database gone and prints "phase2 N"; 3
+ *	waits until the writer has written what it queued, closes and
+ *	prints "closed".
  */
 #include <pthread.h>
 #include <stdio.h>
@@ -124,6 +133,52 @@ static void *sender(void *arg)
 	return NULL;
 }
 
+/* phase - nth threads of sender() on relay 0; the recipients accepted */
+static long phase(int nth)
+{
+	pthread_t th[2];
+	int i;
+
+	accepted = 0;
+	for (i = 0; i < nth; i++)
+		pthread_create(&th[i], NULL, sender, (void *)0L);
+	for (i = 0; i < nth; i++)
+		pthread_join(th[i], NULL);
+	return accepted;
+}
+
+/* outage - enforce while the database is away, write back after */
+static int outage(const char *uri)
+{
+	char err[512], line[16];
+	int i;
+
+	if ((relay[0] = store_open(uri, STORE_CREATE, err, sizeof(err))) ==
+		    NULL ||
+	    (pol[0] = store_policy_load(relay[0], err, sizeof(err))) == NULL) {
+		fprintf(stderr, "open: %s\n", err);
+		return 1;
+	}
+	store_set_enforce(relay[0], 1);
+	if (store_start_writer(relay[0]) < 0)
+		return 1;
+	printf("phase1 %ld\n", phase(2));
+	store_flush(relay[0]);
+	fflush(stdout);
+	if (fgets(line, sizeof(line), stdin) == NULL)
+		return 1;
+	printf("phase2 %ld\n", phase(2));
+	fflush(stdout);
+	if (fgets(line, sizeof(line), stdin) == NULL)
+		return 1;
+	for (i = 0; i < 6; i++) /* the writer retries every second */
+		store_flush(relay[0]);
+	store_close(relay[0]);
+	policy_free(pol[0]);
+	printf("closed\n");
+	return 0;
+}
+
 /* watch - wait for a policy change to reach store_policy_version() */
 static int watch(const char *uri)
 {
@@ -164,6 +219,12 @@ int main(int argc, char **argv)
 
 	if (argc == 3 && strcmp(argv[2], "watch") == 0)
 		return watch(argv[1]);
+	if (argc == 6 && strcmp(argv[2], "outage") == 0) {
+		login = argv[3];
+		nmsgs = atoi(argv[4]);
+		nrcpts = atoi(argv[5]);
+		return outage(argv[1]);
+	}
 	if (argc != 6) {
 		fprintf(stderr,
 			"usage: pgstore URI LOGIN THREADS MSGS RCPTS\n");

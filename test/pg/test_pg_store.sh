@@ -17,6 +17,11 @@
 #     a running store through LISTEN/NOTIFY (the delay is printed);
 #   - pg_terminate_backend of every outguard connection: the next
 #     message works again (reconnect).
+#   - OnStoreError enforce (SPEC 6.3): one store sends 600 recipients
+#     of bob's 1,000 an hour, PostgreSQL is stopped, the store goes on
+#     accepting exactly the 400 left from its own counts (not more,
+#     not a mail stop), PostgreSQL is started and everything it
+#     counted is written: msg_log holds 1,000.
 # Exits 77 (skip) without PostgreSQL.
 set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -128,6 +133,28 @@ pg_sql "UPDATE limits SET threshold = 1010 WHERE class = 'default'" >/dev/null
 pg_super -c "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'outguard'" >/dev/null
 out=$("$PGSTORE" "$PG_URI" alice 2 5 1)
 check "after pg_terminate_backend" "$out" "accepted 10"
+
+# OnStoreError enforce: PostgreSQL stopped in the middle
+pg_sql "UPDATE limits SET threshold = 1000 WHERE class = 'default'" >/dev/null
+coproc OUTAGE { "$PGSTORE" "$PG_URI" outage bob 150 2 2>"$PG_TMP/outage.err"; }
+read -r -t 120 p1 <&"${OUTAGE[0]}"
+check "outage phase 1 (database up)" "$p1" "phase1 600"
+pg_server_stop
+echo go >&"${OUTAGE[1]}"
+read -r -t 120 p2 <&"${OUTAGE[0]}"
+check "outage phase 2 (database stopped): the rest of the limit" \
+	"$p2" "phase2 400"
+pg_server_start
+echo go >&"${OUTAGE[1]}"
+read -r -t 120 p3 <&"${OUTAGE[0]}"
+check "outage phase 3 (database back)" "$p3" closed
+check "what was counted during the outage is written" \
+	"$(pg_sql "SELECT sum(rcpts) FROM msg_log WHERE login = 'bob'")" 1000
+grep -q "enforcing the limits" "$PG_TMP/outage.err" &&
+	ok "the outage is logged" || bad "no log of the outage"
+grep -q "writes reach PostgreSQL again" "$PG_TMP/outage.err" &&
+	ok "the return is logged" || bad "no log of the return"
+sed 's/^/# /' "$PG_TMP/outage.err" | grep -v "store error" | head -n 8
 
 echo "$PASS passed, $FAIL failed"
 [ "$FAIL" = 0 ]
