@@ -15,9 +15,15 @@ mt.disconnect(conn)
 og.sql_wait("SELECT COUNT(*) FROM msg_log WHERE login = 'alice'", "1",
 	"message 1 stored")
 
-og.step("another writer takes the lock for 8 s")
-og.lock_db(8)
+og.step("another writer takes the lock for 10 s; a write fails")
+og.lock_db(10)
 mt.sleep(0.5)
+conn = og.connect()
+og.send(conn, { login = "bob", from = "bob@example.test",
+	rcpts = { "frank@example.net" }, qid = "ENF00",
+	what = "bob: queues a write" })
+mt.disconnect(conn)
+mt.sleep(3) -- the writer waited 2 s for the lock and failed
 
 og.step("while locked: message 2 delivered")
 conn = og.connect()
@@ -36,7 +42,7 @@ mt.disconnect(conn)
 
 og.step("after the lock: the two delivered messages counted")
 og.sql_wait("SELECT COUNT(*) FROM msg_log WHERE login = 'alice'", "2",
-	"messages 1 and 2 counted", 20)
+	"messages 1 and 2 counted", 25)
 og.sql_wait("SELECT COUNT(*) > 0 FROM events WHERE login = 'alice' " ..
 	"AND action = 'tempfail' AND kind = 'limit'", "1",
 	"a limit event for message 3", 10)
