@@ -324,14 +324,20 @@ static void user_from(struct store_user *u, const char *cls, const char *status,
 int store_pg_user_get(struct store *s, const char *login, struct store_user *u)
 {
 	const char *v[1] = { login };
-	PGresult *r = run(s, PG_USER, 1, v);
+	unsigned gen;
+	PGresult *r;
 
+	if (pg_users_get(s->pg, login, u)) /* unchanged since read */
+		return 0;
+	gen = pg_users_gen(login);
+	r = run(s, PG_USER, 1, v);
 	user_from(u, NULL, NULL, 0);
 	if (r == NULL)
 		return -1;
 	if (PQntuples(r) > 0)
 		user_from(u, PQgetvalue(r, 0, 0), PQgetvalue(r, 0, 1), 1);
 	PQclear(r);
+	pg_users_put(s->pg, login, u, gen);
 	return 0;
 }
 
@@ -573,6 +579,7 @@ int store_pg_lookup(struct store *s, const char *login, const char *network,
 {
 	struct store_pg_flight *f;
 	long ws[PG_WINDOWS], nets;
+	unsigned gen;
 	int nws, n, i;
 	PGresult *r;
 
@@ -583,12 +590,14 @@ int store_pg_lookup(struct store *s, const char *login, const char *network,
 	memcpy(ws, s->pg->windows, sizeof(ws));
 	pthread_mutex_unlock(&s->pg->win_lock);
 	__atomic_add_fetch(&s->pg->lookups, 1, __ATOMIC_RELAXED);
+	gen = pg_users_gen(login);
 	r = reserve(s, login, now, 0, mark != NULL ? 1 : 0, network, ws, nws);
 	user_from(u, NULL, NULL, 0);
 	if (r == NULL)
 		return -1;
 	user_from(u, PQgetvalue(r, 0, R_CLASS), PQgetvalue(r, 0, R_STATUS),
 		  PQgetvalue(r, 0, R_KNOWN)[0] == 't');
+	pg_users_put(s->pg, login, u, gen);
 	n = windows_for(arg, u, c);
 	f = mark != NULL ? calloc(1, sizeof(*f)) : NULL;
 	for (i = 0; i < n; i++) {

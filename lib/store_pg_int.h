@@ -74,6 +74,7 @@ struct store_pg {
 	int listener_running;
 	int listen_pipe[2];
 	long long policy_version; /* from NOTIFY; -1 unknown */
+	int listening;		  /* LISTEN is up: users rows may be trusted */
 
 	/* the server unreachable: no connection is tried before
 	 * down_until (backoff 0.5 to 30 s), see pg_get */
@@ -123,6 +124,17 @@ int pg_writer_start(struct store *s);
 
 /* pg_fail - log a statement's failure, mark the store unhealthy */
 void pg_fail(struct store *s, const char *what, PGconn *c, const PGresult *res);
+
+/*
+ * store_pg_users.c: users rows read by lookups, trusted while LISTEN
+ * outguard_user is up (one store per process uses them).
+ */
+unsigned pg_users_gen(const char *login);
+void pg_users_put(struct store_pg *pg, const char *login,
+		  const struct store_user *u, unsigned gen);
+int pg_users_get(struct store_pg *pg, const char *login, struct store_user *u);
+void pg_users_forget(const char *login);
+void pg_users_reset(struct store_pg *pg, int listening);
 
 /* store_pg_listen_start, _stop - the LISTEN thread */
 int store_pg_listen_start(struct store *s);

@@ -12,7 +12,9 @@
  *	lost the version is unknown (-1: store_policy_version() reads the
  *	table), and the thread reconnects with a backoff from 0.5 to 30
  *	seconds, LISTENs again and reads the version, so a change made
- *	while it was away is loaded too.
+ *	while it was away is loaded too.  NOTIFY outguard_user (a users
+ *	row changed) forgets the login's row in store_pg_users.c; while
+ *	the connection is down no row is trusted.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -90,6 +92,7 @@ static void *listen_main(void *arg)
 							      : backoff * 2;
 				continue;
 			}
+			pg_users_reset(pg, 1);
 			if (down)
 				log_msg(LOG_NOTICE,
 					"store: listening for policy changes "
@@ -105,6 +108,7 @@ static void *listen_main(void *arg)
 				"store: lost the LISTEN connection; "
 				"reconnecting");
 			set_version(pg, -1);
+			pg_users_reset(pg, 0);
 			PQfinish(c);
 			c = NULL;
 			down = 1;
@@ -114,9 +118,12 @@ static void *listen_main(void *arg)
 		while ((n = PQnotifies(c)) != NULL) {
 			if (strcmp(n->relname, "outguard_policy") == 0)
 				set_version(pg, atoll(n->extra));
+			else if (strcmp(n->relname, "outguard_user") == 0)
+				pg_users_forget(n->extra);
 			PQfreemem(n);
 		}
 	}
+	pg_users_reset(pg, 0);
 	PQfinish(c);
 	return NULL;
 }

@@ -5,6 +5,7 @@
  *	pgstore URI LOGIN THREADS MSGS RCPTS
  *	pgstore URI watch
  *	pgstore URI outage LOGIN MSGS RCPTS
+ *	pgstore URI block LOGIN
  * DESCRIPTION
  *	Opens the store twice on URI, as relays "a" and "b" (two daemons),
  *	each with its writer, and runs THREADS threads, half on each,
@@ -20,6 +21,10 @@
  *	LISTEN thread), prints "ready VERSION", and exits printing
  *	"changed VERSION MS" once store_policy_version() returns another
  *	version (MS: milliseconds after it first looked), or 1 after 30 s.
+ *
+ *	With "block" it looks LOGIN up (its users row is then kept by the
+ *	store), prints "ready STATUS", and exits printing "blocked MS"
+ *	once store_user_get() says blocked, or 1 after 30 s.
  *
  *	With "outage" it runs one store with OnStoreError enforce and two
  *	threads in three phases, reading a line from stdin before phases
@@ -179,6 +184,46 @@ static int outage(const char *uri)
 	return 0;
 }
 
+/* block - wait for a block to reach store_user_get() */
+static int block(const char *uri)
+{
+	struct window_counts c[POLICY_MAX_WINDOWS];
+	struct timespec t0, t1;
+	struct store_user u;
+	struct msg m;
+	char err[512];
+	int i;
+
+	if ((relay[0] = store_open(uri, STORE_CREATE, err, sizeof(err))) ==
+		    NULL ||
+	    (pol[0] = store_policy_load(relay[0], err, sizeof(err))) == NULL ||
+	    store_start_writer(relay[0]) < 0)
+		return 1;
+	usleep(300000); /* the listener subscribed */
+	memset(&m, 0, sizeof(m));
+	m.p = pol[0];
+	if (store_lookup(relay[0], login, NULL, time(NULL), &u, windows_for, &m,
+			 c, NULL) < 0 ||
+	    store_user_get(relay[0], login, &u) < 0)
+		return 1;
+	printf("ready %d\n", (int)u.status);
+	fflush(stdout);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (i = 0; i < 3000; i++) {
+		if (store_user_get(relay[0], login, &u) == 0 &&
+		    u.status == USER_BLOCKED) {
+			clock_gettime(CLOCK_MONOTONIC, &t1);
+			printf("blocked %ld\n",
+			       (t1.tv_sec - t0.tv_sec) * 1000 +
+				       (t1.tv_nsec - t0.tv_nsec) / 1000000);
+			store_close(relay[0]);
+			return 0;
+		}
+		usleep(10000);
+	}
+	return 1;
+}
+
 /* watch - wait for a policy change to reach store_policy_version() */
 static int watch(const char *uri)
 {
@@ -219,6 +264,10 @@ int main(int argc, char **argv)
 
 	if (argc == 3 && strcmp(argv[2], "watch") == 0)
 		return watch(argv[1]);
+	if (argc == 4 && strcmp(argv[2], "block") == 0) {
+		login = argv[3];
+		return block(argv[1]);
+	}
 	if (argc == 6 && strcmp(argv[2], "outage") == 0) {
 		login = argv[3];
 		nmsgs = atoi(argv[4]);

@@ -15,6 +15,8 @@
 #     and counts hold exactly 1,000, and no reservation is left;
 #   - a policy change made with psql reaches store_policy_version() of
 #     a running store through LISTEN/NOTIFY (the delay is printed);
+#   - a block made with psql reaches store_user_get() of a running
+#     store that holds the login's row (NOTIFY outguard_user);
 #   - pg_terminate_backend of every outguard connection: the next
 #     message works again (reconnect).
 #   - OnStoreError enforce (SPEC 6.3): one store sends 600 recipients
@@ -127,6 +129,19 @@ pg_sql "UPDATE limits SET threshold = 1001 WHERE class = 'default'" >/dev/null
 wait $wpid
 check "watch saw the change" "$?" 0
 echo "# $(cat "$PG_TMP/watch.out" | tr '\n' ' ') (ms after ready)"
+
+# a block made with psql reaches store_user_get() (NOTIFY outguard_user)
+"$PGSTORE" "$PG_URI" block carol >"$PG_TMP/block.out" 2>&1 &
+wpid=$!
+for _ in $(seq 100); do
+	grep -q ready "$PG_TMP/block.out" && break
+	sleep 0.1
+done
+pg_sql "INSERT INTO users (login, status) VALUES ('carol', 'blocked')" \
+	>/dev/null
+wait $wpid
+check "a block reaches a running store" "$?" 0
+echo "# $(tr '\n' ' ' <"$PG_TMP/block.out")(ms after ready)"
 
 # connections cut: the next message reconnects
 pg_sql "UPDATE limits SET threshold = 1010 WHERE class = 'default'" >/dev/null
