@@ -78,22 +78,20 @@ void store_cache_free(struct store *s)
 	s->cache = NULL;
 }
 
-/* store_cache_put - a lookup read the database: keep what it read */
+/* store_cache_put - a lookup read the database: keep what it read, less
+ * this process's pending counts taken before the read (the read held
+ * them: in the counts on SQLite, as reservations on PostgreSQL) */
 void store_cache_put(struct store *s, const char *login,
 		     const struct store_user *u, const struct window_counts *c,
-		     int n)
+		     int n, const long pending[3])
 {
 	struct store_cache *k = s->cache;
 	struct cache_slot *e;
-	long pm, pr, ps;
 	unsigned i;
 	int j;
 
 	if (k == NULL || strlen(login) >= sizeof(e->login))
 		return;
-	lock_acquire(&s->pend_lock); /* the lookup's counts held them */
-	store_pend_get(s, login, &pm, &pr, &ps);
-	lock_release(&s->pend_lock);
 	if (k->degraded) {
 		pthread_mutex_lock(&k->state_lock);
 		if (k->degraded)
@@ -112,11 +110,21 @@ void store_cache_put(struct store *s, const char *login,
 	e->n = n > POLICY_MAX_WINDOWS ? POLICY_MAX_WINDOWS : n < 0 ? 0 : n;
 	memcpy(e->c, c, (size_t)e->n * sizeof(*c));
 	for (j = 0; j < e->n; j++) {
-		e->c[j].msgs -= pm;
-		e->c[j].rcpts -= pr;
-		e->c[j].sessions -= ps;
+		e->c[j].msgs -= pending[0];
+		e->c[j].rcpts -= pending[1];
+		e->c[j].sessions -= pending[2];
 	}
 	pthread_mutex_unlock(&k->lock[i % CACHE_STRIPES]);
+}
+
+/* store_cache_committed - PostgreSQL stored counts of login */
+void store_cache_committed(struct store *s, const char *login, long msgs,
+			   long rcpts, long sessions)
+{
+	lock_acquire(&s->pend_lock);
+	store_pend_commit(s, login, msgs, rcpts, sessions);
+	lock_release(&s->pend_lock);
+	store_cache_count(s, login, msgs, rcpts, sessions);
 }
 
 /* store_cache_count - a writer committed counts of login */

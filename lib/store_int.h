@@ -158,7 +158,7 @@ int store_prune(struct store *s, sqlite3 *db, time_t now);
  */
 void store_cache_put(struct store *s, const char *login,
 		     const struct store_user *u, const struct window_counts *c,
-		     int n);
+		     int n, const long pending[3]);
 int store_cache_lookup(struct store *s, const char *login, time_t now,
 		       struct store_user *u,
 		       int (*windows_for)(void *arg, const struct store_user *u,
@@ -171,6 +171,19 @@ void store_cache_free(struct store *s);
  * (SQLite) or recorded (PostgreSQL): the cache counts them too */
 void store_cache_count(struct store *s, const char *login, long msgs,
 		       long rcpts, long sessions);
+
+/* store_pend_since, store_pend_mark_drop - store_since and
+ * store_mark_drop on the pending table (store_mark.c chooses) */
+void store_pend_since(struct store *s, const char *login,
+		      const struct store_mark *mark, long *msgs, long *rcpts,
+		      long *sessions);
+void store_pend_mark_drop(struct store *s, const char *login,
+			  struct store_mark *mark);
+
+/* store_cache_committed - a PostgreSQL write of login's counts was
+ * committed: they leave the pending table and enter the cache */
+void store_cache_committed(struct store *s, const char *login, long msgs,
+			   long rcpts, long sessions);
 
 /* store_pend_free - drop the pending table */
 void store_pend_free(struct store *s);

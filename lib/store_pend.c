@@ -132,17 +132,12 @@ void store_pend_mark(struct store *s, const char *login,
 	mark->sessions = p->sessions + p->moved_sessions;
 }
 
-/* store_since - growth of login's counts since mark */
-void store_since(struct store *s, const char *login,
-		 const struct store_mark *mark, long *msgs, long *rcpts,
-		 long *sessions)
+/* store_pend_since - growth of login's counts since mark */
+void store_pend_since(struct store *s, const char *login,
+		      const struct store_mark *mark, long *msgs, long *rcpts,
+		      long *sessions)
 {
 	struct store_pend *p;
-
-	if (s->pg && mark->flight != NULL) { /* a database reservation */
-		store_pg_since(s, login, mark, msgs, rcpts, sessions);
-		return;
-	}
 
 	*msgs = *rcpts = *sessions = 0;
 	if (!mark->held)
@@ -156,17 +151,11 @@ void store_since(struct store *s, const char *login,
 	lock_release(&s->pend_lock);
 }
 
-/* store_mark_drop - release a mark */
-void store_mark_drop(struct store *s, const char *login,
-		     struct store_mark *mark)
+/* store_pend_mark_drop - release a mark */
+void store_pend_mark_drop(struct store *s, const char *login,
+			  struct store_mark *mark)
 {
 	struct store_pend **link, *p;
-
-	if (s->pg) { /* settle; a degraded lookup's mark is dropped below */
-		store_pg_mark_drop(s, login, mark);
-		if (!mark->held)
-			return;
-	}
 
 	if (!mark->held)
 		return;

@@ -258,6 +258,19 @@ static int op_cmp(const void *a, const void *b)
 	return (*x)->next < (*y)->next ? -1 : (*x)->next > (*y)->next;
 }
 
+/* committed - what a written op adds to the counts leaves the pending
+ * table (store_pg_add_message and _session put it there) */
+static void committed(struct store *s, const struct pg_op *op)
+{
+	long r;
+
+	if (op->kind == PG_SETTLE && op->v[1] != NULL &&
+	    (r = atol(op->v[3] ? op->v[3] : "0")) > 0)
+		store_cache_committed(s, op->v[1], 1, r, 0);
+	else if (op->kind == PG_SESSION && op->v[0] != NULL)
+		store_cache_committed(s, op->v[0], 0, 0, 1);
+}
+
 /* write_batch - ops (n of them, in arr) in one transaction; 0 or -1 */
 static int write_batch(struct store *s, struct pg_op **arr, long n)
 {
@@ -357,8 +370,10 @@ static void *writer_main(void *arg)
 				n + pg->q_len);
 			failed_at = 0;
 		}
-		for (i = 0; i < n; i++)
+		for (i = 0; i < n; i++) {
+			committed(s, arr[i]);
 			op_free(arr[i]);
+		}
 		pg->q_committed += n;
 		pg->written += n;
 		pg->batches++;
@@ -403,17 +418,60 @@ void store_pg_flush(struct store *s)
 	pthread_mutex_unlock(&pg->q_lock);
 }
 
-/* translate - ?N to $N */
+/* One SQLite spelling and its PostgreSQL one (in order, all applied). */
+static const char *const dialect[][2] = {
+	{ " COLLATE NOCASE", "" }, /* logins are stored lower case */
+	{ "INSERT OR IGNORE INTO", "INSERT INTO" },
+	/* store_admin_set_user's upsert: name the row being updated */
+	{ "coalesce(?2, class)", "coalesce(?2, users.class)" },
+	{ "coalesce(?3, status)", "coalesce(?3, users.status)" },
+	{ "THEN note ", "THEN users.note " },
+	/* integers used as booleans */
+	{ "(?1 OR ", "(?1 <> 0 OR " },
+	{ "(NOT ?2 OR ", "(?2 = 0 OR " },
+	{ "max(updated, excluded.updated)",
+	  "greatest(incidents.updated, excluded.updated)" },
+};
+
+/*
+ * translate - an admin statement written for SQLite as PostgreSQL
+ * takes it: the spellings of dialect[], "?N" as "$N", "LIMIT ?N" as
+ * "LIMIT nullif($N, -1)" (-1 is SQLite's "no limit"), and an INSERT OR
+ * IGNORE gets ON CONFLICT DO NOTHING.  The admin statements are fixed
+ * strings of lib/store_admin*.c; none holds mail data.
+ */
 static char *translate(const char *sql)
 {
-	char *out = malloc(strlen(sql) + 1), *o = out;
+	size_t len = strlen(sql) * 2 + 64, i;
+	char *a = malloc(len), *b = malloc(len), *p, *t;
+	int ignore = strstr(sql, "INSERT OR IGNORE") != NULL;
 
-	if (out == NULL)
+	if (a == NULL || b == NULL) {
+		free(a);
+		free(b);
 		return NULL;
-	for (; *sql; sql++)
-		*o++ = *sql == '?' ? '$' : *sql;
-	*o = '\0';
-	return out;
+	}
+	snprintf(a, len, "%s", sql);
+	for (i = 0; i < sizeof(dialect) / sizeof(dialect[0]); i++)
+		while ((p = strstr(a, dialect[i][0])) != NULL) {
+			snprintf(b, len, "%.*s%s%s", (int)(p - a), a,
+				 dialect[i][1], p + strlen(dialect[i][0]));
+			t = a, a = b, b = t;
+		}
+	for (p = a, t = b; *p; p++) {
+		if (strncmp(p, "LIMIT ?", 7) == 0) {
+			t += sprintf(t, "LIMIT nullif($%ld::bigint, -1)",
+				     strtol(p + 7, &p, 10));
+			p--;
+		} else {
+			*t++ = *p == '?' ? '$' : *p;
+		}
+	}
+	*t = '\0';
+	if (ignore)
+		strcat(b, " ON CONFLICT DO NOTHING");
+	free(a);
+	return b;
 }
 
 /* store_pg_admin_query - an admin statement, rows to fn */
@@ -423,6 +481,7 @@ int store_pg_admin_query(struct store *s, const char *what, const char *sql,
 {
 	char nums[16][24], *q = translate(sql), why[300];
 	const char *v[16], *names[64], *vals[64];
+	Oid types[16];
 	struct pg_conn *pc;
 	PGresult *r = NULL;
 	int n = 0, i, j, rows = -1, nf;
@@ -432,15 +491,17 @@ int store_pg_admin_query(struct store *s, const char *what, const char *sql,
 			snprintf(nums[n], sizeof(nums[n]), "%lld",
 				 (long long)args[n].i);
 			v[n] = nums[n];
+			types[n] = 20; /* bigint */
 		} else {
 			v[n] = args[n].t;
+			types[n] = 25; /* text */
 		}
 	}
 	if (q == NULL || (pc = pg_get(s)) == NULL) {
 		snprintf(why, sizeof(why), "%s: cannot connect", what);
 		goto out;
 	}
-	r = PQexecParams(pc->c, q, n, NULL, v, NULL, NULL, 0);
+	r = PQexecParams(pc->c, q, n, types, v, NULL, NULL, 0);
 	if (PQresultStatus(r) == PGRES_TUPLES_OK) {
 		nf = PQnfields(r) < 64 ? PQnfields(r) : 64;
 		for (j = 0; j < nf; j++)

@@ -430,11 +430,15 @@ int store_lookup(struct store *s, const char *login, const char *network,
 		 void *arg, struct window_counts *c, struct store_mark *mark)
 {
 	struct lookup_windows w = { windows_for, arg, 0 };
+	long p[3] = { 0, 0, 0 };
 	int rc;
 
 	if (s->cache == NULL && s->pg == NULL)
 		return lookup(s, login, network, now, u, windows_for, arg, c,
 			      mark);
+	lock_acquire(&s->pend_lock); /* what the read will hold */
+	store_pend_get(s, login, &p[0], &p[1], &p[2]);
+	lock_release(&s->pend_lock);
 	if (s->pg)
 		rc = store_pg_lookup(s, login, network, now, u, windows_seen,
 				     &w, c, mark);
@@ -442,7 +446,7 @@ int store_lookup(struct store *s, const char *login, const char *network,
 		rc = lookup(s, login, network, now, u, windows_seen, &w, c,
 			    mark);
 	if (rc == 0)
-		store_cache_put(s, login, u, c, w.n);
+		store_cache_put(s, login, u, c, w.n, p);
 	else
 		rc = store_cache_lookup(s, login, now, u, windows_for, arg, c,
 					mark);

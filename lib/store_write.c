@@ -399,10 +399,9 @@ void store_add_message(struct store *s, const char *login, time_t ts, int rcpts,
 		       int res_msgs, int res_rcpts)
 {
 	if (s->pg) { /* the reservation leaves the local counts */
-		lock_acquire(&s->pend_lock);
-		store_pend_add(s, login, -res_msgs, -res_rcpts, 0);
+		lock_acquire(&s->pend_lock); /* queued until settled */
+		store_pend_add(s, login, 1 - res_msgs, rcpts - res_rcpts, 0);
 		lock_release(&s->pend_lock);
-		store_cache_count(s, login, 1, rcpts, 0);
 		store_pg_add_message(s, login, ts, rcpts, client_addr, queue_id,
 				     NULL);
 		return;
@@ -419,7 +418,9 @@ void store_add_message_id(struct store *s, const char *login, time_t ts,
 			  const char *queue_id, const char *message_id)
 {
 	if (s->pg) {
-		store_cache_count(s, login, 1, rcpts, 0);
+		lock_acquire(&s->pend_lock); /* queued until settled */
+		store_pend_add(s, login, 1, rcpts, 0);
+		lock_release(&s->pend_lock);
 		store_pg_add_message(s, login, ts, rcpts, client_addr, queue_id,
 				     message_id);
 		return;
@@ -434,7 +435,9 @@ void store_add_session(struct store *s, const char *login, time_t ts,
 		       const char *client_addr, const char *network)
 {
 	if (s->pg) {
-		store_cache_count(s, login, 0, 0, 1);
+		lock_acquire(&s->pend_lock); /* queued until written */
+		store_pend_add(s, login, 0, 0, 1);
+		lock_release(&s->pend_lock);
 		store_pg_add_session(s, login, ts, client_addr, network);
 		return;
 	}

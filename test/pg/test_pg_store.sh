@@ -9,6 +9,7 @@
 #   - a wrong password: outguard -n and outguardctl exit 1 with libpq's
 #     "password authentication failed", and the daemon does not start;
 #   - outguardctl -d postgresql://... status reads the policy and counts;
+#     every admin command that needs no MTA works and does its work;
 #   - exact shared counting: pgstore runs two stores (relays a and b) on
 #     one database, 64 threads over both, one login, against a limit
 #     of 1,000 recipients an hour: exactly 1,000 are accepted, msg_log
@@ -104,6 +105,30 @@ case $out in
 *"Class:        default"*) ok "status shows the class" ;;
 *) bad "status: $out" ;;
 esac
+
+# the admin commands that need no MTA, on PostgreSQL
+pg_sql "INSERT INTO msg_log (login, ts, rcpts) VALUES
+	('dora', extract(epoch from now())::bigint, 3);
+INSERT INTO incidents (login, opened, updated, kind, action, trigger)
+	VALUES ('dora', 1, 1, 'limit', 'tempfail', 'test')" >/dev/null
+for cmd in "top" "block dora testing" "unblock dora" "class dora bulk" \
+	"reset dora" "events" "events --login dora" "rules list" \
+	"rules test paypal-login.com" "protected add examp1e.com x" \
+	"protected list" "protected remove examp1e.com" "seen" \
+	"incidents list --all" "incidents show 1" "incidents close 1 done" \
+	"--json top"; do
+	# shellcheck disable=SC2086
+	out=$("$OUTGUARDCTL" -d "$PG_URI" $cmd 2>&1)
+	check "outguardctl $cmd" "$?" 0
+	case $out in *ERROR*) bad "outguardctl $cmd: $out" ;; esac
+done
+check "block, unblock, class, reset, close wrote events" \
+	"$(pg_sql "SELECT count(*) FROM events WHERE login = 'dora' AND kind = 'admin'")" 5
+check "class set" "$(pg_sql "SELECT class FROM users WHERE login = 'dora'")" bulk
+check "reset cleared msg_log" \
+	"$(pg_sql "SELECT count(*) FROM msg_log WHERE login = 'dora'")" 0
+check "incident closed" \
+	"$(pg_sql "SELECT status FROM incidents WHERE id = 1")" closed
 
 # exact shared counting: 1,000 recipients an hour, two relays
 pg_sql "DELETE FROM limits WHERE class = 'default';
