@@ -19,6 +19,11 @@
  *
  *	outguardctl uses the same handle without the writer: its writes
  *	(store_admin_*) are synchronous.
+ *
+ *	A postgresql:// URI opens the same interface on PostgreSQL
+ *	(lib/store_pg*.c, the only files that include libpq-fe.h): the
+ *	reservations of messages in flight are then kept in the database
+ *	(outguard_reserve), so counts are exact across daemons.
  * DIAGNOSTICS
  *	Functions that can fail return -1 and log the cause once (rate
  *	limited).  store_healthy() says whether the last write or read
