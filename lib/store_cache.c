@@ -79,8 +79,10 @@ void store_cache_free(struct store *s)
 }
 
 /* store_cache_put - a lookup read the database: keep what it read, less
- * this process's pending counts taken before the read (the read held
- * them: in the counts on SQLite, as reservations on PostgreSQL) */
+ * this process's pending counts taken after the read (the read held
+ * them: in the counts on SQLite, as reservations or stored rows on
+ * PostgreSQL); the caller holds pend_lock, as a commit does when it
+ * moves counts from pending into the cache */
 void store_cache_put(struct store *s, const char *login,
 		     const struct store_user *u, const struct window_counts *c,
 		     int n, const long pending[3])
@@ -123,8 +125,8 @@ void store_cache_committed(struct store *s, const char *login, long msgs,
 {
 	lock_acquire(&s->pend_lock);
 	store_pend_commit(s, login, msgs, rcpts, sessions);
-	lock_release(&s->pend_lock);
 	store_cache_count(s, login, msgs, rcpts, sessions);
+	lock_release(&s->pend_lock);
 }
 
 /* store_cache_count - a writer committed counts of login */

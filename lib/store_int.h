@@ -167,7 +167,8 @@ int store_cache_lookup(struct store *s, const char *login, time_t now,
 		       struct store_mark *mark);
 void store_cache_free(struct store *s);
 
-/* store_cache_count - msgs/rcpts/sessions of login were committed
+/* store_cache_count - (caller holds pend_lock) msgs/rcpts/sessions of
+ * login were committed
  * (SQLite) or recorded (PostgreSQL): the cache counts them too */
 void store_cache_count(struct store *s, const char *login, long msgs,
 		       long rcpts, long sessions);

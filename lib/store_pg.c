@@ -512,6 +512,7 @@ static PGresult *reserve(struct store *s, const char *login, time_t now,
 			 const long *ws, int nws)
 {
 	char ts[24], id[24], w[8], arr[PG_WINDOWS * 12 + 4], stale[16];
+	char margin[16];
 	const char *v[12];
 	size_t len = 0;
 	int i;
@@ -531,7 +532,8 @@ static PGresult *reserve(struct store *s, const char *login, time_t now,
 	v[3] = res_id > 0 ? id : NULL;
 	v[4] = w;
 	v[5] = want > 0 ? "1" : "0";
-	v[6] = "0";
+	snprintf(margin, sizeof(margin), "%d", want > 1 ? PG_LEASE_MARGIN : 0);
+	v[6] = margin;
 	v[7] = "false";
 	v[8] = NULL;
 	v[9] = network;
@@ -568,8 +570,9 @@ static void counts_from(PGresult *r, long ws, long *m, long *rc, long *se,
 
 /*
  * store_pg_lookup - one round trip: the users row, the counts of every
- * window of the policy, and the message's first recipient reserved
- * (prepaid: the first decision costs no call when the limits allow it)
+ * window of the policy, and the message's first recipients reserved:
+ * one, or a lease of PG_LEASE far from every limit (prepaid: those
+ * decisions cost no call)
  */
 int store_pg_lookup(struct store *s, const char *login, const char *network,
 		    time_t now, struct store_user *u,
@@ -591,7 +594,8 @@ int store_pg_lookup(struct store *s, const char *login, const char *network,
 	pthread_mutex_unlock(&s->pg->win_lock);
 	__atomic_add_fetch(&s->pg->lookups, 1, __ATOMIC_RELAXED);
 	gen = pg_users_gen(login);
-	r = reserve(s, login, now, 0, mark != NULL ? 1 : 0, network, ws, nws);
+	r = reserve(s, login, now, 0, mark != NULL ? PG_LEASE : 0, network, ws,
+		    nws);
 	user_from(u, NULL, NULL, 0);
 	if (r == NULL)
 		return -1;
@@ -647,7 +651,7 @@ int store_pg_counts_get(struct store *s, const char *login, time_t now,
 
 /*
  * store_pg_since - what the login's counts grew by since the lookup:
- * the prepaid recipient costs nothing; past it each decision reserves
+ * the prepaid recipients cost nothing; past them each decision reserves
  * one more recipient in the database (exact across relays) and reads
  * the counts in the same call.  The growth is the largest of the
  * windows' (they differ only by rows that left a window), plus the

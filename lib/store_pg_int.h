@@ -15,11 +15,17 @@
 
 #include "store_int.h"
 
-#define PG_POOL_MAX  32 /* mail-path connections open at most */
-#define PG_WINDOWS   32 /* distinct windows of a policy, at most */
-#define PG_STALE_S   3600
-#define PG_QUEUE_MAX 200000
-#define PG_BATCH_MAX 500
+#define PG_POOL_MAX 32 /* mail-path connections open at most */
+#define PG_WINDOWS  32 /* distinct windows of a policy, at most */
+#define PG_STALE_S  3600
+/* a lookup reserves up to PG_LEASE recipients at once when every
+ * refusing limit leaves PG_LEASE_MARGIN more: far from its limits a
+ * message's recipients cost no further round trip, near them each
+ * one is reserved exactly (the unused part returns at the settle) */
+#define PG_LEASE	16
+#define PG_LEASE_MARGIN 1024
+#define PG_QUEUE_MAX	200000
+#define PG_BATCH_MAX	500
 
 /* The prepared statements, by index. */
 enum pg_stmt {

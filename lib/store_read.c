@@ -436,18 +436,21 @@ int store_lookup(struct store *s, const char *login, const char *network,
 	if (s->cache == NULL && s->pg == NULL)
 		return lookup(s, login, network, now, u, windows_for, arg, c,
 			      mark);
-	lock_acquire(&s->pend_lock); /* what the read will hold */
-	store_pend_get(s, login, &p[0], &p[1], &p[2]);
-	lock_release(&s->pend_lock);
 	if (s->pg)
 		rc = store_pg_lookup(s, login, network, now, u, windows_seen,
 				     &w, c, mark);
 	else
 		rc = lookup(s, login, network, now, u, windows_seen, &w, c,
 			    mark);
-	if (rc == 0)
+	if (rc == 0) {
+		/* the pending counts now, kept apart; a commit (which moves
+		 * them into the cache under pend_lock) is either before
+		 * this or after it */
+		lock_acquire(&s->pend_lock);
+		store_pend_get(s, login, &p[0], &p[1], &p[2]);
 		store_cache_put(s, login, u, c, w.n, p);
-	else
+		lock_release(&s->pend_lock);
+	} else
 		rc = store_cache_lookup(s, login, now, u, windows_for, arg, c,
 					mark);
 	return rc;

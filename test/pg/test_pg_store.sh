@@ -13,7 +13,8 @@
 #   - exact shared counting: pgstore runs two stores (relays a and b) on
 #     one database, 64 threads over both, one login, against a limit
 #     of 1,000 recipients an hour: exactly 1,000 are accepted, msg_log
-#     and counts hold exactly 1,000, and no reservation is left;
+#     and counts hold exactly 1,000, and no reservation is left; the
+#     same with 2,000, where lookups lease 16 recipients at once;
 #   - a policy change made with psql reaches store_policy_version() of
 #     a running store through LISTEN/NOTIFY (the delay is printed);
 #   - a block made with psql reaches store_user_get() of a running
@@ -141,6 +142,15 @@ check "msg_log holds what was accepted" \
 	"$(pg_sql "SELECT sum(rcpts) FROM msg_log WHERE login = 'alice'")" 1000
 check "counts hold it" \
 	"$(pg_sql "SELECT sum(rcpts) FROM counts WHERE login = 'alice' AND kind = 0")" 1000
+check "no reservation left" "$(pg_sql 'SELECT count(*) FROM reservations')" 0
+
+# far from the limit a lookup leases 16 recipients (PG_LEASE, while
+# every limit leaves 1,024 more): still exactly the limit
+pg_sql "UPDATE limits SET threshold = 2000 WHERE class = 'default'" >/dev/null
+out=$("$PGSTORE" "$PG_URI" erin 64 20 2)
+check "with leases, 2,000 an hour: accepted" "$out" "accepted 2000"
+check "msg_log holds it" \
+	"$(pg_sql "SELECT sum(rcpts) FROM msg_log WHERE login = 'erin'")" 2000
 check "no reservation left" "$(pg_sql 'SELECT count(*) FROM reservations')" 0
 
 # live policy through LISTEN/NOTIFY
