@@ -164,7 +164,7 @@ static int set_level(struct conf *c, size_t off, const char *v)
 	return 0;
 }
 
-/* set_store_error - tempfail or accept */
+/* set_store_error - enforce, tempfail or accept */
 static int set_store_error(struct conf *c, size_t off, const char *v)
 {
 	(void)off;
@@ -172,6 +172,8 @@ static int set_store_error(struct conf *c, size_t off, const char *v)
 		c->on_store_error = CONF_STORE_TEMPFAIL;
 	else if (!strcasecmp(v, "accept"))
 		c->on_store_error = CONF_STORE_ACCEPT;
+	else if (!strcasecmp(v, "enforce"))
+		c->on_store_error = CONF_STORE_ENFORCE;
 	else
 		return -1;
 	return 0;
@@ -240,11 +242,11 @@ void conf_init(struct conf *c)
 	memset(c, 0, sizeof(*c));
 	c->socket = strdup("unix:/run/outguard/outguard.sock");
 	c->database = strdup("/var/lib/outguard/outguard.db");
+	c->on_store_error = CONF_STORE_ENFORCE;
 	c->umask = CONF_DEFAULT_UMASK;
 	c->syslog = 1;
 	c->syslog_facility = LOG_MAIL;
 	c->log_level = LOG_INFO;
-	c->on_store_error = CONF_STORE_TEMPFAIL;
 	c->mta = CONF_MTA_POSTFIX;
 }
 

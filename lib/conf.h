@@ -20,12 +20,16 @@
 #define CONF_DEFAULT_PATH  "/etc/outguard/outguard.conf"
 #define CONF_DEFAULT_UMASK 007 /* a 0660 socket: owner and group only */
 
-enum conf_store_error { CONF_STORE_TEMPFAIL, CONF_STORE_ACCEPT };
+enum conf_store_error {
+	CONF_STORE_TEMPFAIL,
+	CONF_STORE_ACCEPT,
+	CONF_STORE_ENFORCE /* the default: SPEC 6.3 */
+};
 enum conf_mta { CONF_MTA_POSTFIX, CONF_MTA_SENDMAIL };
 
 struct conf {
 	char *socket;	     /* libmilter socket spec */
-	char *database;	     /* SQLite file */
+	char *database;	     /* SQLite file or postgresql:// URI */
 	char *user_id;	     /* user[:group] to run as, or NULL */
 	char *socket_group;  /* group of the unix socket, or NULL */
 	int umask;	     /* process umask (socket, PidFile) */

@@ -50,6 +50,7 @@ struct guard *guard_new(const struct conf *conf, char *err, size_t errlen)
 	g->store = store_open(conf->database, STORE_CREATE, err, errlen);
 	if (g->store == NULL)
 		goto fail;
+	store_set_enforce(g->store, conf->on_store_error == CONF_STORE_ENFORCE);
 	if (guard_watch_start(g, err, errlen) < 0)
 		goto fail;
 	if (store_start_writer(g->store) < 0) {
@@ -229,7 +230,9 @@ static int sender_allowed(struct guard_conn *c)
 			       c->mail_from_domain);
 	if (rc < 0)
 		c->store_failed = 1;
-	return rc == 1;
+	/* enforce keeps mail moving: an unreadable alias list allows */
+	return rc == 1 ||
+	       (rc < 0 && c->g->conf.on_store_error == CONF_STORE_ENFORCE);
 }
 
 /*
@@ -325,6 +328,9 @@ int guard_store_verdict(struct guard_conn *c, struct verdict *v)
 {
 	char why[200];
 
+	/* enforce: the store answered from what this process counted */
+	if (c->g->conf.on_store_error == CONF_STORE_ENFORCE)
+		return 0;
 	if (!c->store_failed && store_healthy(c->g->store, why, sizeof(why)))
 		return 0;
 	if (!c->store_failed)

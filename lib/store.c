@@ -24,11 +24,11 @@ struct store *store_open(const char *path, int flags, char *err, size_t errlen)
 {
 	struct store *s;
 	struct stat st;
-	int ro = (flags & STORE_READONLY) != 0;
+	int ro = (flags & STORE_READONLY) != 0, pg = store_pg_uri(path);
 
-	if (store_files_access(path, ro, err, errlen) < 0)
+	if (!pg && store_files_access(path, ro, err, errlen) < 0)
 		return NULL;
-	if (!(flags & STORE_CREATE) && stat(path, &st) < 0) {
+	if (!pg && !(flags & STORE_CREATE) && stat(path, &st) < 0) {
 		snprintf(err, errlen, "no database at %s: %s", path,
 			 strerror(errno));
 		return NULL;
@@ -52,6 +52,10 @@ struct store *store_open(const char *path, int flags, char *err, size_t errlen)
 	for (int i = 0; i < STORE_LOGIN_LOCKS; i++)
 		lock_init(&s->login_locks[i]);
 	pthread_cond_init(&s->readers_cond, NULL);
+	if (pg)
+		return store_pg_open(s, path, flags, err, errlen) < 0
+			       ? (store_close(s), NULL)
+			       : s;
 	if ((flags & STORE_CREATE) && !ro)
 		store_files_create(path); /* 0600: ours alone */
 	if ((s->db = store_conn_open(path, ro, err, errlen)) == NULL)
@@ -101,8 +105,11 @@ void store_close(struct store *s)
 {
 	if (s == NULL)
 		return;
+	if (s->pg)
+		store_pg_close(s);
 	store_writer_stop(s);
 	store_readers_close(s);
+	store_cache_free(s);
 	sqlite3_close(s->db);
 	free(s->path);
 	free(s);
@@ -121,6 +128,8 @@ int store_chown(struct store *s, unsigned uid, unsigned gid)
 	char p[4096];
 	unsigned i;
 
+	if (s->pg) /* nothing on this host */
+		return 0;
 	for (i = 0; i < 3; i++) {
 		snprintf(p, sizeof(p), "%s%s", s->path, sfx[i]);
 		if (chown(p, uid, gid) < 0 && errno != ENOENT)

@@ -19,6 +19,11 @@
  *
  *	outguardctl uses the same handle without the writer: its writes
  *	(store_admin_*) are synchronous.
+ *
+ *	A postgresql:// URI opens the same interface on PostgreSQL
+ *	(lib/store_pg*.c, the only files that include libpq-fe.h): the
+ *	reservations of messages in flight are then kept in the database
+ *	(outguard_reserve), so counts are exact across daemons.
  * DIAGNOSTICS
  *	Functions that can fail return -1 and log the cause once (rate
  *	limited).  store_healthy() says whether the last write or read
@@ -40,7 +45,8 @@ struct store;
 #define STORE_READONLY 2 /* open read-only; never migrate */
 
 /*
- * store_open - open (and with STORE_CREATE create or migrate) a database.
+ * store_open - open (and with STORE_CREATE create or migrate) a database:
+ * a file (SQLite) or a postgresql:// URI (PostgreSQL, store_pg.h).
  * Returns NULL with the cause in err.
  */
 struct store *store_open(const char *path, int flags, char *err, size_t errlen);
@@ -48,7 +54,7 @@ struct store *store_open(const char *path, int flags, char *err, size_t errlen);
 /* store_close - stop the writer after flushing it, close; NULL is fine */
 void store_close(struct store *s);
 
-/* store_path - the database path the handle was opened with */
+/* store_path - the database path or URI (its password masked) */
 const char *store_path(const struct store *s);
 
 /* store_schema_version - PRAGMA user_version the code creates */
@@ -65,6 +71,16 @@ void store_flush(struct store *s);
  * failed (why says what, NUL-terminated, may be NULL).
  */
 int store_healthy(struct store *s, char *why, size_t whylen);
+
+/*
+ * store_set_enforce - OnStoreError enforce (SPEC 6.3): when on, a
+ * store_lookup() that cannot read the database does not fail: it
+ * answers from the login's last counts this process read (kept for
+ * the most recent logins) plus what this process has counted since
+ * (reserved, or queued and not yet written), and the user as last
+ * read (else the default class).  Both moments are logged.
+ */
+void store_set_enforce(struct store *s, int on);
 
 /* store_chown - hand the database files to uid/gid (before dropping) */
 int store_chown(struct store *s, unsigned uid, unsigned gid);
@@ -107,6 +123,7 @@ int store_counts_get(struct store *s, const char *login, time_t now,
 struct store_mark {
 	long msgs, rcpts, sessions;
 	int held;
+	struct store_pg_flight *flight; /* PostgreSQL: the reservation */
 };
 
 /*

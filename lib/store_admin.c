@@ -103,6 +103,9 @@ int store_admin_query(struct store *s, const char *what, const char *sql,
 {
 	int rc;
 
+	if (s->pg)
+		return store_pg_admin_query(s, what, sql, args, fn, arg, err,
+					    errlen);
 	lock_acquire(&s->db_lock);
 	rc = admin_run(s, what, sql, args, fn, arg, err, errlen);
 	lock_release(&s->db_lock);
@@ -163,6 +166,16 @@ int store_admin_reset(struct store *s, const char *login, char *err,
 	unsigned i;
 	int rc = 0;
 
+	if (s->pg) /* one statement: one transaction */
+		return store_pg_admin_query(
+			       s, "reset",
+			       "WITH c AS (DELETE FROM counts WHERE login = "
+			       "lower(?1)), m AS (DELETE FROM msg_log WHERE "
+			       "lower(login) = lower(?1)) DELETE FROM "
+			       "session_log WHERE lower(login) = lower(?1)",
+			       args, NULL, NULL, err, errlen) < 0
+			       ? -1
+			       : 0;
 	lock_acquire(&s->db_lock);
 	for (i = 0; rc >= 0 && i < sizeof(sql) / sizeof(sql[0]); i++)
 		rc = admin_run(s, "reset", sql[i], args, NULL, NULL, err,

@@ -81,6 +81,8 @@ int store_incident_open(struct store *s, const char *login,
 	sqlite3_stmt *st = NULL;
 	int rc = -1;
 
+	if (s->pg)
+		return store_pg_incident_open(s, login, b);
 	memset(b, 0, sizeof(*b));
 	store_flush(s);
 	lock_acquire(&s->db_lock);

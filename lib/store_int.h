@@ -14,12 +14,14 @@
 
 #include "lock.h"
 #include "store.h"
+#include "store_pg.h"
 
 #define STORE_BUSY_MS	  2000 /* how long a statement waits for a lock */
 #define STORE_LOGIN_LOCKS 64   /* stripes of store_login_lock */
 
-struct store_op;   /* a queued write, store_write.c */
-struct store_pend; /* per-login reservations and queued counts */
+struct store_op;    /* a queued write, store_write.c */
+struct store_cache; /* the last counts read, store_cache.c */
+struct store_pend;  /* per-login reservations and queued counts */
 
 #define STORE_WCONN_STMTS 12 /* kinds of queued writes, at most */
 
@@ -31,6 +33,8 @@ struct store_wconn {
 
 struct store {
 	char *path;
+	struct store_pg *pg;	   /* PostgreSQL (store_pg*.c), else NULL */
+	struct store_cache *cache; /* OnStoreError enforce, else NULL */
 	int flags;
 	sqlite3 *db;	     /* main connection: admin, policy, writer */
 	struct lock db_lock; /* one user of db at a time */
@@ -152,6 +156,42 @@ void store_wal_setup(struct store *s, sqlite3 *db);
 /* store_prune - one step of deleting counters and events past
  * retention: 1 more may be left, 0 all done, -1 error */
 int store_prune(struct store *s, sqlite3 *db, time_t now);
+
+/*
+ * store_cache.c: OnStoreError enforce.  store_cache_put() keeps what a
+ * lookup read, less this process's pending counts (nothing unless
+ * enforce is on); store_cache_lookup()
+ * answers a lookup that could not read, 0 (or -1 when enforce is off).
+ */
+void store_cache_put(struct store *s, const char *login,
+		     const struct store_user *u, const struct window_counts *c,
+		     int n, const long pending[3]);
+int store_cache_lookup(struct store *s, const char *login, time_t now,
+		       struct store_user *u,
+		       int (*windows_for)(void *arg, const struct store_user *u,
+					  struct window_counts *c),
+		       void *arg, struct window_counts *c,
+		       struct store_mark *mark);
+void store_cache_free(struct store *s);
+
+/* store_cache_count - (caller holds pend_lock) msgs/rcpts/sessions of
+ * login were committed
+ * (SQLite) or recorded (PostgreSQL): the cache counts them too */
+void store_cache_count(struct store *s, const char *login, long msgs,
+		       long rcpts, long sessions);
+
+/* store_pend_since, store_pend_mark_drop - store_since and
+ * store_mark_drop on the pending table (store_mark.c chooses) */
+void store_pend_since(struct store *s, const char *login,
+		      const struct store_mark *mark, long *msgs, long *rcpts,
+		      long *sessions);
+void store_pend_mark_drop(struct store *s, const char *login,
+			  struct store_mark *mark);
+
+/* store_cache_committed - a PostgreSQL write of login's counts was
+ * committed: they leave the pending table and enter the cache */
+void store_cache_committed(struct store *s, const char *login, long msgs,
+			   long rcpts, long sessions);
 
 /* store_pend_free - drop the pending table */
 void store_pend_free(struct store *s);

@@ -132,10 +132,10 @@ void store_pend_mark(struct store *s, const char *login,
 	mark->sessions = p->sessions + p->moved_sessions;
 }
 
-/* store_since - growth of login's counts since mark */
-void store_since(struct store *s, const char *login,
-		 const struct store_mark *mark, long *msgs, long *rcpts,
-		 long *sessions)
+/* store_pend_since - growth of login's counts since mark */
+void store_pend_since(struct store *s, const char *login,
+		      const struct store_mark *mark, long *msgs, long *rcpts,
+		      long *sessions)
 {
 	struct store_pend *p;
 
@@ -151,9 +151,9 @@ void store_since(struct store *s, const char *login,
 	lock_release(&s->pend_lock);
 }
 
-/* store_mark_drop - release a mark */
-void store_mark_drop(struct store *s, const char *login,
-		     struct store_mark *mark)
+/* store_pend_mark_drop - release a mark */
+void store_pend_mark_drop(struct store *s, const char *login,
+			  struct store_mark *mark)
 {
 	struct store_pend **link, *p;
 

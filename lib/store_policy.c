@@ -344,8 +344,13 @@ struct policy *store_policy_load(struct store *s, char *err, size_t errlen)
 {
 	struct policy *p;
 
+	/* PostgreSQL: the tables are copied into s->db first (store_pg.c) */
+	if (s->pg && store_pg_policy_sync(s, err, errlen) < 0)
+		return NULL;
 	lock_acquire(&s->db_lock);
 	p = store_policy_read(s->db, err, errlen);
 	lock_release(&s->db_lock);
+	if (p != NULL && s->pg)
+		store_pg_policy_loaded(s, p);
 	return p;
 }

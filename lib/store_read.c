@@ -213,6 +213,8 @@ static int user_read(struct store *s, struct store_reader *r, const char *login,
 /* store_user_get - the login's users row */
 int store_user_get(struct store *s, const char *login, struct store_user *u)
 {
+	if (s->pg)
+		return store_pg_user_get(s, login, u);
 	struct store_reader *r = reader_get(s);
 	int rc;
 
@@ -360,6 +362,8 @@ static int counts_read(struct store *s, struct store_reader *r,
 int store_counts_get(struct store *s, const char *login, time_t now,
 		     struct window_counts *c, int n)
 {
+	if (s->pg)
+		return store_pg_counts_get(s, login, now, c, n);
 	struct store_reader *r = reader_get(s);
 	int rc;
 
@@ -376,11 +380,11 @@ int store_counts_get(struct store *s, const char *login, time_t now,
  * store_lookup - the users row, then the counts of the windows that
  * windows_for() picks for the user's class, in one read transaction
  */
-int store_lookup(struct store *s, const char *login, const char *network,
-		 time_t now, struct store_user *u,
-		 int (*windows_for)(void *arg, const struct store_user *u,
-				    struct window_counts *c),
-		 void *arg, struct window_counts *c, struct store_mark *mark)
+static int lookup(struct store *s, const char *login, const char *network,
+		  time_t now, struct store_user *u,
+		  int (*windows_for)(void *arg, const struct store_user *u,
+				     struct window_counts *c),
+		  void *arg, struct window_counts *c, struct store_mark *mark)
 {
 	uint64_t t0 = metrics_clock();
 	struct store_reader *r = reader_get(s);
@@ -399,6 +403,59 @@ int store_lookup(struct store *s, const char *login, const char *network,
 	lock_rw_release(&s->commit_lock);
 	reader_put(s, r);
 	metrics_store_read(metrics_clock() - t0);
+	return rc;
+}
+
+/* A lookup's windows_for, and how many windows it asked for. */
+struct lookup_windows {
+	int (*fn)(void *arg, const struct store_user *u,
+		  struct window_counts *c);
+	void *arg;
+	int n;
+};
+
+/* windows_seen - the caller's windows_for, noting n */
+static int windows_seen(void *arg, const struct store_user *u,
+			struct window_counts *c)
+{
+	struct lookup_windows *w = arg;
+
+	w->n = w->fn(w->arg, u, c);
+	return w->n;
+}
+
+/* store_lookup - read (either store); with enforce, the cache's answer
+ * when the database cannot be read */
+int store_lookup(struct store *s, const char *login, const char *network,
+		 time_t now, struct store_user *u,
+		 int (*windows_for)(void *arg, const struct store_user *u,
+				    struct window_counts *c),
+		 void *arg, struct window_counts *c, struct store_mark *mark)
+{
+	struct lookup_windows w = { windows_for, arg, 0 };
+	long p[3] = { 0, 0, 0 };
+	int rc;
+
+	if (s->cache == NULL && s->pg == NULL)
+		return lookup(s, login, network, now, u, windows_for, arg, c,
+			      mark);
+	if (s->pg)
+		rc = store_pg_lookup(s, login, network, now, u, windows_seen,
+				     &w, c, mark);
+	else
+		rc = lookup(s, login, network, now, u, windows_seen, &w, c,
+			    mark);
+	if (rc == 0) {
+		/* the pending counts now, kept apart; a commit (which moves
+		 * them into the cache under pend_lock) is either before
+		 * this or after it */
+		lock_acquire(&s->pend_lock);
+		store_pend_get(s, login, &p[0], &p[1], &p[2]);
+		store_cache_put(s, login, u, c, w.n, p);
+		lock_release(&s->pend_lock);
+	} else
+		rc = store_cache_lookup(s, login, now, u, windows_for, arg, c,
+					mark);
 	return rc;
 }
 
@@ -422,6 +479,9 @@ static int exists(struct store *s, struct store_reader *r, sqlite3_stmt *st,
 int store_user_sender(struct store *s, const char *login, const char *address,
 		      const char *domain)
 {
+	if (s->pg)
+		return store_pg_exists(s, STORE_PG_SENDER, login, address,
+				       domain);
 	struct store_reader *r = reader_get(s);
 	int rc;
 
@@ -438,6 +498,8 @@ int store_user_sender(struct store *s, const char *login, const char *address,
 /* store_seen_known - is the domain in seen_domains? */
 int store_seen_known(struct store *s, const char *domain)
 {
+	if (s->pg)
+		return store_pg_exists(s, STORE_PG_SEEN, domain, NULL, NULL);
 	struct store_reader *r = reader_get(s);
 	int rc;
 
@@ -453,6 +515,9 @@ int store_seen_known(struct store *s, const char *domain)
 int store_message_counted(struct store *s, const char *login,
 			  const char *message_id)
 {
+	if (s->pg)
+		return store_pg_exists(s, STORE_PG_COUNTED, login, message_id,
+				       NULL);
 	struct store_reader *r = reader_get(s);
 	int rc;
 
@@ -468,6 +533,8 @@ int store_message_counted(struct store *s, const char *login,
 /* store_policy_version - policy_version.version */
 int store_policy_version(struct store *s, long long *version)
 {
+	if (s->pg)
+		return store_pg_policy_version(s, version);
 	sqlite3_stmt *st;
 	int rc;
 

@@ -184,8 +184,10 @@ static int write_batch(struct store *s, struct store_wconn *w,
 		lock_acquire(&s->pend_lock);
 		for (op = ops; op != NULL; op = op->next) {
 			op_pending(op, &m, &r, &se);
-			if (m || r || se)
+			if (m || r || se) {
 				store_pend_commit(s, op->v[0], m, r, se);
+				store_cache_count(s, op->v[0], m, r, se);
+			}
 		}
 		lock_release(&s->pend_lock);
 	}
@@ -333,6 +335,11 @@ void store_flush(struct store *s)
 	struct timespec until;
 	long target;
 
+	if (s->pg) {
+		store_pg_flush(s);
+		return;
+	}
+
 	if (!s->writer_running) {
 		lock_acquire(&s->db_lock);
 		s->w_direct.db = s->db;
@@ -404,6 +411,14 @@ void store_add_message(struct store *s, const char *login, time_t ts, int rcpts,
 		       const char *client_addr, const char *queue_id,
 		       int res_msgs, int res_rcpts)
 {
+	if (s->pg) { /* the reservation leaves the local counts */
+		lock_acquire(&s->pend_lock); /* queued until settled */
+		store_pend_add(s, login, 1 - res_msgs, rcpts - res_rcpts, 0);
+		lock_release(&s->pend_lock);
+		store_pg_add_message(s, login, ts, rcpts, client_addr, queue_id,
+				     NULL);
+		return;
+	}
 	const char *v[6] = { login, client_addr, queue_id };
 
 	enqueue(s, login, op_new(OP_MESSAGE, ts, rcpts, v), res_msgs,
@@ -415,6 +430,14 @@ void store_add_message_id(struct store *s, const char *login, time_t ts,
 			  int rcpts, const char *client_addr,
 			  const char *queue_id, const char *message_id)
 {
+	if (s->pg) {
+		lock_acquire(&s->pend_lock); /* queued until settled */
+		store_pend_add(s, login, 1, rcpts, 0);
+		lock_release(&s->pend_lock);
+		store_pg_add_message(s, login, ts, rcpts, client_addr, queue_id,
+				     message_id);
+		return;
+	}
 	const char *v[6] = { login, client_addr, queue_id, message_id };
 
 	enqueue(s, login, op_new(OP_MESSAGE, ts, rcpts, v), 0, 0);
@@ -424,6 +447,13 @@ void store_add_message_id(struct store *s, const char *login, time_t ts,
 void store_add_session(struct store *s, const char *login, time_t ts,
 		       const char *client_addr, const char *network)
 {
+	if (s->pg) {
+		lock_acquire(&s->pend_lock); /* queued until written */
+		store_pend_add(s, login, 0, 0, 1);
+		lock_release(&s->pend_lock);
+		store_pg_add_session(s, login, ts, client_addr, network);
+		return;
+	}
 	const char *v[6] = { login, client_addr, network };
 
 	enqueue(s, login, op_new(OP_SESSION, ts, 0, v), 0, 0);
@@ -432,6 +462,10 @@ void store_add_session(struct store *s, const char *login, time_t ts,
 /* store_add_event - queue an events row */
 void store_add_event(struct store *s, const struct store_event *e)
 {
+	if (s->pg) {
+		store_pg_add_event(s, e);
+		return;
+	}
 	const char *v[6] = { e->login, e->client_addr, e->queue_id,
 			     e->kind,  e->action,      e->detail };
 
@@ -441,6 +475,10 @@ void store_add_event(struct store *s, const struct store_event *e)
 /* store_add_quarantine - queue a quarantine row */
 void store_add_quarantine(struct store *s, const struct store_quarantine *q)
 {
+	if (s->pg) {
+		store_pg_add_quarantine(s, q);
+		return;
+	}
 	const char *v[6] = { q->queue_id, q->login,   q->mail_from,
 			     q->rcpts,	  q->subject, q->reason };
 
@@ -451,6 +489,10 @@ void store_add_quarantine(struct store *s, const struct store_quarantine *q)
 void store_set_status(struct store *s, const char *login,
 		      enum user_status status, const char *note)
 {
+	if (s->pg) {
+		store_pg_set_status(s, login, status, note);
+		return;
+	}
 	const char *v[6] = { login, engine_user_status_name(status), note };
 
 	enqueue(s, login, op_new(OP_STATUS, time(NULL), 0, v), 0, 0);
@@ -459,6 +501,10 @@ void store_set_status(struct store *s, const char *login,
 /* store_add_trip - queue a trip for the login's incident */
 void store_add_trip(struct store *s, const struct store_trip *t)
 {
+	if (s->pg) {
+		store_pg_add_trip(s, t);
+		return;
+	}
 	const char *v[6] = { t->login, t->kind, t->action, t->trigger,
 			     t->counts };
 
@@ -469,6 +515,10 @@ void store_add_trip(struct store *s, const struct store_trip *t)
 void store_add_seen(struct store *s, const char *domain, const char *rule,
 		    time_t ts)
 {
+	if (s->pg) {
+		store_pg_add_seen(s, domain, rule, ts);
+		return;
+	}
 	const char *v[6] = { domain, rule };
 
 	enqueue(s, domain, op_new(OP_SEEN, ts, 0, v), 0, 0);

@@ -192,6 +192,9 @@ int store_start_writer(struct store *s)
 	char err[300];
 	struct stat st;
 
+	if (s->pg)
+		return store_pg_start_writer(s);
+
 	if (stat(s->path, &st) == 0) {
 		s->st_dev = st.st_dev;
 		s->st_ino = st.st_ino;

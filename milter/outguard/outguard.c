@@ -154,7 +154,7 @@ static int check(const struct conf *c)
 {
 	struct store *s;
 	struct policy *p;
-	char err[600];
+	char err[600], db[512];
 	uid_t uid;
 	gid_t gid, sock_gid;
 	int i, problems = 0;
@@ -191,10 +191,11 @@ static int check(const struct conf *c)
 	if (p != NULL && p->local_domains.n == 0)
 		printf("note: %s\n", POLICY_NOTE_NO_LOCAL);
 	policy_free(p);
+	snprintf(db, sizeof(db), "%s", store_path(s)); /* no password */
 	store_close(s);
 	printf("%s: %d problem%s (database %s, socket %s)\n",
 	       problems ? "outguard" : "outguard: ok", problems,
-	       problems == 1 ? "" : "s", c->database, c->socket);
+	       problems == 1 ? "" : "s", db, c->socket);
 	return problems ? 1 : 0;
 }
 
@@ -310,7 +311,7 @@ static int run(struct conf *c, int foreground)
 		drop_privileges(uid, gid);
 	}
 	log_msg(LOG_INFO, "outguard %s: listening on %s (database %s)",
-		OUTGUARD_VERSION, c->socket, c->database);
+		OUTGUARD_VERSION, c->socket, store_path(guard_store(g)));
 	if (mh != NULL)
 		log_msg(LOG_INFO, "metrics: serving GET /metrics on %s",
 			c->metrics_socket);

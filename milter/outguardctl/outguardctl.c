@@ -101,7 +101,8 @@ struct store *ctl_store(struct ctl *ctl)
 	if (ctl->store)
 		return ctl->store;
 	/* a permission problem is explained by store_open() */
-	if (stat(ctl->db_path, &st) < 0 && errno != EACCES) {
+	if (strstr(ctl->db_path, "://") == NULL && /* PostgreSQL URI */
+	    stat(ctl->db_path, &st) < 0 && errno != EACCES) {
 		if (errno == ENOENT)
 			ctl_error("no database at %s: start outguard once or "
 				  "run outguard -n",
@@ -112,7 +113,8 @@ struct store *ctl_store(struct ctl *ctl)
 	}
 	ctl->store = store_open(ctl->db_path, 0, err, sizeof err);
 	if (ctl->store == NULL &&
-	    strncmp(err, ctl->db_path, strlen(ctl->db_path)) == 0)
+	    (strncmp(err, ctl->db_path, strlen(ctl->db_path)) == 0 ||
+	     strstr(ctl->db_path, "://") != NULL)) /* no password shown */
 		ctl_error("%s", err); /* it names the file already */
 	else if (ctl->store == NULL)
 		ctl_error("%s: %s", ctl->db_path, err);

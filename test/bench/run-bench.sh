@@ -32,6 +32,10 @@
 #	                  outguard-mo is what scraping costs the mail path
 #	                  itself, outguard-mo against outguard-m what the
 #	                  scraper's CPU costs a machine with few cores
+#	  outguard-pg     with PG=1: outguard on a private PostgreSQL
+#	                  (test/pg/pg_lib.sh, loopback TCP), limits raised
+#	                  as above; its log's last line says how many
+#	                  synchronous round trips it made per message
 #	For each RCPTS value all filters are started, warmed up for WARMUP
 #	seconds, then measured in ROUNDS interleaved rounds of DURATION
 #	seconds each (so background load hits them alike), then stopped
@@ -43,7 +47,8 @@
 # ENVIRONMENT
 #	BUILD, ROUNDS (3), DURATION (8), WARMUP (1), CONNS (8),
 #	LOGINS (1000), RCPTS ("1 10"), METRICS (0), HAMMER (4), KEEP=1
-#	keeps the temporary directory with every report and log.
+#	keeps the temporary directory with every report and log, PG=1
+#	adds outguard-pg.
 # DIAGNOSTICS
 #	Progress goes to stderr.  Exit 1 when a build, a filter start-up
 #	or a run fails.
@@ -128,6 +133,26 @@ start_outguard() {
 	"$og" -f -c "$dir/og.conf" >"$dir/filter.log" 2>&1 &
 }
 
+# start_outguard_pg DIR - outguard on the private PostgreSQL
+start_outguard_pg() {
+	local dir=$1
+	cat >"$dir/og.conf" <<-EOF
+		Socket unix:$dir/f.sock
+		Database $PG_URI
+		Syslog no
+		LogLevel notice
+	EOF
+	if ! "$og" -n -c "$dir/og.conf" >"$dir/check.log" 2>&1; then
+		cat "$dir/check.log" >&2
+		return 1
+	fi
+	pg_sql "UPDATE limits SET threshold = threshold * 100000
+		WHERE threshold < 10000000;
+		INSERT INTO local_domains VALUES ('example.test')
+		ON CONFLICT DO NOTHING;" >/dev/null || return 1
+	"$og" -f -c "$dir/og.conf" >"$dir/filter.log" 2>&1 &
+}
+
 # start_filter NAME DIR - start a filter on DIR/f.sock, wait for it
 start_filter() {
 	local name=$1 dir=$2 pid
@@ -141,6 +166,7 @@ start_filter() {
 	outguard)	start_outguard "$dir" || return 1 ;;
 	outguard-1k)	start_outguard "$dir" loaded || return 1 ;;
 	outguard-m*)	start_outguard "$dir" metrics || return 1 ;;
+	outguard-pg)	start_outguard_pg "$dir" || return 1 ;;
 	esac
 	pid=$!
 	bench_track "$pid"
@@ -256,6 +282,13 @@ filters="nullfilter nullfilter-e"
 [ -n "$og" ] && [ "$metrics" = 1 ] &&
 	filters="nullfilter nullfilter-e outguard outguard-m outguard-mh
 	outguard-mo"
+if [ "${PG:-0}" = 1 ] && [ -n "$og" ]; then
+	# shellcheck source=../pg/pg_lib.sh
+	. "$top/test/pg/pg_lib.sh"
+	pg_require
+	pg_start
+	filters="$filters outguard-pg"
+fi
 rows=$tmp/table
 for rcpts in $rcpts_list; do
 	measure "$rcpts" >>"$rows" || break
@@ -266,6 +299,10 @@ echo "milterload: $conns connections, 1 message per connection," \
 printf "%-13s %5s %9s %15s %8s %8s %8s %6s %6s\n" filter rcpts msgs/s \
 	range p50_ms p99_ms refused failed ratio
 cat "$rows" 2>/dev/null
+for f in "$tmp"/outguard-pg-*/filter.log; do
+	[ -f "$f" ] && echo "$(basename "$(dirname "$f")"):" \
+		"$(grep -o 'postgresql: .*' "$f" | tail -n 1)"
+done
 if [ -x "$build/test/bench/policybench" ] && [ -n "$og" ]; then
 	echo "forgery checks without the MTA (test/bench/policybench):"
 	for f in outguard outguard-1k; do

@@ -7,6 +7,7 @@
 # DESCRIPTION
 #	In a new temporary directory DIR: writes outguard.conf (Socket
 #	unix:DIR/og.sock, Database DIR/og.db, Syslog no, LogLevel debug,
+#	OnStoreError tempfail,
 #	plus the lines of SCENARIO.conf if there is one, with @DIR@
 #	replaced by DIR); runs "outguard -n" (which must create the
 #	database with the default policy and exit 0); applies SCENARIO.sql
@@ -117,6 +118,9 @@ trap 'exit 1' INT TERM HUP
 	echo "Database $db"
 	echo "Syslog no"
 	echo "LogLevel debug"
+	# these tests were written for tempfail (the default before
+	# OnStoreError enforce); a test's own .conf may say otherwise
+	echo "OnStoreError tempfail"
 	if [ -r "$base.conf" ]; then
 		sed "s|@DIR@|$dir|g" "$base.conf"
 	fi

@@ -19,6 +19,9 @@
 # (scram-sha-256) over TCP and the socket alike, so a wrong password
 # fails as it would in production.
 #
+# pg_server_stop and pg_server_start stop and start the same server
+# again (same port, data and options): a database outage.
+#
 # pg_start adds pg_stop to the EXIT trap (keeping a trap already set,
 # e.g. e2e_init's: call that first); pg_stop stops the server with
 # pg_ctl, then by its PID, and removes the temp dir unless KEEP=1.
@@ -168,12 +171,7 @@ local	all	all			$auth
 host	all	all	127.0.0.1/32	$auth
 EOF
 	PG_PORT=$(pg_free_port) || pg_die "no free port"
-	pg_as_owner "$PG_BIN/pg_ctl" -D "$PG_DATA" -l "$PG_LOG" -w -t 60 \
-		-o "-c listen_addresses=127.0.0.1 -c port=$PG_PORT -c unix_socket_directories=$PG_SOCKDIR -c fsync=$PG_FSYNC -c max_connections=300 -c password_encryption=scram-sha-256" \
-		start >"$PG_TMP/pg_ctl.log" 2>&1 ||
-		pg_die "pg_ctl start failed: $(cat "$PG_TMP/pg_ctl.log")"
-	PG_PID=$(head -n 1 "$PG_DATA/postmaster.pid" 2>/dev/null)
-	[ -n "$PG_PID" ] || pg_die "no postmaster.pid"
+	pg_server_start
 	psql=$(pg_psql_bin)
 	"$psql" -X -q -v ON_ERROR_STOP=1 -h "$PG_SOCKDIR" -p "$PG_PORT" \
 		-U postgres -d postgres \
@@ -186,6 +184,26 @@ EOF
 	PG_URI="postgresql://$PG_USER:$PG_PASSWORD@127.0.0.1:$PG_PORT/$PG_DB"
 	PG_URI_SOCK="postgresql://$PG_USER:$PG_PASSWORD@/$PG_DB?host=$PG_SOCKDIR&port=$PG_PORT"
 	export PG_URI PG_URI_SOCK
+}
+
+# pg_server_start - start the server on PG_DATA with the harness's
+# options (pg_start; again after pg_server_stop)
+pg_server_start()
+{
+	pg_as_owner "$PG_BIN/pg_ctl" -D "$PG_DATA" -l "$PG_LOG" -w -t 60 \
+		-o "-c listen_addresses=127.0.0.1 -c port=$PG_PORT -c unix_socket_directories=$PG_SOCKDIR -c fsync=$PG_FSYNC -c max_connections=300 -c password_encryption=scram-sha-256" \
+		start >"$PG_TMP/pg_ctl.log" 2>&1 ||
+		pg_die "pg_ctl start failed: $(cat "$PG_TMP/pg_ctl.log")"
+	PG_PID=$(head -n 1 "$PG_DATA/postmaster.pid" 2>/dev/null)
+	[ -n "$PG_PID" ] || pg_die "no postmaster.pid"
+}
+
+# pg_server_stop - stop the server, keep its data (an outage)
+pg_server_stop()
+{
+	pg_as_owner "$PG_BIN/pg_ctl" -D "$PG_DATA" -m fast -w -t 30 \
+		stop >/dev/null 2>&1
+	PG_PID=
 }
 
 # pg_stop - stop the server (pg_ctl, then its PID), remove the temp dir

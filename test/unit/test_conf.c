@@ -108,7 +108,7 @@ static void test_values(void)
 	conf_init(&c);
 	CHECK_STR("default socket", c.socket,
 		  "unix:/run/outguard/outguard.sock");
-	CHECK_INT("default store error", c.on_store_error, CONF_STORE_TEMPFAIL);
+	CHECK_INT("default store error", c.on_store_error, CONF_STORE_ENFORCE);
 	CHECK_INT("default umask: a 0660 socket", c.umask, 007);
 	CHECK_INT("no socket group by default", c.socket_group == NULL, 1);
 	CHECK_INT("MailLog off by default", c.mail_log == NULL, 1);
