@@ -43,7 +43,8 @@ static void check_loaded(const struct conf *c)
 	FUZZ_CHECK(!c->notify_command || *c->notify_command, "empty command");
 	FUZZ_CHECK(c->syslog == 0 || c->syslog == 1, "syslog %d", c->syslog);
 	FUZZ_CHECK(c->on_store_error == CONF_STORE_TEMPFAIL ||
-			   c->on_store_error == CONF_STORE_ACCEPT,
+			   c->on_store_error == CONF_STORE_ACCEPT ||
+			   c->on_store_error == CONF_STORE_ENFORCE,
 		   "OnStoreError %d", c->on_store_error);
 	FUZZ_CHECK(c->mta == CONF_MTA_POSTFIX || c->mta == CONF_MTA_SENDMAIL,
 		   "MTA %d", c->mta);
