@@ -37,6 +37,12 @@ static long running_count(const struct engine_input *in,
 		return w->sessions;
 	case METRIC_NETWORKS:
 		return w->networks;
+	case METRIC_REFUSED:
+		return w->refused;
+	case METRIC_NEW_RCPT:
+		return w->new_rcpt;
+	case METRIC_BOUNCE:
+		return w->bounce;
 	default:
 		return -1;
 	}
@@ -59,6 +65,10 @@ static long metric_count(const struct engine_input *in,
 		return n + 1;
 	case METRIC_NETWORKS:
 		return n + 1; /* and the current one */
+	case METRIC_REFUSED:
+		return n + in->msg_refused;
+	case METRIC_NEW_RCPT:
+		return n + in->msg_new_rcpt;
 	default:
 		return n; /* sessions: the current one is counted */
 	}

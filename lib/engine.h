@@ -15,6 +15,11 @@
  *	reached wins.  A user with status watch has every threshold
  *	halved; a blocked user is tempfailed (VERDICT_BLOCKED) at once.
  *
+ *	refused counts what the store holds plus this message's refusals
+ *	so far (the recipient being decided is not refused yet); new_rcpt
+ *	what the store holds plus this message's recipients already known
+ *	to be new; bounce only what the store holds.
+ *
  *	engine_outlook() states the same rules for a login between
  *	messages, for outguardctl status: each limit's effective threshold
  *	and running count, and the action the next message gets.
@@ -36,6 +41,9 @@ struct window_counts {
 	long rcpts;    /* their recipients */
 	long sessions; /* authenticated sessions, including this one */
 	long networks; /* distinct client networks, not this one's */
+	long refused;  /* recipients refused by outguard (not blocked) */
+	long new_rcpt; /* recipients not written to in contact_days */
+	long bounce;   /* recipients the MTA bounced */
 };
 
 /* What the current message adds, as far as it has got. */
@@ -43,7 +51,9 @@ struct engine_input {
 	const struct policy_class *cls; /* NULL: no limits apply */
 	enum user_status status;
 	const struct window_counts *counts; /* one per cls->windows[] */
-	long msg_rcpts; /* recipients of this message, with this one */
+	long msg_rcpts;	  /* recipients of this message, with this one */
+	long msg_refused; /* refusals of this message so far (metric refused) */
+	long msg_new_rcpt; /* its recipients known to be new (new_rcpt) */
 };
 
 enum verdict_kind {

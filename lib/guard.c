@@ -172,6 +172,9 @@ void guard_msg_end(struct guard_conn *c)
 				 : "");
 		guard_report(c, &c->refusal, c->refusal.action, detail);
 	}
+	if (c->refused_counted > 0)
+		store_add_counts(c->g->store, c->login, time(NULL),
+				 c->refused_counted, 0, 0);
 	if (c->reserved && !c->done)
 		store_release(c->g->store, c->login, 1, (int)c->rcpts_ok);
 	store_mark_drop(c->g->store, c->login, &c->mark);
@@ -349,12 +352,22 @@ void guard_block_login(struct guard_conn *c, const struct verdict *v)
 	}
 }
 
+/* guard_count_refusal - count refusals for the refused metric */
+void guard_count_refusal(struct guard_conn *c, const struct verdict *v, long n)
+{
+	if (c->login[0] && v->kind != VERDICT_BLOCKED &&
+	    v->kind != VERDICT_STORE && v->action != ACTION_BLOCK &&
+	    c->user.status != USER_BLOCKED)
+		c->refused_counted += n;
+}
+
 /* refuse - a recipient is refused with v */
 static enum action refuse(struct guard_conn *c, const struct verdict *v,
 			  struct guard_reply *r)
 {
 	enum action a = v->action;
 
+	guard_count_refusal(c, v, 1);
 	guard_block_login(c, v);
 	c->rcpts_refused++;
 	if (c->rcpts_refused == 1 || a > c->refusal.action)
@@ -477,7 +490,32 @@ void guard_limits_decide(struct guard_conn *c, long msg_rcpts,
 	in.status = c->user.status;
 	in.counts = now;
 	in.msg_rcpts = msg_rcpts;
+	in.msg_refused = c->refused_counted;
+	in.msg_new_rcpt = 0;
 	engine_decide(&in, v);
+}
+
+/*
+ * escalate - before a check refuses a recipient: when the login's
+ * refusals (stored and this message's) have reached a blocking limit
+ * (metric refused), the block; 1 with v filled, else 0.  Cheap when
+ * the login has no refusals in its windows.
+ */
+static int escalate(struct guard_conn *c, struct verdict *v)
+{
+	int i, any = c->refused_counted > 0;
+
+	if (!c->login[0] || c->cls == NULL || c->store_failed ||
+	    c->user.status == USER_BLOCKED)
+		return 0;
+	for (i = 0; !any && i < c->cls->nwindows; i++)
+		any = c->counts[i].refused > 0;
+	if (!any)
+		return 0;
+	store_login_lock(c->g->store, c->login);
+	guard_limits_decide(c, c->rcpts_ok, v);
+	store_login_unlock(c->g->store, c->login);
+	return v->action == ACTION_BLOCK && v->kind == VERDICT_LIMIT;
 }
 
 /* guard_rcpt - one recipient */
@@ -498,6 +536,8 @@ enum action guard_rcpt(struct guard_conn *c, const char *rcpt,
 		return ACTION_ACCEPT;
 	}
 	if (action_refuses(c->env.v.action)) {
+		if (escalate(c, &v))
+			return refuse(c, &v, r);
 		if (!c->env_reported) {
 			c->env_reported = 1;
 			guard_finding(c, &c->env);

@@ -54,6 +54,10 @@ static void eom_refuse(struct guard_conn *c, const struct verdict *v,
 	out->action = v->action == ACTION_REJECT ? ACTION_REJECT
 						 : ACTION_TEMPFAIL;
 	guard_reply_for(c->pol, v, v->action, &out->reply);
+	guard_count_refusal(c, v,
+			    c->rcpts_ok + c->rcpts_deferred > 0
+				    ? c->rcpts_ok + c->rcpts_deferred
+				    : 1);
 	guard_report(c, v, v->action, "message refused at end-of-data");
 }
 

@@ -82,6 +82,7 @@ struct guard_conn {
 	int store_failed;
 	long rcpts_ok; /* recipients accepted */
 	long rcpts_refused;
+	long refused_counted;	/* refusals for the refused metric */
 	int reserved;		/* 1 once the message holds a reservation */
 	struct verdict stage;	/* header/quarantine stage reached */
 	struct verdict refusal; /* the worst refusal of a recipient */
@@ -115,6 +116,13 @@ int guard_store_verdict(struct guard_conn *c, struct verdict *v);
  */
 void guard_limits_decide(struct guard_conn *c, long msg_rcpts,
 			 struct verdict *v);
+
+/*
+ * guard_count_refusal - n recipients refused with v: counted for the
+ * refused metric unless the login is blocked, v blocks, or the store
+ * failed
+ */
+void guard_count_refusal(struct guard_conn *c, const struct verdict *v, long n);
 
 /* guard_block_login - v is a limit's block: set the login blocked */
 void guard_block_login(struct guard_conn *c, const struct verdict *v);

@@ -27,6 +27,9 @@ static const char *const metric_names[METRIC_COUNT] = {
 	[METRIC_MSG] = "msg",
 	[METRIC_SESSION] = "session",
 	[METRIC_NETWORKS] = "networks",
+	[METRIC_REFUSED] = "refused",
+	[METRIC_NEW_RCPT] = "new_rcpt",
+	[METRIC_BOUNCE] = "bounce",
 };
 
 /* policy_metric_name - SQL spelling of a metric */

@@ -27,6 +27,9 @@ enum metric {
 	METRIC_MSG,
 	METRIC_SESSION,
 	METRIC_NETWORKS,
+	METRIC_REFUSED,	 /* recipients refused by outguard, SPEC 6.1 */
+	METRIC_NEW_RCPT, /* recipients not written to in contact_days */
+	METRIC_BOUNCE,	 /* recipients the MTA bounced (5xx) */
 	METRIC_COUNT
 };
 
@@ -39,6 +42,7 @@ struct policy_limit {
 	long window_s;	/* 0 for rcpt_per_msg */
 	long threshold; /* exceeded when the count goes above it */
 	enum action action;
+	double baseline_factor; /* 0: off (NULL in limits) */
 };
 
 struct policy_class {

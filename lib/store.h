@@ -209,6 +209,25 @@ struct store_event {
 /* store_add_event - append an events row (strings are copied) */
 void store_add_event(struct store *s, const struct store_event *e);
 
+/*
+ * store_add_event_folded - count a refusal of e->login (not NULL) in the
+ * events row of its login, kind and action for e->ts's minute: the
+ * first one in a minute inserts the row (count 1, agg_minute set, its
+ * detail), later ones add 1 to its count.  For refusals of a login that
+ * is blocked or already over a limit, so an attack writes O(minutes)
+ * rows.
+ */
+void store_add_event_folded(struct store *s, const struct store_event *e);
+
+/*
+ * store_add_counts - count refused, new_rcpt and bounce recipients of
+ * login at ts in counts (the minute and second rows, like msg_log's
+ * trigger); pending until committed, so store_lookup() sees them at
+ * once.  Zeros queue nothing.
+ */
+void store_add_counts(struct store *s, const char *login, time_t ts,
+		      long refused, long new_rcpt, long bounce);
+
 struct store_quarantine {
 	time_t ts;
 	const char *queue_id, *login, *mail_from, *rcpts, *subject, *reason;
@@ -289,7 +308,10 @@ int store_admin_reset(struct store *s, const char *login, char *err,
 /* store_admin_event - append an events row now (admin actions) */
 int store_admin_event(struct store *s, const struct store_event *e);
 
-/* store_admin_events - events newest first, filtered; rows to fn */
+/*
+ * store_admin_events - events newest first, filtered; rows to fn (id, ts,
+ * login, client_addr, queue_id, kind, action, count, detail)
+ */
 int store_admin_events(struct store *s, time_t since, const char *login,
 		       int max, store_row_fn fn, void *arg);
 

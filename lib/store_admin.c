@@ -199,14 +199,15 @@ int store_admin_event(struct store *s, const struct store_event *e)
 /*
  * store_admin_events - events at or after since, of login (NULL: all),
  * newest first, at most max (0: all).  Columns: id, ts, login,
- * client_addr, queue_id, kind, action, detail.  0, or -1.
+ * client_addr, queue_id, kind, action, count (the refusals a folded
+ * row stands for, else 1), detail.  0, or -1.
  */
 int store_admin_events(struct store *s, time_t since, const char *login,
 		       int max, store_row_fn fn, void *arg)
 {
 	static const char sql[] =
 		"SELECT id, ts, login, client_addr, queue_id, kind, action, "
-		"detail FROM events WHERE ts >= ?1 "
+		"count, detail FROM events WHERE ts >= ?1 "
 		"AND (?2 IS NULL OR login = ?2 COLLATE NOCASE) "
 		"ORDER BY ts DESC, id DESC LIMIT ?3";
 	const struct store_arg args[] = { STORE_INT(since), STORE_TEXT(login),

@@ -102,6 +102,16 @@ void store_writer_stop(struct store *s);
 /* store_readers_close - close the pooled read connections */
 void store_readers_close(struct store *s);
 
+#define STORE_EXTRA 3 /* the counts columns refused, new_rcpt, bounce */
+
+/*
+ * store_pend_extra - with x: add login's pending refused, new_rcpt and
+ * bounce deltas (x[STORE_EXTRA]); with x NULL: read them into out
+ * (caller holds pend_lock)
+ */
+void store_pend_extra(struct store *s, const char *login, const long *x,
+		      long *out);
+
 /* store_pend_get - counts pending for login (caller holds pend_lock) */
 void store_pend_get(struct store *s, const char *login, long *msgs, long *rcpts,
 		    long *sessions);

@@ -46,12 +46,14 @@ static const char user_sql[] =
 	"SELECT class, status FROM users WHERE login = ?1";
 /* counts (schema/migrations/005): the login's minutes from ?2 on, its
  * networks with a session after ?2, and the seconds from ?2 to ?3 */
-static const char cnt_sql[] = "SELECT key, msgs, rcpts, sessions FROM counts "
-			      "WHERE login = ?1 AND kind = 0 AND key >= ?2";
+static const char cnt_sql[] =
+	"SELECT key, msgs, rcpts, sessions, refused, new_rcpt, bounce "
+	"FROM counts WHERE login = ?1 AND kind = 0 AND key >= ?2";
 static const char net_sql[] =
 	"SELECT key, ts FROM counts WHERE login = ?1 AND kind = 2 AND ts > ?2";
 static const char sec_sql[] =
-	"SELECT total(msgs), total(rcpts), total(sessions) FROM counts "
+	"SELECT total(msgs), total(rcpts), total(sessions), total(refused), "
+	"total(new_rcpt), total(bounce) FROM counts "
 	"WHERE login = ?1 AND kind = 1 AND key BETWEEN ?2 AND ?3";
 static const char sender_sql[] =
 	"SELECT 1 FROM user_senders WHERE login = ?1 AND "
@@ -235,7 +237,7 @@ static int sum_minutes(sqlite3_stmt *st, const long long *lo,
 		       struct window_counts *c, int *edge, int n)
 {
 	long long minute;
-	long msgs, rcpts, sess;
+	long msgs, rcpts, sess, x[STORE_EXTRA];
 	int rc, i;
 
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
@@ -243,12 +245,18 @@ static int sum_minutes(sqlite3_stmt *st, const long long *lo,
 		msgs = (long)sqlite3_column_int64(st, 1);
 		rcpts = (long)sqlite3_column_int64(st, 2);
 		sess = (long)sqlite3_column_int64(st, 3);
+		for (i = 0; i < STORE_EXTRA; i++)
+			x[i] = (long)sqlite3_column_int64(st, 4 + i);
 		for (i = 0; i < n; i++) {
 			if (minute * 60 >= lo[i]) {
 				c[i].msgs += msgs;
 				c[i].rcpts += rcpts;
 				c[i].sessions += sess;
-			} else if (minute == lo[i] / 60 && (msgs || sess)) {
+				c[i].refused += x[0];
+				c[i].new_rcpt += x[1];
+				c[i].bounce += x[2];
+			} else if (minute == lo[i] / 60 &&
+				   (msgs || sess || x[0] || x[1] || x[2])) {
 				edge[i] = 1;
 			}
 		}
@@ -270,6 +278,9 @@ static int sum_seconds(sqlite3_stmt *st, const char *login, long long lo,
 		c->msgs += (long)sqlite3_column_int64(st, 0);
 		c->rcpts += (long)sqlite3_column_int64(st, 1);
 		c->sessions += (long)sqlite3_column_int64(st, 2);
+		c->refused += (long)sqlite3_column_int64(st, 3);
+		c->new_rcpt += (long)sqlite3_column_int64(st, 4);
+		c->bounce += (long)sqlite3_column_int64(st, 5);
 	}
 	sqlite3_reset(st);
 	return rc == SQLITE_ROW ? 0 : -1;
@@ -311,7 +322,7 @@ static int counts_read(struct store *s, struct store_reader *r,
 {
 	long long lo[POLICY_MAX_WINDOWS], first;
 	int edge[POLICY_MAX_WINDOWS];
-	long pm, pr, ps;
+	long pm, pr, ps, px[STORE_EXTRA];
 	int i, rc = 0;
 
 	LOCK_RW_HELD(&s->commit_lock);
@@ -320,6 +331,7 @@ static int counts_read(struct store *s, struct store_reader *r,
 	first = (long long)now + 1;
 	for (i = 0; i < n; i++) {
 		c[i].msgs = c[i].rcpts = c[i].sessions = c[i].networks = 0;
+		c[i].refused = c[i].new_rcpt = c[i].bounce = 0;
 		edge[i] = 0;
 		lo[i] = (long long)now - c[i].window_s + 1;
 		if (lo[i] < first)
@@ -340,6 +352,7 @@ static int counts_read(struct store *s, struct store_reader *r,
 	sqlite3_clear_bindings(r->sec_st);
 	lock_acquire(&s->pend_lock);
 	store_pend_get(s, login, &pm, &pr, &ps);
+	store_pend_extra(s, login, NULL, px);
 	if (mark != NULL && rc == 0)
 		store_pend_mark(s, login, mark);
 	lock_release(&s->pend_lock);
@@ -351,6 +364,9 @@ static int counts_read(struct store *s, struct store_reader *r,
 		c[i].msgs += pm;
 		c[i].rcpts += pr;
 		c[i].sessions += ps;
+		c[i].refused += px[0];
+		c[i].new_rcpt += px[1];
+		c[i].bounce += px[2];
 	}
 	return 0;
 }

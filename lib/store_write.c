@@ -34,15 +34,19 @@ enum op_kind {
 	OP_QUARANTINE,
 	OP_STATUS,
 	OP_SEEN,
-	OP_TRIP
+	OP_TRIP,
+	OP_EXTRA_MIN, /* refused, new_rcpt, bounce in a minute row */
+	OP_EXTRA_SEC, /* the same in a second row */
+	OP_EVENT_AGG  /* a refusal folded into its minute's events row */
 };
 
 struct store_op {
 	struct store_op *next;
 	enum op_kind kind;
 	long long ts;
-	long n;	    /* recipients, or the status */
-	char *v[6]; /* strings, by kind; see op_sql */
+	long n;		     /* recipients, or the status */
+	long x[STORE_EXTRA]; /* OP_EXTRA_*: refused, new_rcpt, bounce */
+	char *v[6];	     /* strings, by kind; see op_sql */
 };
 
 /* the order of action severity; instr() of " name " gives the rank */
@@ -96,6 +100,25 @@ static const char *const op_sql[] = {
 		    "ON CONFLICT(domain) DO UPDATE SET last_seen = ?1, "
 		    "hits = hits + 1",
 	[OP_TRIP] = trip_sql,
+	[OP_EXTRA_MIN] = "INSERT INTO counts (login, kind, key, ts, refused, "
+			 "new_rcpt, bounce) VALUES (?3, 0, ?1 / 60, "
+			 "?1 / 60 * 60, ?9, ?10, ?11) ON CONFLICT (login, "
+			 "kind, key) DO UPDATE SET refused = refused + "
+			 "excluded.refused, new_rcpt = new_rcpt + "
+			 "excluded.new_rcpt, bounce = bounce + excluded.bounce",
+	[OP_EXTRA_SEC] = "INSERT INTO counts (login, kind, key, ts, refused, "
+			 "new_rcpt, bounce) VALUES (?3, 1, ?1, ?1, ?9, ?10, "
+			 "?11) ON CONFLICT (login, kind, key) DO UPDATE SET "
+			 "refused = refused + excluded.refused, new_rcpt = "
+			 "new_rcpt + excluded.new_rcpt, bounce = bounce + "
+			 "excluded.bounce",
+	[OP_EVENT_AGG] = "INSERT INTO events (ts, login, client_addr, "
+			 "queue_id, kind, action, detail, incident_id, count, "
+			 "agg_minute) VALUES (?1, ?3, ?4, ?5, ?6, ?7, ?8, "
+			 "(SELECT id FROM incidents WHERE login = ?3 AND "
+			 "status = 'open'), 1, ?1 / 60) ON CONFLICT (login, "
+			 "kind, action, agg_minute) WHERE agg_minute IS NOT "
+			 "NULL DO UPDATE SET count = count + 1",
 };
 #define NOPS (sizeof(op_sql) / sizeof(op_sql[0]))
 _Static_assert(NOPS <= STORE_WCONN_STMTS, "store_wconn has too few statements");
@@ -138,6 +161,20 @@ static void op_pending(const struct store_op *op, long *m, long *r, long *se)
 	*se = op->kind == OP_SESSION ? 1 : 0;
 }
 
+/* op_extra - the refused, new_rcpt and bounce op adds (sign -1: takes
+ * off) to store_pend until committed (caller holds pend_lock) */
+static void op_extra(struct store *s, const struct store_op *op, long sign)
+{
+	long x[STORE_EXTRA];
+	int i;
+
+	if (op->kind != OP_EXTRA_MIN)
+		return;
+	for (i = 0; i < STORE_EXTRA; i++)
+		x[i] = sign * op->x[i];
+	store_pend_extra(s, op->v[0], x, NULL);
+}
+
 /* run_op - execute one op with w's statements, prepared on first use */
 static int run_op(struct store_wconn *w, const struct store_op *op)
 {
@@ -157,6 +194,9 @@ static int run_op(struct store_wconn *w, const struct store_op *op)
 		if (sqlite3_bind_parameter_count(st) >= i + 3)
 			sqlite3_bind_text(st, i + 3, op->v[i], -1,
 					  SQLITE_STATIC);
+	for (i = 0; i < STORE_EXTRA; i++)
+		if (sqlite3_bind_parameter_count(st) >= i + 9)
+			sqlite3_bind_int64(st, i + 9, op->x[i]);
 	rc = sqlite3_step(st);
 	sqlite3_reset(st);
 	sqlite3_clear_bindings(st);
@@ -185,6 +225,7 @@ static int write_batch(struct store *s, struct store_wconn *w,
 			op_pending(op, &m, &r, &se);
 			if (m || r || se)
 				store_pend_commit(s, op->v[0], m, r, se);
+			op_extra(s, op, -1);
 		}
 		lock_release(&s->pend_lock);
 	}
@@ -214,6 +255,7 @@ static void drop_oldest(struct store *s)
 	lock_acquire(&s->pend_lock);
 	if (m || r || se)
 		store_pend_add(s, op->v[0], -m, -r, -se);
+	op_extra(s, op, -1);
 	lock_release(&s->pend_lock);
 	op_free(op);
 	log_ratelimited("queue full", 10, LOG_ERR,
@@ -237,9 +279,11 @@ static void enqueue(struct store *s, const char *login, struct store_op *op,
 	else
 		op_pending(op, &m, &r, &se);
 	lock_acquire(&s->q_lock);
-	if (m - res_m || r - res_r || se) {
+	if (m - res_m || r - res_r || se || (op && op->kind == OP_EXTRA_MIN)) {
 		lock_acquire(&s->pend_lock);
 		store_pend_add(s, login, m - res_m, r - res_r, se);
+		if (op != NULL)
+			op_extra(s, op, 1);
 		lock_release(&s->pend_lock);
 	}
 	if (op == NULL) {
@@ -459,4 +503,38 @@ void store_add_seen(struct store *s, const char *domain, const char *rule,
 	const char *v[6] = { domain, rule };
 
 	enqueue(s, domain, op_new(OP_SEEN, ts, 0, v), 0, 0);
+}
+
+/* extra_op - an OP_EXTRA_* op of login at ts */
+static struct store_op *extra_op(enum op_kind kind, const char *login,
+				 time_t ts, const long x[STORE_EXTRA])
+{
+	const char *v[6] = { login };
+	struct store_op *op = op_new(kind, ts, 0, v);
+	int i;
+
+	for (i = 0; op != NULL && i < STORE_EXTRA; i++)
+		op->x[i] = x[i];
+	return op;
+}
+
+/* store_add_counts - queue refused, new_rcpt and bounce counts */
+void store_add_counts(struct store *s, const char *login, time_t ts,
+		      long refused, long new_rcpt, long bounce)
+{
+	const long x[STORE_EXTRA] = { refused, new_rcpt, bounce };
+
+	if (refused == 0 && new_rcpt == 0 && bounce == 0)
+		return;
+	enqueue(s, login, extra_op(OP_EXTRA_MIN, login, ts, x), 0, 0);
+	enqueue(s, login, extra_op(OP_EXTRA_SEC, login, ts, x), 0, 0);
+}
+
+/* store_add_event_folded - count a refusal in its minute's events row */
+void store_add_event_folded(struct store *s, const struct store_event *e)
+{
+	const char *v[6] = { e->login, e->client_addr, e->queue_id,
+			     e->kind,  e->action,      e->detail };
+
+	enqueue(s, e->login, op_new(OP_EVENT_AGG, e->ts, 0, v), 0, 0);
 }

@@ -218,7 +218,7 @@ int ctl_cmd_status(struct ctl *ctl, int argc, char **argv)
 	struct ctl_user u = { "default", "active", NULL, "", 0 };
 	char login[CTL_LOGIN_MAX + 1];
 	struct ctl_table *user, *limits;
-	struct engine_input in = { NULL, USER_ACTIVE, c, 0 };
+	struct engine_input in = { NULL, USER_ACTIVE, c, 0, 0, 0 };
 	enum action next;
 	struct policy *p = NULL;
 	int rc = CTL_ERROR;

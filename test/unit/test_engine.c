@@ -12,13 +12,13 @@
 #include "engine.h"
 
 static struct policy_limit dflt_limits[] = {
-	{ 1, METRIC_RCPT_PER_MSG, 0, 100, ACTION_TEMPFAIL },
-	{ 2, METRIC_RCPT, 3600, 300, ACTION_HEADER },
-	{ 3, METRIC_RCPT, 3600, 500, ACTION_TEMPFAIL },
-	{ 4, METRIC_RCPT, 86400, 2000, ACTION_TEMPFAIL },
-	{ 5, METRIC_MSG, 3600, 200, ACTION_TEMPFAIL },
-	{ 6, METRIC_SESSION, 3600, 50, ACTION_QUARANTINE },
-	{ 7, METRIC_NETWORKS, 3600, 5, ACTION_BLOCK },
+	{ 1, METRIC_RCPT_PER_MSG, 0, 100, ACTION_TEMPFAIL, 0 },
+	{ 2, METRIC_RCPT, 3600, 300, ACTION_HEADER, 0 },
+	{ 3, METRIC_RCPT, 3600, 500, ACTION_TEMPFAIL, 0 },
+	{ 4, METRIC_RCPT, 86400, 2000, ACTION_TEMPFAIL, 0 },
+	{ 5, METRIC_MSG, 3600, 200, ACTION_TEMPFAIL, 0 },
+	{ 6, METRIC_SESSION, 3600, 50, ACTION_QUARANTINE, 0 },
+	{ 7, METRIC_NETWORKS, 3600, 5, ACTION_BLOCK, 0 },
 };
 
 static struct policy_class dflt = {
@@ -77,10 +77,10 @@ static const struct row rows[] = {
 static void run_row(const struct row *r)
 {
 	struct window_counts wc[2] = {
-		{ 3600, r->h_msgs, r->h_rcpts, r->h_sess, r->h_nets },
-		{ 86400, r->h_msgs, r->d_rcpts, r->h_sess, r->h_nets },
+		{ 3600, r->h_msgs, r->h_rcpts, r->h_sess, r->h_nets, 0, 0, 0 },
+		{ 86400, r->h_msgs, r->d_rcpts, r->h_sess, r->h_nets, 0, 0, 0 },
 	};
-	struct engine_input in = { &dflt, r->status, wc, r->msg_rcpts };
+	struct engine_input in = { &dflt, r->status, wc, r->msg_rcpts, 0, 0 };
 	struct verdict v;
 	char what[200];
 
@@ -96,9 +96,9 @@ static void run_row(const struct row *r)
 /* test_reason - the reason names the metric, count and threshold */
 static void test_reason(void)
 {
-	struct window_counts wc[2] = { { 3600, 0, 500, 1, 0 },
-				       { 86400, 0, 500, 1, 0 } };
-	struct engine_input in = { &dflt, USER_ACTIVE, wc, 1 };
+	struct window_counts wc[2] = { { 3600, 0, 500, 1, 0, 0, 0, 0 },
+				       { 86400, 0, 500, 1, 0, 0, 0, 0 } };
+	struct engine_input in = { &dflt, USER_ACTIVE, wc, 1, 0, 0 };
 	struct verdict v;
 
 	engine_decide(&in, &v);
@@ -108,7 +108,7 @@ static void test_reason(void)
 /* test_no_class - no class, no limits */
 static void test_no_class(void)
 {
-	struct engine_input in = { NULL, USER_ACTIVE, NULL, 1000 };
+	struct engine_input in = { NULL, USER_ACTIVE, NULL, 1000, 0, 0 };
 	struct verdict v;
 
 	engine_decide(&in, &v);
@@ -152,10 +152,10 @@ static const struct outlook_row outlooks[] = {
 static void run_outlook(const struct outlook_row *r)
 {
 	struct window_counts wc[2] = {
-		{ 3600, r->h_msgs, r->h_rcpts, r->h_sess, r->h_nets },
-		{ 86400, r->h_msgs, r->d_rcpts, r->h_sess, r->h_nets },
+		{ 3600, r->h_msgs, r->h_rcpts, r->h_sess, r->h_nets, 0, 0, 0 },
+		{ 86400, r->h_msgs, r->d_rcpts, r->h_sess, r->h_nets, 0, 0, 0 },
 	};
-	struct engine_input in = { &dflt, r->status, wc, 0 };
+	struct engine_input in = { &dflt, r->status, wc, 0, 0, 0 };
 	struct engine_state st[7];
 	char what[200], got[256], cnt[24];
 	size_t n = 0;

@@ -213,6 +213,76 @@ static void test_block(void)
 	CHECK_INT("unblocked", send("dave", 1, &eom, NULL), 1);
 }
 
+/*
+ * test_escalation - a login that keeps being refused is blocked by the
+ * default refused row (more than 50 in an hour); refusals after the
+ * first trip fold into one events row per minute with a count
+ */
+static void test_escalation(void)
+{
+	struct guard_reply r = { "", "", "" };
+	struct guard_eom eom;
+	int i, refused = 0;
+
+	sql("INSERT INTO users (login, class) VALUES ('frank', 'esc')");
+	sql("INSERT INTO classes (name) VALUES ('esc')");
+	sql("INSERT INTO limits (class, metric, window_s, threshold, action) "
+	    "VALUES ('esc', 'msg', 3600, 1, 'tempfail'), "
+	    "('esc', 'refused', 3600, 50, 'block')");
+	usleep(1200000);
+	CHECK_INT("frank 1", send("frank", 5, &eom, NULL), 5);
+	for (i = 0; i < 10; i++)
+		refused += 5 - send("frank", 5, &eom, &r);
+	CHECK_INT("50 refused", refused, 50);
+	reply_is("limit reply", &r, "451", "4.7.1");
+	CHECK_INT("not blocked at 50",
+		  sql_int("SELECT count(*) FROM users WHERE login = 'frank' "
+			  "AND status = 'blocked'"),
+		  0);
+	CHECK_INT("refused counted",
+		  sql_int("SELECT sum(refused) FROM counts WHERE login = "
+			  "'frank' AND kind = 0"),
+		  50);
+	CHECK_INT("the 51st refusal blocks", send("frank", 5, &eom, &r), 0);
+	CHECK_INT("blocked",
+		  sql_int("SELECT count(*) FROM users WHERE login = 'frank' "
+			  "AND status = 'blocked'"),
+		  1);
+	CHECK_INT("one open incident",
+		  sql_int("SELECT count(*) FROM incidents WHERE login = "
+			  "'frank' AND status = 'open'"),
+		  1);
+	CHECK_INT("the block has its own row",
+		  sql_int("SELECT count(*) FROM events WHERE login = 'frank' "
+			  "AND action = 'block' AND agg_minute IS NULL AND "
+			  "detail LIKE 'refused 51>50/3600s%'"),
+		  1);
+	for (i = 0; i < 20; i++)
+		send("frank", 3, &eom, NULL);
+	CHECK_INT("a blocked login's refusals are not counted",
+		  sql_int("SELECT sum(refused) FROM counts WHERE login = "
+			  "'frank' AND kind = 0"),
+		  51);
+	CHECK_INT("the first limit refusal has its own row",
+		  sql_int("SELECT count(*) FROM events WHERE login = 'frank' "
+			  "AND kind = 'limit' AND action = 'tempfail' AND "
+			  "agg_minute IS NULL"),
+		  1);
+	CHECK_INT("the next nine are folded",
+		  sql_int("SELECT sum(count) FROM events WHERE login = 'frank' "
+			  "AND kind = 'limit' AND action = 'tempfail' AND "
+			  "agg_minute IS NOT NULL"),
+		  9);
+	CHECK_INT("the blocked login's 20 are folded",
+		  sql_int("SELECT sum(count) FROM events WHERE login = 'frank' "
+			  "AND kind = 'blocked' AND agg_minute IS NOT NULL"),
+		  20);
+	CHECK(sql_int("SELECT count(*) FROM events WHERE login = 'frank'") <= 5,
+	      "O(minutes) events rows");
+	sql("DELETE FROM limits WHERE class = 'esc'");
+	usleep(1200000);
+}
+
 /* test_block_during_data - the status is read again at end-of-message */
 static void test_block_during_data(void)
 {
@@ -256,6 +326,7 @@ int main(void)
 	test_stages();
 	test_block();
 	test_block_during_data();
+	test_escalation();
 	guard_free(g);
 	conf_free(&conf);
 	if (check_fail == 0) {
