@@ -434,6 +434,7 @@ static void defer_rcpt(struct guard_conn *c, const char *addr)
 	struct check_finding f;
 
 	note_rcpt(c, addr);
+	guard_contact_note(c, addr);
 	c->rcpts_deferred++;
 	if (!checks_rcpt(c->pol, c->scratch, c->login[0] || c->webmail, addr,
 			 addr_domain(addr), &f))
@@ -459,6 +460,7 @@ static void accept_rcpt(struct guard_conn *c, const char *addr,
 	c->reserved = 1;
 	c->rcpts_ok++;
 	note_rcpt(c, addr);
+	guard_contact_note(c, addr);
 }
 
 /*
@@ -491,7 +493,7 @@ void guard_limits_decide(struct guard_conn *c, long msg_rcpts,
 	in.counts = now;
 	in.msg_rcpts = msg_rcpts;
 	in.msg_refused = c->refused_counted;
-	in.msg_new_rcpt = 0;
+	in.msg_new_rcpt = c->msg_new_rcpt;
 	engine_decide(&in, v);
 }
 
@@ -605,5 +607,6 @@ void guard_conn_free(struct guard_conn *c)
 		return;
 	guard_msg_end(c);
 	scratch_put(c->g, c->scratch);
+	free(c->hashes);
 	free(c);
 }

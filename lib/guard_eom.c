@@ -177,12 +177,14 @@ static void eom_record(struct guard_conn *c)
 		store_add_message(c->g->store, c->login, now, (int)c->rcpts_ok,
 				  c->client_addr, c->queue_id, 1,
 				  (int)c->rcpts_ok);
+		guard_contacts_record(c, now);
 		c->done = 1;
 	} else if (c->defer && c->rcpts_deferred > 0 && !c->counted_before) {
 		store_add_message_id(c->g->store, c->login, now,
 				     (int)c->rcpts_deferred, c->origin,
 				     c->queue_id,
 				     c->message_id[0] ? c->message_id : NULL);
+		guard_contacts_record(c, now);
 		if (c->webmail) /* the origin's network, once a message */
 			store_add_session(c->g->store, c->login, now, c->origin,
 					  c->network[0] ? c->network : NULL);
@@ -228,6 +230,10 @@ void guard_eom(struct guard_conn *c, const char *queue_id,
 		if (f.v.action > c->stage.action)
 			c->stage = f.v;
 	}
+	guard_contacts_decide(c, c->rcpts_ok > 0 ? c->rcpts_ok
+				 : c->defer && !c->counted_before
+					 ? c->rcpts_deferred
+					 : 0);
 	eom_stage(c, out);
 	eom_record(c);
 	guard_msg_end(c);

@@ -52,6 +52,8 @@ struct guard_conn {
 	char session_login[256]; /* the login whose session is counted */
 	char network[64];	 /* the origin's network key, "" if none */
 	struct rules_scratch *scratch; /* PCRE2 match data */
+	long long *hashes; /* the message's recipients' contact hashes */
+	int hashes_cap;	   /* allocated, kept between messages */
 
 	/* the current message; reset by msg_end() */
 	int in_msg;
@@ -83,6 +85,8 @@ struct guard_conn {
 	long rcpts_ok; /* recipients accepted */
 	long rcpts_refused;
 	long refused_counted;	/* refusals for the refused metric */
+	int nhashes;		/* hashes of this message */
+	long msg_new_rcpt;	/* its recipients new to the login */
 	int reserved;		/* 1 once the message holds a reservation */
 	struct verdict stage;	/* header/quarantine stage reached */
 	struct verdict refusal; /* the worst refusal of a recipient */
@@ -123,6 +127,20 @@ void guard_limits_decide(struct guard_conn *c, long msg_rcpts,
  * failed
  */
 void guard_count_refusal(struct guard_conn *c, const struct verdict *v, long n);
+
+/* guard_contact_note - keep the contact hash of recipient addr */
+void guard_contact_note(struct guard_conn *c, const char *addr);
+
+/*
+ * guard_contacts_decide - at end-of-message: how many of the message's
+ * recipients are new to the login (one read), and the limits with them
+ * (new_rcpt); a refusing verdict there holds the message instead (it
+ * was accepted at RCPT; later messages are refused at RCPT)
+ */
+void guard_contacts_decide(struct guard_conn *c, long msg_rcpts);
+
+/* guard_contacts_record - count new_rcpt and remember the recipients */
+void guard_contacts_record(struct guard_conn *c, time_t now);
 
 /* guard_block_login - v is a limit's block: set the login blocked */
 void guard_block_login(struct guard_conn *c, const struct verdict *v);

@@ -228,6 +228,30 @@ void store_add_event_folded(struct store *s, const struct store_event *e);
 void store_add_counts(struct store *s, const char *login, time_t ts,
 		      long refused, long new_rcpt, long bounce);
 
+/*
+ * store_add_contacts - remember that login wrote to the recipients whose
+ * keyed hashes are hashes[0..n) at ts (contacts, newest ts kept), and
+ * keep the login at about max contacts (the oldest go; see
+ * store_write.c).  The array is copied.
+ */
+void store_add_contacts(struct store *s, const char *login, time_t ts,
+			const long long *hashes, int n, long max);
+
+/*
+ * store_contacts_known - how many of hashes[0..n) (distinct) login wrote
+ * to at or after since, in one statement; -1 on a store failure.  What
+ * is still queued for the writer (the last few milliseconds) is not
+ * seen.
+ */
+int store_contacts_known(struct store *s, const char *login, time_t since,
+			 const long long *hashes, int n);
+
+/*
+ * store_set_contacts - how long the writer keeps contacts rows, in
+ * seconds (contact_days); it prunes older ones
+ */
+void store_set_contacts(struct store *s, long keep_s);
+
 struct store_quarantine {
 	time_t ts;
 	const char *queue_id, *login, *mail_from, *rcpts, *subject, *reason;

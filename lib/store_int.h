@@ -58,6 +58,7 @@ struct store {
 	long q_committed, q_enqueued;
 	int q_writing; /* a batch taken off the queue is written */
 	long keep_counters, keep_events; /* retention, seconds */
+	long keep_contacts;		 /* contact_days, seconds */
 	int wal_frames;			 /* writer thread: frames in the WAL */
 	int ckpt_at;	  /* writer thread: checkpoint from here */
 	int prune_behind; /* writer thread: a prune pass is on */

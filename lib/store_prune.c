@@ -4,7 +4,8 @@
  * DESCRIPTION
  *	Counter rows older than the longest window (plus a minute) and
  *	events, finished quarantine rows and closed incidents older than
- *	their retention are deleted, PRUNE_STEP rows per statement and
+ *	their retention, and contacts older than contact_days, are
+ *	deleted, PRUNE_STEP rows per statement and
  *	commit, with a
  *	checkpoint between steps when the WAL has grown (a step over a
  *	million logins' indexes touches a page or two per row).  Once a
@@ -34,12 +35,14 @@ static const char *const prune_sql[] = {
 	"WHERE ts < ?2 AND status <> 'held' LIMIT ?3)",
 	"DELETE FROM incidents WHERE id IN (SELECT id FROM incidents "
 	"WHERE status <> 'open' AND closed < ?2 LIMIT ?3)",
+	"DELETE FROM contacts WHERE (login, hash) IN (SELECT login, hash "
+	"FROM contacts WHERE ts < ?4 LIMIT ?3)",
 };
 #define NPRUNE (sizeof(prune_sql) / sizeof(prune_sql[0]))
 
 /* prune_one - run one step of one statement; rows deleted, or -1 */
 static int prune_one(sqlite3 *db, const char *sql, long long counters_before,
-		     long long events_before)
+		     long long events_before, long long contacts_before)
 {
 	sqlite3_stmt *st;
 	int rc;
@@ -49,6 +52,8 @@ static int prune_one(sqlite3 *db, const char *sql, long long counters_before,
 	sqlite3_bind_int64(st, 1, counters_before);
 	sqlite3_bind_int64(st, 2, events_before);
 	sqlite3_bind_int(st, 3, PRUNE_STEP);
+	if (sqlite3_bind_parameter_count(st) >= 4)
+		sqlite3_bind_int64(st, 4, contacts_before);
 	rc = sqlite3_step(st);
 	sqlite3_finalize(st);
 	return rc == SQLITE_DONE ? sqlite3_changes(db) : -1;
@@ -61,18 +66,19 @@ static int prune_one(sqlite3 *db, const char *sql, long long counters_before,
  */
 int store_prune(struct store *s, sqlite3 *db, time_t now)
 {
-	long keep_c, keep_e, total = 0;
+	long keep_c, keep_e, keep_k, total = 0;
 	int n, more = 0;
 	unsigned i;
 
 	lock_acquire(&s->q_lock);
 	keep_c = s->keep_counters > 0 ? s->keep_counters : DAY;
 	keep_e = s->keep_events > 0 ? s->keep_events : 30 * DAY;
+	keep_k = s->keep_contacts > 0 ? s->keep_contacts : 90 * DAY;
 	lock_release(&s->q_lock);
 	keep_c += 60;
 	for (i = 0; i < NPRUNE; i++) {
 		n = prune_one(db, prune_sql[i], (long long)now - keep_c,
-			      (long long)now - keep_e);
+			      (long long)now - keep_e, (long long)now - keep_k);
 		if (n < 0) {
 			store_fail(s, "prune", db);
 			return -1;

@@ -40,6 +40,7 @@ struct store_reader {
 	sqlite3 *db;
 	sqlite3_stmt *user_st, *cnt_st, *net_st, *sec_st;
 	sqlite3_stmt *begin_st, *commit_st, *sender_st, *seen_st, *msgid_st;
+	sqlite3_stmt *known_st;
 };
 
 static const char user_sql[] =
@@ -59,6 +60,11 @@ static const char sender_sql[] =
 	"SELECT 1 FROM user_senders WHERE login = ?1 AND "
 	"(address = ?2 OR address = '@' || ?3)";
 static const char seen_sql[] = "SELECT 1 FROM seen_domains WHERE domain = ?1";
+/* contacts (schema/migrations/006): which of a message's recipients,
+ * a JSON array of hashes, the login wrote to since ?2 */
+static const char known_sql[] =
+	"SELECT count(*) FROM contacts WHERE login = ?1 AND ts >= ?2 AND "
+	"hash IN (SELECT value FROM json_each(?3))";
 static const char msgid_sql[] =
 	"SELECT 1 FROM msg_log WHERE message_id = ?2 AND login = ?1";
 
@@ -74,6 +80,7 @@ static void reader_free(struct store_reader *r)
 	sqlite3_finalize(r->sender_st);
 	sqlite3_finalize(r->seen_st);
 	sqlite3_finalize(r->msgid_st);
+	sqlite3_finalize(r->known_st);
 	sqlite3_close(r->db);
 	free(r);
 }
@@ -111,7 +118,9 @@ static struct store_reader *reader_new(struct store *s)
 	    sqlite3_prepare_v3(r->db, seen_sql, -1, SQLITE_PREPARE_PERSISTENT,
 			       &r->seen_st, NULL) != SQLITE_OK ||
 	    sqlite3_prepare_v3(r->db, msgid_sql, -1, SQLITE_PREPARE_PERSISTENT,
-			       &r->msgid_st, NULL) != SQLITE_OK) {
+			       &r->msgid_st, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v3(r->db, known_sql, -1, SQLITE_PREPARE_PERSISTENT,
+			       &r->known_st, NULL) != SQLITE_OK) {
 		store_fail(s, "prepare reads", r->db);
 		reader_free(r);
 		return NULL;
@@ -475,6 +484,42 @@ int store_message_counted(struct store *s, const char *login,
 	sqlite3_bind_text(r->msgid_st, 2, message_id, -1, SQLITE_STATIC);
 	rc = exists(s, r, r->msgid_st, "read msg_log");
 	reader_put(s, r);
+	return rc;
+}
+
+/* store_contacts_known - how many of the hashes login wrote to since */
+int store_contacts_known(struct store *s, const char *login, time_t since,
+			 const long long *hashes, int n)
+{
+	struct store_reader *r;
+	size_t len = 0, cap = (size_t)n * 22 + 3;
+	char *json;
+	int i, rc = -1;
+
+	if (n <= 0)
+		return 0;
+	if ((json = malloc(cap)) == NULL)
+		return -1;
+	json[len++] = '[';
+	for (i = 0; i < n; i++)
+		len += (size_t)snprintf(json + len, cap - len, "%s%lld",
+					i ? "," : "", hashes[i]);
+	snprintf(json + len, cap - len, "]");
+	if ((r = reader_get(s)) == NULL) {
+		free(json);
+		return -1;
+	}
+	sqlite3_bind_text(r->known_st, 1, login, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(r->known_st, 2, (sqlite3_int64)since);
+	sqlite3_bind_text(r->known_st, 3, json, -1, SQLITE_STATIC);
+	if (sqlite3_step(r->known_st) == SQLITE_ROW)
+		rc = (int)sqlite3_column_int64(r->known_st, 0);
+	sqlite3_reset(r->known_st);
+	sqlite3_clear_bindings(r->known_st);
+	if (rc < 0)
+		store_fail(s, "read contacts", r->db);
+	reader_put(s, r);
+	free(json);
 	return rc;
 }
 

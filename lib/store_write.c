@@ -26,6 +26,7 @@
 
 #define STORE_QUEUE_MAX 200000
 #define STORE_BATCH_MAX 2000
+#define BOUND_EVERY	64 /* contacts: check the bound once in so many */
 
 enum op_kind {
 	OP_MESSAGE,
@@ -37,7 +38,9 @@ enum op_kind {
 	OP_TRIP,
 	OP_EXTRA_MIN, /* refused, new_rcpt, bounce in a minute row */
 	OP_EXTRA_SEC, /* the same in a second row */
-	OP_EVENT_AGG  /* a refusal folded into its minute's events row */
+	OP_EVENT_AGG, /* a refusal folded into its minute's events row */
+	OP_CONTACTS,  /* recipients' hashes into contacts, one row each */
+	OP_BOUND      /* not queued: contacts of a login past contact_max */
 };
 
 struct store_op {
@@ -46,6 +49,7 @@ struct store_op {
 	long long ts;
 	long n;		     /* recipients, or the status */
 	long x[STORE_EXTRA]; /* OP_EXTRA_*: refused, new_rcpt, bounce */
+	long long *hashes;   /* OP_CONTACTS: n of them */
 	char *v[6];	     /* strings, by kind; see op_sql */
 };
 
@@ -119,6 +123,13 @@ static const char *const op_sql[] = {
 			 "status = 'open'), 1, ?1 / 60) ON CONFLICT (login, "
 			 "kind, action, agg_minute) WHERE agg_minute IS NOT "
 			 "NULL DO UPDATE SET count = count + 1",
+	[OP_CONTACTS] = "INSERT INTO contacts (login, hash, ts) VALUES (?3, "
+			"?2, ?1) ON CONFLICT (login, hash) DO UPDATE SET "
+			"ts = max(ts, excluded.ts)",
+	/* the oldest past the newest ?2 (ties in ts go together) */
+	[OP_BOUND] = "DELETE FROM contacts WHERE login = ?3 AND ts <= (SELECT "
+		     "ts FROM contacts WHERE login = ?3 ORDER BY ts DESC "
+		     "LIMIT 1 OFFSET ?2)",
 };
 #define NOPS (sizeof(op_sql) / sizeof(op_sql[0]))
 _Static_assert(NOPS <= STORE_WCONN_STMTS, "store_wconn has too few statements");
@@ -130,6 +141,7 @@ static void op_free(struct store_op *op)
 
 	for (i = 0; i < 6; i++)
 		free(op->v[i]);
+	free(op->hashes);
 	free(op);
 }
 
@@ -175,19 +187,69 @@ static void op_extra(struct store *s, const struct store_op *op, long sign)
 	store_pend_extra(s, op->v[0], x, NULL);
 }
 
+/* wconn_stmt - w's statement of kind, prepared on first use; NULL */
+static sqlite3_stmt *wconn_stmt(struct store_wconn *w, enum op_kind kind)
+{
+	sqlite3_stmt *st = w->st[kind];
+
+	if (st == NULL && sqlite3_prepare_v3(w->db, op_sql[kind], -1,
+					     SQLITE_PREPARE_PERSISTENT, &st,
+					     NULL) == SQLITE_OK)
+		w->st[kind] = st;
+	return st;
+}
+
+/* step_done - step a bound statement, reset it; 0 or -1 */
+static int step_done(sqlite3_stmt *st)
+{
+	int rc = sqlite3_step(st);
+
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
+/*
+ * run_contacts - one row per hash; then, when a hash is 0 modulo
+ * BOUND_EVERY (about one new contact in that many, and no outsider can
+ * aim at it: the hash is keyed), the login's contacts past op->n, its
+ * contact_max, go.  A login so holds at most contact_max plus a few
+ * hundred rows, without counting its rows on every message.
+ */
+static int run_contacts(struct store_wconn *w, const struct store_op *op)
+{
+	sqlite3_stmt *st = wconn_stmt(w, OP_CONTACTS), *b;
+	int i, bound = 0;
+
+	if (st == NULL)
+		return -1;
+	for (i = 0; i < (int)op->x[0]; i++) {
+		sqlite3_bind_int64(st, 1, op->ts);
+		sqlite3_bind_int64(st, 2, op->hashes[i]);
+		sqlite3_bind_text(st, 3, op->v[0], -1, SQLITE_STATIC);
+		if (step_done(st) < 0)
+			return -1;
+		bound |= (unsigned long long)op->hashes[i] % BOUND_EVERY == 0;
+	}
+	if (!bound)
+		return 0;
+	if ((b = wconn_stmt(w, OP_BOUND)) == NULL)
+		return -1;
+	sqlite3_bind_int64(b, 2, op->n);
+	sqlite3_bind_text(b, 3, op->v[0], -1, SQLITE_STATIC);
+	return step_done(b);
+}
+
 /* run_op - execute one op with w's statements, prepared on first use */
 static int run_op(struct store_wconn *w, const struct store_op *op)
 {
-	sqlite3_stmt *st = w->st[op->kind];
+	sqlite3_stmt *st;
 	int i, rc;
 
-	if (st == NULL) {
-		if (sqlite3_prepare_v3(w->db, op_sql[op->kind], -1,
-				       SQLITE_PREPARE_PERSISTENT, &st,
-				       NULL) != SQLITE_OK)
-			return -1;
-		w->st[op->kind] = st;
-	}
+	if (op->kind == OP_CONTACTS)
+		return run_contacts(w, op);
+	if ((st = wconn_stmt(w, op->kind)) == NULL)
+		return -1;
 	sqlite3_bind_int64(st, 1, op->ts);
 	sqlite3_bind_int64(st, 2, op->n);
 	for (i = 0; i < 6; i++)
@@ -430,6 +492,14 @@ void store_set_retention(struct store *s, long counters_s, long events_s)
 	lock_release(&s->q_lock);
 }
 
+/* store_set_contacts - how long contacts rows are kept */
+void store_set_contacts(struct store *s, long keep_s)
+{
+	lock_acquire(&s->q_lock);
+	s->keep_contacts = keep_s;
+	lock_release(&s->q_lock);
+}
+
 /* store_add_message - queue an accepted message, drop its reservation */
 void store_add_message(struct store *s, const char *login, time_t ts, int rcpts,
 		       const char *client_addr, const char *queue_id,
@@ -537,4 +607,25 @@ void store_add_event_folded(struct store *s, const struct store_event *e)
 			     e->kind,  e->action,      e->detail };
 
 	enqueue(s, e->login, op_new(OP_EVENT_AGG, e->ts, 0, v), 0, 0);
+}
+
+/* store_add_contacts - queue login's recipients' hashes for contacts */
+void store_add_contacts(struct store *s, const char *login, time_t ts,
+			const long long *hashes, int n, long max)
+{
+	const char *v[6] = { login };
+	struct store_op *op;
+
+	if (n <= 0)
+		return;
+	if ((op = op_new(OP_CONTACTS, ts, max, v)) != NULL &&
+	    (op->hashes = malloc(n * sizeof(*hashes))) == NULL) {
+		op_free(op);
+		op = NULL;
+	}
+	if (op != NULL) {
+		memcpy(op->hashes, hashes, n * sizeof(*hashes));
+		op->x[0] = n;
+	}
+	enqueue(s, login, op, 0, 0);
 }

@@ -73,9 +73,9 @@ check "status next action" "$(json 'd["next_action"]')" header
 
 ctl status alice
 contains "status text marks exceeded" "$out" \
-	"rcpt          1h            300  header      310  EXCEEDED"
+	"rcpt          1h            300  header        310  EXCEEDED"
 contains "status text no count" "$out" \
-	"rcpt_per_msg  -             100  tempfail      -  -"
+	"rcpt_per_msg  -             100  tempfail        -  -"
 
 # --- top -----------------------------------------------------------------
 ctl top --json
@@ -140,7 +140,7 @@ check "reset session_log" "$(sql "SELECT count(*) FROM session_log WHERE login =
 check "reset keeps others" "$(sql "SELECT count(*) FROM msg_log WHERE login = 'bob'")" 2
 check "reset keeps status" "$(sql "SELECT status FROM users WHERE login = 'alice'")" watch
 ctl status alice --json
-check "reset counts zero" "$(lim 'l["count"]')" "[None, 0, 0, 0, 0, 0, 0]"
+check "reset counts zero" "$(lim 'l["count"]')" "[None, 0, 0, 0, 0, 0, 0, 0, 0]"
 
 # --- class ---------------------------------------------------------------
 ctl class alice nosuch
@@ -154,7 +154,7 @@ check "class users row" "$(sql "SELECT class, status FROM users WHERE login = 'a
 	"bulk|watch"
 ctl status alice --json
 check "class limits" "$(lim 'l["threshold"]' 'l["window_s"] < 86400')" \
-	"[1000, 3000, 5000, 2000, 50, 500]"
+	"[1000, 3000, 5000, 2000, 50, 500, 1000, 1500]"
 ctl class carol
 check "class without CLASS exits 2" "$rc" 2
 ctl class Carol BULK

@@ -283,6 +283,90 @@ static void test_escalation(void)
 	usleep(1200000);
 }
 
+/*
+ * send_to - one message of login to recipients PREFIX<first>.. of n,
+ * written to the store before the next; 1 when accepted (eom set)
+ */
+static int send_to(const char *login, const char *prefix, int first, int n,
+		   struct guard_eom *eom)
+{
+	struct guard_conn *c = guard_conn_new(g, "192.0.2.9", "client.test");
+	struct guard_reply r;
+	char rcpt[96];
+	int i, ok = 0;
+
+	guard_mail(c, login, "<sender@example.test>", NULL);
+	for (i = 0; i < n; i++) {
+		snprintf(rcpt, sizeof(rcpt), "<%s%d@example.org>", prefix,
+			 first + i);
+		ok += guard_rcpt(c, rcpt, NULL, &r) == ACTION_ACCEPT;
+	}
+	memset(eom, 0, sizeof(*eom));
+	if (ok > 0)
+		guard_eom(c, "QNEW", eom);
+	else
+		guard_abort(c);
+	guard_conn_free(c);
+	store_flush(guard_store(g));
+	return ok > 0 && eom->action != ACTION_TEMPFAIL;
+}
+
+/*
+ * test_first_contact - the default new_rcpt rows: an honest login
+ * writing again and again to its 30 contacts never trips; one writing
+ * to strangers is held past 100 new recipients an hour, refused at RCPT
+ * past 150, and the refusals block it
+ */
+static void test_first_contact(void)
+{
+	struct guard_eom eom;
+	int i, held = 0, plain = 0, first_held = 0;
+
+	/* test_block deleted the default block rows */
+	sql("INSERT INTO limits (class, metric, window_s, threshold, action) "
+	    "VALUES ('default', 'refused', 3600, 50, 'block')");
+	usleep(1200000);
+	for (i = 0; i < 10; i++) {
+		CHECK_INT("gina writes to her 30",
+			  send_to("gina", "Friend", 0, 30, &eom), 1);
+		CHECK_INT("gina: no stage", eom.action, ACTION_ACCEPT);
+	}
+	CHECK_INT("gina: 30 new recipients in all",
+		  sql_int("SELECT sum(new_rcpt) FROM counts WHERE login = "
+			  "'gina' AND kind = 0"),
+		  30);
+	CHECK_INT("gina: 30 contacts",
+		  sql_int("SELECT count(*) FROM contacts WHERE login = 'gina'"),
+		  30);
+	for (i = 0; i < 260; i++) {
+		if (!send_to("hank", "s", i, 1, &eom))
+			continue;
+		if (eom.quarantine) {
+			held++;
+			if (first_held == 0)
+				first_held = i + 1;
+		} else {
+			plain++;
+		}
+	}
+	CHECK_INT("hank: 100 delivered", plain, 100);
+	CHECK_INT("hank: held from the 101st", first_held, 101);
+	CHECK_INT("hank: 51 held", held, 51);
+	CHECK_INT("hank: blocked",
+		  sql_int("SELECT count(*) FROM users WHERE login = 'hank' AND "
+			  "status = 'blocked'"),
+		  1);
+	CHECK_INT(
+		"hank: the block names refused",
+		sql_int("SELECT count(*) FROM events WHERE login = 'hank' "
+			"AND action = 'block' AND detail LIKE 'refused 51>50%'"),
+		1);
+	CHECK_INT(
+		"hank: one incident",
+		sql_int("SELECT count(*) FROM incidents WHERE login = 'hank'"),
+		1);
+}
+
 /* test_block_during_data - the status is read again at end-of-message */
 static void test_block_during_data(void)
 {
@@ -327,6 +411,7 @@ int main(void)
 	test_block();
 	test_block_during_data();
 	test_escalation();
+	test_first_contact();
 	guard_free(g);
 	conf_free(&conf);
 	if (check_fail == 0) {
