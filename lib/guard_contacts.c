@@ -9,11 +9,11 @@
  *	arrives; at end-of-message one read asks which of the message's
  *	distinct hashes the login's contacts hold
  *	(store_contacts_known), the rest are new.  The message's new
- *	recipients then count in its limits decision: a stage (header,
- *	quarantine) applies to the message itself, and a refusing action
- *	holds it instead, since refusing after DATA stalls Postfix (SPEC
- *	5.2); the login's later messages see the count at MAIL and are
- *	refused at RCPT.  Accepted and held messages add their new
+ *	recipients then count in its limits decision (guard_eom.c): a
+ *	stage (header, quarantine) applies to the message itself, and a
+ *	refusing action holds it instead, since refusing after DATA
+ *	stalls Postfix (SPEC 5.2); the login's later messages see the
+ *	count at MAIL and are refused at RCPT.  Accepted and held messages add their new
  *	recipients to counts and their hashes to contacts (the writer
  *	keeps the newest contact_max per login and prunes those older
  *	than contact_days).
@@ -82,36 +82,23 @@ static int has_new_rcpt_limit(const struct guard_conn *c)
 	return 0;
 }
 
-/* guard_contacts_decide - new recipients, and the limits with them */
-void guard_contacts_decide(struct guard_conn *c, long msg_rcpts)
+/* guard_contacts_count - how many recipients are new to the login */
+int guard_contacts_count(struct guard_conn *c, long msg_rcpts)
 {
-	struct verdict v;
 	time_t since;
 	int known;
 
 	if (!c->login[0] || c->nhashes == 0 || msg_rcpts == 0 ||
 	    c->store_failed || c->user.status == USER_BLOCKED)
-		return;
+		return 0;
 	distinct(c);
 	since = time(NULL) - c->pol->contact_days * 86400L;
 	known = store_contacts_known(c->g->store, c->login, since, c->hashes,
 				     c->nhashes);
 	if (known < 0)
-		return; /* counted as known: a store error refuses nothing */
+		return 0; /* counted as known: a store error refuses nothing */
 	c->msg_new_rcpt = c->nhashes - known;
-	if (c->msg_new_rcpt == 0 || !has_new_rcpt_limit(c))
-		return;
-	store_login_lock(c->g->store, c->login);
-	guard_limits_decide(c, msg_rcpts, &v);
-	store_login_unlock(c->g->store, c->login);
-	if (v.action <= c->stage.action)
-		return;
-	if (action_refuses(v.action)) {
-		guard_block_login(c, &v);
-		v.action = ACTION_QUARANTINE; /* held, not refused after DATA */
-	}
-	if (v.action > c->stage.action)
-		c->stage = v;
+	return c->msg_new_rcpt > 0 && has_new_rcpt_limit(c);
 }
 
 /* guard_contacts_record - new_rcpt counted, the recipients remembered */

@@ -166,6 +166,35 @@ static int eom_deferred(struct guard_conn *c, struct guard_eom *out)
 	return 0;
 }
 
+/*
+ * eom_contacts - the limits with the message's recipients new to the
+ * login (new_rcpt): a stage applies to the message; a refusing verdict
+ * holds it instead (it was accepted at RCPT, and refusing after DATA
+ * stalls Postfix), a block also blocks the login; its later messages
+ * are refused at RCPT
+ */
+static void eom_contacts(struct guard_conn *c)
+{
+	long n = c->rcpts_ok > 0		  ? c->rcpts_ok
+		 : c->defer && !c->counted_before ? c->rcpts_deferred
+						  : 0;
+	struct verdict v;
+
+	if (!guard_contacts_count(c, n))
+		return;
+	store_login_lock(c->g->store, c->login);
+	guard_limits_decide(c, n, &v);
+	store_login_unlock(c->g->store, c->login);
+	if (v.action <= c->stage.action)
+		return;
+	if (action_refuses(v.action)) {
+		guard_block_login(c, &v);
+		v.action = ACTION_QUARANTINE;
+	}
+	if (v.action > c->stage.action)
+		c->stage = v;
+}
+
 /* eom_record - count the accepted or held message */
 static void eom_record(struct guard_conn *c)
 {
@@ -230,10 +259,7 @@ void guard_eom(struct guard_conn *c, const char *queue_id,
 		if (f.v.action > c->stage.action)
 			c->stage = f.v;
 	}
-	guard_contacts_decide(c, c->rcpts_ok > 0 ? c->rcpts_ok
-				 : c->defer && !c->counted_before
-					 ? c->rcpts_deferred
-					 : 0);
+	eom_contacts(c);
 	eom_stage(c, out);
 	eom_record(c);
 	guard_msg_end(c);

@@ -132,12 +132,11 @@ void guard_count_refusal(struct guard_conn *c, const struct verdict *v, long n);
 void guard_contact_note(struct guard_conn *c, const char *addr);
 
 /*
- * guard_contacts_decide - at end-of-message: how many of the message's
- * recipients are new to the login (one read), and the limits with them
- * (new_rcpt); a refusing verdict there holds the message instead (it
- * was accepted at RCPT; later messages are refused at RCPT)
+ * guard_contacts_count - at end-of-message: how many of the message's
+ * msg_rcpts recipients are new to the login (one read) into
+ * c->msg_new_rcpt; 1 when some are and the class limits new_rcpt
  */
-void guard_contacts_decide(struct guard_conn *c, long msg_rcpts);
+int guard_contacts_count(struct guard_conn *c, long msg_rcpts);
 
 /* guard_contacts_record - count new_rcpt and remember the recipients */
 void guard_contacts_record(struct guard_conn *c, time_t now);
