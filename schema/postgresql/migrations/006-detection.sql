@@ -1,0 +1,56 @@
+-- 006-detection.sql - schema version 6 on PostgreSQL: the twin of
+-- schema/migrations/006-detection.sql (read it for the why).
+--
+-- limits: the metrics refused, new_rcpt and bounce, and
+-- baseline_factor; counts: a column per new metric (and in the
+-- covering index the mail path reads); events: count and agg_minute,
+-- with the partial unique index folded refusals upsert on; contacts:
+-- the per-login memory of recipients' keyed hashes; the settings and
+-- default rows of version 6.  contact_key is 32 random hex digits
+-- (gen_random_uuid(), core since PostgreSQL 13) as SQLite's
+-- randomblob(16) gives.  Apply in one transaction, after the baseline.
+
+ALTER TABLE limits DROP CONSTRAINT limits_metric_check;
+ALTER TABLE limits ADD CONSTRAINT limits_metric_check CHECK (metric IN
+	('rcpt_per_msg', 'rcpt', 'msg', 'session', 'networks',
+	 'refused', 'new_rcpt', 'bounce'));
+ALTER TABLE limits ADD COLUMN baseline_factor double precision
+	CHECK (baseline_factor IS NULL OR baseline_factor > 0);
+
+ALTER TABLE counts ADD COLUMN refused bigint NOT NULL DEFAULT 0,
+	ADD COLUMN new_rcpt bigint NOT NULL DEFAULT 0,
+	ADD COLUMN bounce bigint NOT NULL DEFAULT 0;
+DROP INDEX counts_login_kind_ts;
+CREATE INDEX counts_login_kind_ts ON counts (login, kind, ts)
+	INCLUDE (msgs, rcpts, sessions, refused, new_rcpt, bounce);
+
+ALTER TABLE events ADD COLUMN count bigint NOT NULL DEFAULT 1,
+	ADD COLUMN agg_minute bigint;
+CREATE UNIQUE INDEX events_agg ON events (login, kind, action, agg_minute)
+	WHERE agg_minute IS NOT NULL;
+
+CREATE TABLE contacts (
+	login text NOT NULL,
+	hash bigint NOT NULL,
+	ts bigint NOT NULL,
+	PRIMARY KEY (login, hash)
+);
+CREATE INDEX contacts_ts ON contacts (ts);
+
+INSERT INTO settings (key, value) VALUES
+	('contact_days', '90'),
+	('contact_max', '5000'),
+	('baseline_days', '28'),
+	('history_days', '30'),
+	('contact_key', replace(gen_random_uuid()::text, '-', ''))
+	ON CONFLICT (key) DO NOTHING;
+
+INSERT INTO limits (class, metric, window_s, threshold, action) VALUES
+	('default', 'refused', 3600, 50, 'block'),
+	('default', 'new_rcpt', 3600, 100, 'quarantine'),
+	('default', 'new_rcpt', 3600, 150, 'tempfail'),
+	('bulk', 'refused', 3600, 500, 'block'),
+	('bulk', 'new_rcpt', 3600, 1000, 'quarantine'),
+	('bulk', 'new_rcpt', 3600, 1500, 'tempfail');
+
+UPDATE schema_version SET version = 6 WHERE id = 1;
