@@ -58,6 +58,11 @@ struct guard *guard_new(const struct conf *conf, char *err, size_t errlen)
 		snprintf(err, errlen, "cannot start the notifier");
 		goto fail;
 	}
+	if (conf->mail_log != NULL &&
+	    (g->bounce = guard_bounce_start(g->store, conf->mail_log, err,
+					    errlen)) == NULL)
+		goto fail;
+	g->conf.mail_log = NULL;
 	return g;
 fail:
 	guard_free(g);
@@ -75,6 +80,7 @@ void guard_free(struct guard *g)
 {
 	if (g == NULL)
 		return;
+	guard_bounce_free(g->bounce);
 	guard_watch_stop(g);
 	notify_free(g->notify);
 	store_close(g->store);

@@ -25,9 +25,12 @@ struct guard_alert_slot {
 	time_t until;
 };
 
+struct guard_bounce;
+
 struct guard {
 	struct conf conf;
 	struct store *store;
+	struct guard_bounce *bounce; /* the MailLog follower, or NULL */
 	struct notify *notify;
 	pthread_t watcher;
 	int watcher_running;
@@ -146,6 +149,17 @@ void guard_block_login(struct guard_conn *c, const struct verdict *v);
 
 /* guard_tripwire - a refusing recipient rule: the login goes on watch */
 void guard_tripwire(struct guard_conn *c, const struct check_finding *f);
+
+/*
+ * guard_bounce_start - follow the MTA's log source (a path or
+ * "journal") from the position saved in s and count its bounces;
+ * NULL with err when it cannot
+ */
+struct guard_bounce *guard_bounce_start(struct store *s, const char *source,
+					char *err, size_t errlen);
+
+/* guard_bounce_free - stop the follower; NULL is fine */
+void guard_bounce_free(struct guard_bounce *b);
 
 /* guard_watch_start - load the policy and start the watcher; 0 or -1 */
 int guard_watch_start(struct guard *g, char *err, size_t errlen);

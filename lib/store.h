@@ -252,6 +252,20 @@ int store_contacts_known(struct store *s, const char *login, time_t since,
  */
 void store_set_contacts(struct store *s, long keep_s);
 
+/*
+ * store_add_bounces - count one bounce (metric bounce) at ts for each
+ * queue id of qids (space separated, one per bounced recipient) on the
+ * login whose newest msg_log row has that id (ids of no authenticated
+ * message count nothing), and set daemon_state key (NULL: none) to
+ * pos, in one transaction: a daemon that restarts from pos has counted
+ * exactly the results before it.
+ */
+void store_add_bounces(struct store *s, time_t ts, const char *qids,
+		       const char *key, const char *pos);
+
+/* store_state_get - daemon_state's value of key into buf: 1, 0 none, -1 */
+int store_state_get(struct store *s, const char *key, char *buf, size_t len);
+
 struct store_quarantine {
 	time_t ts;
 	const char *queue_id, *login, *mail_from, *rcpts, *subject, *reason;

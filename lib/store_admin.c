@@ -268,3 +268,31 @@ int store_admin_user(struct store *s, const char *login, store_row_fn fn,
 
 	return rc < 0 ? -1 : rc > 0;
 }
+
+/* state_row - the value into the buffer */
+static int state_row(void *arg, int n, const char *const *names,
+		     const char *const *v)
+{
+	char **buf = arg;
+
+	(void)names;
+	if (n >= 1 && v[0] != NULL)
+		snprintf(buf[0], (size_t)(buf[1] - buf[0]), "%s", v[0]);
+	return 0;
+}
+
+/* store_state_get - a daemon_state value */
+int store_state_get(struct store *s, const char *key, char *buf, size_t len)
+{
+	const struct store_arg args[] = { STORE_TEXT(key), STORE_END };
+	char *b[2] = { buf, buf + len };
+	int rc;
+
+	if (len == 0)
+		return -1;
+	buf[0] = '\0';
+	rc = store_admin_query(s, "read daemon_state",
+			       "SELECT value FROM daemon_state WHERE key = ?1",
+			       args, state_row, b, NULL, 0);
+	return rc < 0 ? -1 : rc > 0 && buf[0] != '\0';
+}

@@ -21,7 +21,7 @@
 struct store_op;   /* a queued write, store_write.c */
 struct store_pend; /* per-login reservations and queued counts */
 
-#define STORE_WCONN_STMTS 12 /* kinds of queued writes, at most */
+#define STORE_WCONN_STMTS 16 /* kinds of queued writes, at most */
 
 /* A writing connection and its statements, prepared on first use. */
 struct store_wconn {

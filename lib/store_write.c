@@ -36,11 +36,14 @@ enum op_kind {
 	OP_STATUS,
 	OP_SEEN,
 	OP_TRIP,
-	OP_EXTRA_MIN, /* refused, new_rcpt, bounce in a minute row */
-	OP_EXTRA_SEC, /* the same in a second row */
-	OP_EVENT_AGG, /* a refusal folded into its minute's events row */
-	OP_CONTACTS,  /* recipients' hashes into contacts, one row each */
-	OP_BOUND      /* not queued: contacts of a login past contact_max */
+	OP_EXTRA_MIN,  /* refused, new_rcpt, bounce in a minute row */
+	OP_EXTRA_SEC,  /* the same in a second row */
+	OP_EVENT_AGG,  /* a refusal folded into its minute's events row */
+	OP_CONTACTS,   /* recipients' hashes into contacts, one row each */
+	OP_BOUND,      /* not queued: contacts of a login past contact_max */
+	OP_BOUNCES,    /* bounces by queue id, and the log's position */
+	OP_BOUNCE_SEC, /* not queued: a bounce's second row */
+	OP_STATE       /* not queued: daemon_state key = value */
 };
 
 struct store_op {
@@ -130,6 +133,19 @@ static const char *const op_sql[] = {
 	[OP_BOUND] = "DELETE FROM contacts WHERE login = ?3 AND ts <= (SELECT "
 		     "ts FROM contacts WHERE login = ?3 ORDER BY ts DESC "
 		     "LIMIT 1 OFFSET ?2)",
+	/* the newest message with the queue id (msg_log_queue_id) */
+	[OP_BOUNCES] = "INSERT INTO counts (login, kind, key, ts, bounce) "
+		       "SELECT login, 0, ?1 / 60, ?1 / 60 * 60, 1 FROM msg_log "
+		       "WHERE queue_id = ?3 ORDER BY ts DESC LIMIT 1 "
+		       "ON CONFLICT (login, kind, key) DO UPDATE SET "
+		       "bounce = bounce + 1",
+	[OP_BOUNCE_SEC] = "INSERT INTO counts (login, kind, key, ts, bounce) "
+			  "SELECT login, 1, ?1, ?1, 1 FROM msg_log "
+			  "WHERE queue_id = ?3 ORDER BY ts DESC LIMIT 1 "
+			  "ON CONFLICT (login, kind, key) DO UPDATE SET "
+			  "bounce = bounce + 1",
+	[OP_STATE] = "INSERT OR REPLACE INTO daemon_state (key, value) "
+		     "VALUES (?3, ?4)",
 };
 #define NOPS (sizeof(op_sql) / sizeof(op_sql[0]))
 _Static_assert(NOPS <= STORE_WCONN_STMTS, "store_wconn has too few statements");
@@ -240,6 +256,51 @@ static int run_contacts(struct store_wconn *w, const struct store_op *op)
 	return step_done(b);
 }
 
+/* bind_step - bind ts and one text as ?1 and ?3 of kind's statement and
+ * step it; 0 or -1 */
+static int bind_step(struct store_wconn *w, enum op_kind kind, long long ts,
+		     const char *t3, const char *t4)
+{
+	sqlite3_stmt *st = wconn_stmt(w, kind);
+
+	if (st == NULL)
+		return -1;
+	sqlite3_bind_int64(st, 1, ts);
+	sqlite3_bind_text(st, 3, t3, -1, SQLITE_TRANSIENT);
+	if (t4 != NULL)
+		sqlite3_bind_text(st, 4, t4, -1, SQLITE_STATIC);
+	return step_done(st);
+}
+
+/*
+ * run_bounces - a bounce per queue id of v[2] (space separated) on the
+ * login of its newest message, in the minute and second rows of ts;
+ * then daemon_state v[0] = v[1], the log's position: in the batch's
+ * transaction, so the counts and the position commit together
+ */
+static int run_bounces(struct store_wconn *w, const struct store_op *op)
+{
+	const char *p = op->v[2] ? op->v[2] : "";
+	char qid[64];
+	size_t n;
+
+	while (*p) {
+		n = strcspn(p, " ");
+		if (n > 0 && n < sizeof(qid)) {
+			memcpy(qid, p, n);
+			qid[n] = '\0';
+			if (bind_step(w, OP_BOUNCES, op->ts, qid, NULL) < 0 ||
+			    bind_step(w, OP_BOUNCE_SEC, op->ts, qid, NULL) < 0)
+				return -1;
+		}
+		p += n;
+		p += strspn(p, " ");
+	}
+	if (op->v[0] == NULL || op->v[1] == NULL)
+		return 0;
+	return bind_step(w, OP_STATE, op->ts, op->v[0], op->v[1]);
+}
+
 /* run_op - execute one op with w's statements, prepared on first use */
 static int run_op(struct store_wconn *w, const struct store_op *op)
 {
@@ -248,6 +309,8 @@ static int run_op(struct store_wconn *w, const struct store_op *op)
 
 	if (op->kind == OP_CONTACTS)
 		return run_contacts(w, op);
+	if (op->kind == OP_BOUNCES)
+		return run_bounces(w, op);
 	if ((st = wconn_stmt(w, op->kind)) == NULL)
 		return -1;
 	sqlite3_bind_int64(st, 1, op->ts);
@@ -628,4 +691,13 @@ void store_add_contacts(struct store *s, const char *login, time_t ts,
 		op->x[0] = n;
 	}
 	enqueue(s, login, op, 0, 0);
+}
+
+/* store_add_bounces - queue bounces by queue id with the log's position */
+void store_add_bounces(struct store *s, time_t ts, const char *qids,
+		       const char *key, const char *pos)
+{
+	const char *v[6] = { key, pos, qids };
+
+	enqueue(s, "", op_new(OP_BOUNCES, ts, 0, v), 0, 0);
 }

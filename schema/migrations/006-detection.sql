@@ -58,6 +58,11 @@ ALTER TABLE events ADD COLUMN agg_minute INTEGER;
 CREATE UNIQUE INDEX events_agg ON events (login, kind, action, agg_minute)
 	WHERE agg_minute IS NOT NULL;
 
+-- bounces: the MTA's log names a message by its queue id; the follower
+-- finds the login of a bounced recipient's message through this index
+CREATE INDEX msg_log_queue_id ON msg_log (queue_id)
+	WHERE queue_id IS NOT NULL;
+
 CREATE TABLE contacts (
 	login TEXT NOT NULL,
 	hash INTEGER NOT NULL,

@@ -29,6 +29,9 @@ ALTER TABLE events ADD COLUMN count bigint NOT NULL DEFAULT 1,
 CREATE UNIQUE INDEX events_agg ON events (login, kind, action, agg_minute)
 	WHERE agg_minute IS NOT NULL;
 
+CREATE INDEX msg_log_queue_id ON msg_log (queue_id)
+	WHERE queue_id IS NOT NULL;
+
 CREATE TABLE contacts (
 	login text NOT NULL,
 	hash bigint NOT NULL,
