@@ -20,6 +20,10 @@
  *	what the store holds plus this message's recipients already known
  *	to be new; bounce only what the store holds.
  *
+ *	A limits row with a baseline_factor has the effective threshold
+ *	max(threshold, baseline_factor x the login's usual peak), the peak
+ *	given per row in in->baseline (0 or NULL: the class numbers).
+ *
  *	engine_outlook() states the same rules for a login between
  *	messages, for outguardctl status: each limit's effective threshold
  *	and running count, and the action the next message gets.
@@ -54,6 +58,8 @@ struct engine_input {
 	long msg_rcpts;	  /* recipients of this message, with this one */
 	long msg_refused; /* refusals of this message so far (metric refused) */
 	long msg_new_rcpt; /* its recipients known to be new (new_rcpt) */
+	const long
+		*baseline; /* per cls->limits[]: usual peak, 0 none; or NULL */
 };
 
 enum verdict_kind {
@@ -80,6 +86,7 @@ struct verdict {
 /* What one limits row makes of a login between messages. */
 struct engine_state {
 	long effective; /* the threshold, halved on watch */
+	long baseline;	/* the login's usual peak, 0 when none */
 	long count;	/* running count; -1 when none (rcpt_per_msg) */
 	int reached;	/* count >= effective: the next message trips it */
 	int exceeded;	/* count > effective: already above it */
@@ -90,6 +97,20 @@ void engine_decide(const struct engine_input *in, struct verdict *v);
 
 /* engine_threshold - l's threshold for a login of status s */
 long engine_threshold(const struct policy_limit *l, enum user_status s);
+
+/*
+ * engine_effective - the threshold of in->cls->limits[i]: the larger of
+ * its threshold and baseline_factor times the login's usual peak
+ * (in->baseline, when the row has a factor), halved on watch
+ */
+long engine_effective(const struct engine_input *in, int i);
+
+/*
+ * engine_count - the count of l's metric with the current message
+ * included (msg_rcpts recipients), as engine_decide compares it; -1
+ * when the counts have no window of l
+ */
+long engine_count(const struct engine_input *in, const struct policy_limit *l);
 
 /*
  * engine_outlook - the limits of in->cls for the login now, before its

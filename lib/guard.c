@@ -306,6 +306,33 @@ void guard_mail(struct guard_conn *c, const char *login, const char *mail_from,
 	guard_envelope_checks(c);
 }
 
+/*
+ * read_baselines - the login's usual peaks for the class's rows with a
+ * baseline_factor (none by default: then nothing is read)
+ */
+static void read_baselines(struct guard_conn *c, time_t now)
+{
+	const struct policy_limit *l;
+	long days, b;
+	int i;
+
+	c->baselined = 0;
+	if (c->cls == NULL || c->cls->nlimits > GUARD_BASELINES)
+		return;
+	days = policy_setting_long(c->pol, "baseline_days", 28);
+	for (i = 0; i < c->cls->nlimits; i++) {
+		l = &c->cls->limits[i];
+		c->baseline[i] = 0;
+		if (l->baseline_factor <= 0)
+			continue;
+		b = store_baseline(c->g->store, c->login,
+				   policy_metric_name(l->metric), l->window_s,
+				   now, days);
+		c->baseline[i] = b > 0 ? b : 0;
+	}
+	c->baselined = 1;
+}
+
 /* guard_lookup_user - count the session, read the user and its counts */
 void guard_lookup_user(struct guard_conn *c, time_t now, int session)
 {
@@ -324,6 +351,8 @@ void guard_lookup_user(struct guard_conn *c, time_t now, int session)
 	if (store_lookup(s, c->login, c->network[0] ? c->network : NULL, now,
 			 &c->user, class_windows, c, c->counts, &c->mark) < 0)
 		store_error(c);
+	else
+		read_baselines(c, now);
 }
 
 /* guard_store_verdict - the verdict when the store failed */
@@ -470,19 +499,16 @@ static void accept_rcpt(struct guard_conn *c, const char *addr,
 }
 
 /*
- * guard_limits_decide - the engine's verdict for msg_rcpts recipients
- * of the message, on the counts read at MAIL plus what other messages of
- * the login reserved or stored since (the caller holds the login's lock)
+ * limits_input - the engine's input for msg_rcpts recipients of the
+ * message: the counts read at MAIL plus what other messages of the
+ * login reserved or stored since, into now[]
  */
-void guard_limits_decide(struct guard_conn *c, long msg_rcpts,
-			 struct verdict *v)
+static void limits_input(struct guard_conn *c, long msg_rcpts,
+			 struct window_counts *now, struct engine_input *in)
 {
-	struct window_counts now[POLICY_MAX_WINDOWS];
-	struct engine_input in;
 	long m, r, se;
 	int i, n = c->cls != NULL ? c->cls->nwindows : 0;
 
-	store_login_held(c->g->store, c->login);
 	store_since(c->g->store, c->login, &c->mark, &m, &r, &se);
 	if (c->mark.held) { /* our own reservation is not news */
 		m -= c->reserved ? 1 : 0;
@@ -494,13 +520,51 @@ void guard_limits_decide(struct guard_conn *c, long msg_rcpts,
 		now[i].rcpts += r;
 		now[i].sessions += se;
 	}
-	in.cls = c->cls;
-	in.status = c->user.status;
-	in.counts = now;
-	in.msg_rcpts = msg_rcpts;
-	in.msg_refused = c->refused_counted;
-	in.msg_new_rcpt = c->msg_new_rcpt;
+	in->cls = c->cls;
+	in->status = c->user.status;
+	in->counts = now;
+	in->msg_rcpts = msg_rcpts;
+	in->msg_refused = c->refused_counted;
+	in->msg_new_rcpt = c->msg_new_rcpt;
+	in->baseline = c->baselined ? c->baseline : NULL;
+}
+
+/*
+ * guard_limits_decide - the engine's verdict for msg_rcpts recipients
+ * of the message (the caller holds the login's lock)
+ */
+void guard_limits_decide(struct guard_conn *c, long msg_rcpts,
+			 struct verdict *v)
+{
+	struct window_counts now[POLICY_MAX_WINDOWS];
+	struct engine_input in;
+
+	store_login_held(c->g->store, c->login);
+	limits_input(c, msg_rcpts, now, &in);
 	engine_decide(&in, v);
+}
+
+/* guard_peaks_record - the message's counts as daily peak candidates */
+void guard_peaks_record(struct guard_conn *c, long msg_rcpts, time_t now)
+{
+	struct window_counts w[POLICY_MAX_WINDOWS];
+	const struct policy_limit *l;
+	struct engine_input in;
+	long n;
+	int i;
+
+	if (!c->baselined)
+		return;
+	limits_input(c, msg_rcpts, w, &in);
+	for (i = 0; i < c->cls->nlimits; i++) {
+		l = &c->cls->limits[i];
+		if (l->baseline_factor <= 0 || l->metric == METRIC_REFUSED)
+			continue;
+		if ((n = engine_count(&in, l)) > 0)
+			store_add_peak(c->g->store, c->login,
+				       policy_metric_name(l->metric),
+				       l->window_s, now, n);
+	}
 }
 
 /*

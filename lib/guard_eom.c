@@ -206,6 +206,7 @@ static void eom_record(struct guard_conn *c)
 		store_add_message(c->g->store, c->login, now, (int)c->rcpts_ok,
 				  c->client_addr, c->queue_id, 1,
 				  (int)c->rcpts_ok);
+		guard_peaks_record(c, c->rcpts_ok, now);
 		guard_contacts_record(c, now);
 		c->done = 1;
 	} else if (c->defer && c->rcpts_deferred > 0 && !c->counted_before) {
@@ -213,6 +214,7 @@ static void eom_record(struct guard_conn *c)
 				     (int)c->rcpts_deferred, c->origin,
 				     c->queue_id,
 				     c->message_id[0] ? c->message_id : NULL);
+		guard_peaks_record(c, c->rcpts_deferred, now);
 		guard_contacts_record(c, now);
 		if (c->webmail) /* the origin's network, once a message */
 			store_add_session(c->g->store, c->login, now, c->origin,

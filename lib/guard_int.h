@@ -18,6 +18,7 @@
 
 #define GUARD_ALERT_SLOTS 4096
 #define GUARD_SEEN_SLOTS  8192
+#define GUARD_BASELINES	  32 /* limits rows of a class with a baseline */
 
 struct guard_alert_slot {
 	char login[256];
@@ -87,9 +88,11 @@ struct guard_conn {
 	int store_failed;
 	long rcpts_ok; /* recipients accepted */
 	long rcpts_refused;
-	long refused_counted;	/* refusals for the refused metric */
-	int nhashes;		/* hashes of this message */
-	long msg_new_rcpt;	/* its recipients new to the login */
+	long refused_counted;		/* refusals for the refused metric */
+	int nhashes;			/* hashes of this message */
+	long msg_new_rcpt;		/* its recipients new to the login */
+	long baseline[GUARD_BASELINES]; /* usual peaks, per limits row */
+	int baselined;			/* baseline[] read for cls */
 	int reserved;		/* 1 once the message holds a reservation */
 	struct verdict stage;	/* header/quarantine stage reached */
 	struct verdict refusal; /* the worst refusal of a recipient */
@@ -143,6 +146,13 @@ int guard_contacts_count(struct guard_conn *c, long msg_rcpts);
 
 /* guard_contacts_record - count new_rcpt and remember the recipients */
 void guard_contacts_record(struct guard_conn *c, time_t now);
+
+/*
+ * guard_peaks_record - an accepted message of msg_rcpts recipients:
+ * its counts are candidates for the login's daily peaks of the limits
+ * with a baseline_factor (refused excepted)
+ */
+void guard_peaks_record(struct guard_conn *c, long msg_rcpts, time_t now);
 
 /* guard_block_login - v is a limit's block: set the login blocked */
 void guard_block_login(struct guard_conn *c, const struct verdict *v);

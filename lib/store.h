@@ -247,10 +247,27 @@ int store_contacts_known(struct store *s, const char *login, time_t since,
 			 const long long *hashes, int n);
 
 /*
- * store_set_contacts - how long the writer keeps contacts rows, in
- * seconds (contact_days); it prunes older ones
+ * store_set_contacts - how long the writer keeps contacts rows
+ * (contact_days) and peaks rows (baseline_days), in seconds; it prunes
+ * older ones
  */
-void store_set_contacts(struct store *s, long keep_s);
+void store_set_contacts(struct store *s, long keep_s, long peaks_s);
+
+/*
+ * store_add_peak - count as a candidate for login's peak of metric in
+ * window_s on ts's day (peaks keeps the highest)
+ */
+void store_add_peak(struct store *s, const char *login, const char *metric,
+		    long window_s, time_t ts, long count);
+
+/*
+ * store_baseline - login's usual peak of metric in window_s: the
+ * second-highest daily peak of the baseline_days days before now's day
+ * (today left out), 0 when it has fewer than two such days; -1 on a
+ * store failure
+ */
+long store_baseline(struct store *s, const char *login, const char *metric,
+		    long window_s, time_t now, long baseline_days);
 
 /*
  * store_add_bounces - count one bounce (metric bounce) at ts for each

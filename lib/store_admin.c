@@ -296,3 +296,35 @@ int store_state_get(struct store *s, const char *key, char *buf, size_t len)
 			       args, state_row, b, NULL, 0);
 	return rc < 0 ? -1 : rc > 0 && buf[0] != '\0';
 }
+
+/* long_row - the first column as a number */
+static int long_row(void *arg, int n, const char *const *names,
+		    const char *const *v)
+{
+	(void)names;
+	if (n >= 1 && v[0] != NULL)
+		*(long *)arg = strtol(v[0], NULL, 10);
+	return 0;
+}
+
+/* store_baseline - the second-highest daily peak before today */
+long store_baseline(struct store *s, const char *login, const char *metric,
+		    long window_s, time_t now, long baseline_days)
+{
+	const long long today = (long long)now / 86400;
+	const struct store_arg args[] = {
+		STORE_TEXT(login),   STORE_TEXT(metric),
+		STORE_INT(window_s), STORE_INT(today - baseline_days),
+		STORE_INT(today),    STORE_END
+	};
+	long peak = 0;
+
+	if (store_admin_query(
+		    s, "read peaks",
+		    "SELECT peak FROM peaks WHERE login = ?1 AND "
+		    "metric = ?2 AND window_s = ?3 AND day >= ?4 "
+		    "AND day < ?5 ORDER BY peak DESC LIMIT 1 OFFSET 1",
+		    args, long_row, &peak, NULL, 0) < 0)
+		return -1;
+	return peak;
+}

@@ -21,7 +21,7 @@
 struct store_op;   /* a queued write, store_write.c */
 struct store_pend; /* per-login reservations and queued counts */
 
-#define STORE_WCONN_STMTS 16 /* kinds of queued writes, at most */
+#define STORE_WCONN_STMTS 20 /* kinds of queued writes, at most */
 
 /* A writing connection and its statements, prepared on first use. */
 struct store_wconn {
@@ -59,6 +59,7 @@ struct store {
 	int q_writing; /* a batch taken off the queue is written */
 	long keep_counters, keep_events; /* retention, seconds */
 	long keep_contacts;		 /* contact_days, seconds */
+	long keep_peaks;		 /* baseline_days, seconds */
 	int wal_frames;			 /* writer thread: frames in the WAL */
 	int ckpt_at;	  /* writer thread: checkpoint from here */
 	int prune_behind; /* writer thread: a prune pass is on */

@@ -4,7 +4,8 @@
  * DESCRIPTION
  *	Counter rows older than the longest window (plus a minute) and
  *	events, finished quarantine rows and closed incidents older than
- *	their retention, and contacts older than contact_days, are
+ *	their retention, contacts older than contact_days and peaks
+ *	older than baseline_days, are
  *	deleted, PRUNE_STEP rows per statement and
  *	commit, with a
  *	checkpoint between steps when the WAL has grown (a step over a
@@ -37,12 +38,15 @@ static const char *const prune_sql[] = {
 	"WHERE status <> 'open' AND closed < ?2 LIMIT ?3)",
 	"DELETE FROM contacts WHERE (login, hash) IN (SELECT login, hash "
 	"FROM contacts WHERE ts < ?4 LIMIT ?3)",
+	"DELETE FROM peaks WHERE (login, metric, window_s, day) IN (SELECT "
+	"login, metric, window_s, day FROM peaks WHERE day < ?5 LIMIT ?3)",
 };
 #define NPRUNE (sizeof(prune_sql) / sizeof(prune_sql[0]))
 
 /* prune_one - run one step of one statement; rows deleted, or -1 */
 static int prune_one(sqlite3 *db, const char *sql, long long counters_before,
-		     long long events_before, long long contacts_before)
+		     long long events_before, long long contacts_before,
+		     long long peaks_day)
 {
 	sqlite3_stmt *st;
 	int rc;
@@ -54,6 +58,8 @@ static int prune_one(sqlite3 *db, const char *sql, long long counters_before,
 	sqlite3_bind_int(st, 3, PRUNE_STEP);
 	if (sqlite3_bind_parameter_count(st) >= 4)
 		sqlite3_bind_int64(st, 4, contacts_before);
+	if (sqlite3_bind_parameter_count(st) >= 5)
+		sqlite3_bind_int64(st, 5, peaks_day);
 	rc = sqlite3_step(st);
 	sqlite3_finalize(st);
 	return rc == SQLITE_DONE ? sqlite3_changes(db) : -1;
@@ -66,7 +72,7 @@ static int prune_one(sqlite3 *db, const char *sql, long long counters_before,
  */
 int store_prune(struct store *s, sqlite3 *db, time_t now)
 {
-	long keep_c, keep_e, keep_k, total = 0;
+	long keep_c, keep_e, keep_k, keep_p, total = 0;
 	int n, more = 0;
 	unsigned i;
 
@@ -74,11 +80,13 @@ int store_prune(struct store *s, sqlite3 *db, time_t now)
 	keep_c = s->keep_counters > 0 ? s->keep_counters : DAY;
 	keep_e = s->keep_events > 0 ? s->keep_events : 30 * DAY;
 	keep_k = s->keep_contacts > 0 ? s->keep_contacts : 90 * DAY;
+	keep_p = s->keep_peaks > 0 ? s->keep_peaks : 28 * DAY;
 	lock_release(&s->q_lock);
 	keep_c += 60;
 	for (i = 0; i < NPRUNE; i++) {
 		n = prune_one(db, prune_sql[i], (long long)now - keep_c,
-			      (long long)now - keep_e, (long long)now - keep_k);
+			      (long long)now - keep_e, (long long)now - keep_k,
+			      ((long long)now - keep_p) / DAY - 1);
 		if (n < 0) {
 			store_fail(s, "prune", db);
 			return -1;

@@ -43,7 +43,8 @@ enum op_kind {
 	OP_BOUND,      /* not queued: contacts of a login past contact_max */
 	OP_BOUNCES,    /* bounces by queue id, and the log's position */
 	OP_BOUNCE_SEC, /* not queued: a bounce's second row */
-	OP_STATE       /* not queued: daemon_state key = value */
+	OP_STATE,      /* not queued: daemon_state key = value */
+	OP_PEAK	       /* a day's peak of a metric and window */
 };
 
 struct store_op {
@@ -144,6 +145,10 @@ static const char *const op_sql[] = {
 			  "WHERE queue_id = ?3 ORDER BY ts DESC LIMIT 1 "
 			  "ON CONFLICT (login, kind, key) DO UPDATE SET "
 			  "bounce = bounce + 1",
+	[OP_PEAK] = "INSERT INTO peaks (login, metric, window_s, day, peak) "
+		    "VALUES (?3, ?4, ?9, ?1 / 86400, ?2) ON CONFLICT (login, "
+		    "metric, window_s, day) DO UPDATE SET peak = "
+		    "max(peak, excluded.peak)",
 	[OP_STATE] = "INSERT OR REPLACE INTO daemon_state (key, value) "
 		     "VALUES (?3, ?4)",
 };
@@ -555,11 +560,12 @@ void store_set_retention(struct store *s, long counters_s, long events_s)
 	lock_release(&s->q_lock);
 }
 
-/* store_set_contacts - how long contacts rows are kept */
-void store_set_contacts(struct store *s, long keep_s)
+/* store_set_contacts - how long contacts and peaks rows are kept */
+void store_set_contacts(struct store *s, long keep_s, long peaks_s)
 {
 	lock_acquire(&s->q_lock);
 	s->keep_contacts = keep_s;
+	s->keep_peaks = peaks_s;
 	lock_release(&s->q_lock);
 }
 
@@ -700,4 +706,16 @@ void store_add_bounces(struct store *s, time_t ts, const char *qids,
 	const char *v[6] = { key, pos, qids };
 
 	enqueue(s, "", op_new(OP_BOUNCES, ts, 0, v), 0, 0);
+}
+
+/* store_add_peak - queue a candidate for the day's peak */
+void store_add_peak(struct store *s, const char *login, const char *metric,
+		    long window_s, time_t ts, long count)
+{
+	const char *v[6] = { login, metric };
+	struct store_op *op = op_new(OP_PEAK, ts, count, v);
+
+	if (op != NULL)
+		op->x[0] = window_s;
+	enqueue(s, login, op, 0, 0);
 }

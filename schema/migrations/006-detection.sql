@@ -71,6 +71,20 @@ CREATE TABLE contacts (
 ) WITHOUT ROWID;
 CREATE INDEX contacts_ts ON contacts (ts);
 
+-- peaks: a login's highest count of a metric in a window, per day (day =
+-- ts / 86400), for limits with a baseline_factor: written when an
+-- accepted message sets a new peak of the day, read at MAIL (the
+-- second-highest day of the last baseline_days), pruned after them
+CREATE TABLE peaks (
+	login TEXT NOT NULL,
+	metric TEXT NOT NULL,
+	window_s INTEGER NOT NULL,
+	day INTEGER NOT NULL,
+	peak INTEGER NOT NULL,
+	PRIMARY KEY (login, metric, window_s, day)
+) WITHOUT ROWID;
+CREATE INDEX peaks_day ON peaks (day);
+
 INSERT OR IGNORE INTO settings (key, value) VALUES
 	('contact_days', '90'),
 	('contact_max', '5000'),

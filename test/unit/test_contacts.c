@@ -111,7 +111,7 @@ static void test_store(void)
 	CHECK_INT("alice untouched", rows(db, "alice", ""), 10);
 
 	/* pruning: contacts older than contact_days */
-	store_set_contacts(s, 86400);
+	store_set_contacts(s, 86400, 28 * 86400L);
 	store_add_contacts(s, "carol", time(NULL) - 2 * 86400, h, 4, 5000);
 	store_add_contacts(s, "carol", time(NULL), h + 4, 4, 5000);
 	while (store_prune(s, db, time(NULL)) > 0)

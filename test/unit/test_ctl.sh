@@ -77,6 +77,28 @@ contains "status text marks exceeded" "$out" \
 contains "status text no count" "$out" \
 	"rcpt_per_msg  -             100  tempfail        -  -"
 
+# a learned baseline: the second-highest daily peak before today (a
+# spike of 900 does not lift it, today's 5000 is not learned yet)
+day=$((now / 86400))
+sql "UPDATE limits SET baseline_factor = 2 WHERE class = 'default' AND
+	metric = 'rcpt' AND window_s = 3600 AND threshold = 500;
+INSERT INTO peaks VALUES ('alice', 'rcpt', 3600, $day - 1, 400),
+	('alice', 'rcpt', 3600, $day - 2, 900),
+	('alice', 'rcpt', 3600, $day - 3, 300),
+	('alice', 'rcpt', 3600, $day, 5000),
+	('alice', 'rcpt', 3600, $day - 40, 2000);"
+ctl status alice --json
+check "status baseline" "$(lim '(l["baseline"], l["effective_threshold"])' "$R1H")" \
+	"[(None, 300), (400, 800)]"
+ctl status alice
+contains "status text baseline" "$out" \
+	"rcpt          1h            500       400        800  tempfail      310  ok"
+ctl status bob --json
+check "status without history: the class numbers" \
+	"$(lim '(l["baseline"], l["effective_threshold"])' "$R1H")" \
+	"[(None, 300), (0, 500)]"
+sql "UPDATE limits SET baseline_factor = NULL; DELETE FROM peaks"
+
 # --- top -----------------------------------------------------------------
 ctl top --json
 check "top exits 0" "$rc" 0

@@ -80,7 +80,8 @@ static void run_row(const struct row *r)
 		{ 3600, r->h_msgs, r->h_rcpts, r->h_sess, r->h_nets, 0, 0, 0 },
 		{ 86400, r->h_msgs, r->d_rcpts, r->h_sess, r->h_nets, 0, 0, 0 },
 	};
-	struct engine_input in = { &dflt, r->status, wc, r->msg_rcpts, 0, 0 };
+	struct engine_input in = { &dflt, r->status, wc,  r->msg_rcpts,
+				   0,	  0,	     NULL };
 	struct verdict v;
 	char what[200];
 
@@ -98,7 +99,7 @@ static void test_reason(void)
 {
 	struct window_counts wc[2] = { { 3600, 0, 500, 1, 0, 0, 0, 0 },
 				       { 86400, 0, 500, 1, 0, 0, 0, 0 } };
-	struct engine_input in = { &dflt, USER_ACTIVE, wc, 1, 0, 0 };
+	struct engine_input in = { &dflt, USER_ACTIVE, wc, 1, 0, 0, NULL };
 	struct verdict v;
 
 	engine_decide(&in, &v);
@@ -108,7 +109,7 @@ static void test_reason(void)
 /* test_no_class - no class, no limits */
 static void test_no_class(void)
 {
-	struct engine_input in = { NULL, USER_ACTIVE, NULL, 1000, 0, 0 };
+	struct engine_input in = { NULL, USER_ACTIVE, NULL, 1000, 0, 0, NULL };
 	struct verdict v;
 
 	engine_decide(&in, &v);
@@ -155,7 +156,7 @@ static void run_outlook(const struct outlook_row *r)
 		{ 3600, r->h_msgs, r->h_rcpts, r->h_sess, r->h_nets, 0, 0, 0 },
 		{ 86400, r->h_msgs, r->d_rcpts, r->h_sess, r->h_nets, 0, 0, 0 },
 	};
-	struct engine_input in = { &dflt, r->status, wc, 0, 0, 0 };
+	struct engine_input in = { &dflt, r->status, wc, 0, 0, 0, NULL };
 	struct engine_state st[7];
 	char what[200], got[256], cnt[24];
 	size_t n = 0;

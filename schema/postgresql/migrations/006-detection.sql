@@ -40,6 +40,20 @@ CREATE TABLE contacts (
 );
 CREATE INDEX contacts_ts ON contacts (ts);
 
+-- peaks: a login's highest count of a metric in a window, per day (day =
+-- ts / 86400), for limits with a baseline_factor: written when an
+-- accepted message sets a new peak of the day, read at MAIL (the
+-- second-highest day of the last baseline_days), pruned after them
+CREATE TABLE peaks (
+	login text NOT NULL,
+	metric text NOT NULL,
+	window_s bigint NOT NULL,
+	day bigint NOT NULL,
+	peak bigint NOT NULL,
+	PRIMARY KEY (login, metric, window_s, day)
+);
+CREATE INDEX peaks_day ON peaks (day);
+
 INSERT INTO settings (key, value) VALUES
 	('contact_days', '90'),
 	('contact_max', '5000'),
