@@ -7,7 +7,9 @@
  *	message's hashes a login wrote to since a time, the memory per
  *	login stays near contact_max however many strangers it writes to
  *	(and keeps the newest), and pruning removes contacts older than
- *	contact_days.
+ *	contact_days.  The learned baseline's peaks: the day's highest
+ *	count is kept, and the usual peak is the second-highest day
+ *	before today within baseline_days.
  */
 #include <sqlite3.h>
 #include <stdlib.h>
@@ -121,6 +123,40 @@ static void test_store(void)
 	store_close(s);
 }
 
+/* test_peaks - store_add_peak keeps a day's highest; store_baseline */
+static void test_peaks(void)
+{
+	const time_t now = (time_t)T0;
+	char path[128], err[300];
+	struct store *s;
+
+	snprintf(path, sizeof(path), "%s/p.db", dir);
+	s = store_open(path, STORE_CREATE, err, sizeof(err));
+	CHECK(s != NULL, err);
+	if (s == NULL)
+		return;
+	store_add_peak(s, "alice", "rcpt", 3600, now - 86400, 80);
+	CHECK_INT("one day of history: no baseline",
+		  store_baseline(s, "alice", "rcpt", 3600, now, 28), 0);
+	store_add_peak(s, "alice", "rcpt", 3600, now - 86400, 30);
+	store_add_peak(s, "alice", "rcpt", 3600, now - 2 * 86400, 50);
+	CHECK_INT("two days: the lower",
+		  store_baseline(s, "alice", "rcpt", 3600, now, 28), 50);
+	store_add_peak(s, "alice", "rcpt", 3600, now - 3 * 86400, 5000);
+	CHECK_INT("one attack day does not lift it",
+		  store_baseline(s, "alice", "rcpt", 3600, now, 28), 80);
+	store_add_peak(s, "alice", "rcpt", 3600, now, 9000);
+	CHECK_INT("today is not learned yet",
+		  store_baseline(s, "alice", "rcpt", 3600, now, 28), 80);
+	CHECK_INT("older than baseline_days: gone",
+		  store_baseline(s, "alice", "rcpt", 3600, now, 2), 50);
+	CHECK_INT("another window",
+		  store_baseline(s, "alice", "rcpt", 86400, now, 28), 0);
+	CHECK_INT("another login",
+		  store_baseline(s, "bob", "rcpt", 3600, now, 28), 0);
+	store_close(s);
+}
+
 int main(int argc, char **argv)
 {
 	(void)argc;
@@ -130,6 +166,7 @@ int main(int argc, char **argv)
 		return 2;
 	test_siphash();
 	test_store();
+	test_peaks();
 	if (check_fail == 0) {
 		char cmd[128];
 
