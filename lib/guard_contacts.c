@@ -14,7 +14,8 @@
  *	refusing action holds it instead, since refusing after DATA
  *	stalls Postfix (SPEC 5.2); the login's later messages see the
  *	count at MAIL and are refused at RCPT.  Accepted and held messages add their new
- *	recipients to counts and their hashes to contacts (the writer
+ *	recipients to counts (in the msg_log row, whose trigger counts
+ *	them) and their hashes to contacts (the writer
  *	keeps the newest contact_max per login and prunes those older
  *	than contact_days).
  */
@@ -106,9 +107,6 @@ void guard_contacts_record(struct guard_conn *c, time_t now)
 {
 	if (!c->login[0] || c->nhashes == 0)
 		return;
-	if (c->msg_new_rcpt > 0)
-		store_add_counts(c->g->store, c->login, now, 0, c->msg_new_rcpt,
-				 0);
 	store_add_contacts(c->g->store, c->login, now, c->hashes, c->nhashes,
 			   c->pol->contact_max);
 }

@@ -203,17 +203,19 @@ static void eom_record(struct guard_conn *c)
 	if (!c->login[0])
 		return;
 	if (c->rcpts_ok > 0) {
-		store_add_message(c->g->store, c->login, now, (int)c->rcpts_ok,
-				  c->client_addr, c->queue_id, 1,
-				  (int)c->rcpts_ok);
+		store_add_message_new(c->g->store, c->login, now,
+				      (int)c->rcpts_ok, c->client_addr,
+				      c->queue_id, NULL, 1, (int)c->rcpts_ok,
+				      c->msg_new_rcpt);
 		guard_peaks_record(c, c->rcpts_ok, now);
 		guard_contacts_record(c, now);
 		c->done = 1;
 	} else if (c->defer && c->rcpts_deferred > 0 && !c->counted_before) {
-		store_add_message_id(c->g->store, c->login, now,
-				     (int)c->rcpts_deferred, c->origin,
-				     c->queue_id,
-				     c->message_id[0] ? c->message_id : NULL);
+		store_add_message_new(c->g->store, c->login, now,
+				      (int)c->rcpts_deferred, c->origin,
+				      c->queue_id,
+				      c->message_id[0] ? c->message_id : NULL,
+				      0, 0, c->msg_new_rcpt);
 		guard_peaks_record(c, c->rcpts_deferred, now);
 		guard_contacts_record(c, now);
 		if (c->webmail) /* the origin's network, once a message */

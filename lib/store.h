@@ -196,6 +196,17 @@ void store_add_message_id(struct store *s, const char *login, time_t ts,
 			  int rcpts, const char *client_addr,
 			  const char *queue_id, const char *message_id);
 
+/*
+ * store_add_message_new - store_add_message() or store_add_message_id()
+ * (message_id NULL: none) of a message with new_rcpt recipients new to
+ * the login: msg_log's trigger counts them (metric new_rcpt) in the
+ * same rows as the message, with no write of their own
+ */
+void store_add_message_new(struct store *s, const char *login, time_t ts,
+			   int rcpts, const char *client_addr,
+			   const char *queue_id, const char *message_id,
+			   int res_msgs, int res_rcpts, long new_rcpt);
+
 /* store_add_session - record an authenticated session from network */
 void store_add_session(struct store *s, const char *login, time_t ts,
 		       const char *client_addr, const char *network);

@@ -86,8 +86,10 @@ static const char trip_sql[] =
 
 /* One statement per kind; ?1 ts, ?2 n, ?3.. v[0..] */
 static const char *const op_sql[] = {
+	/* ?10: new_rcpt, which msg_log's trigger adds to counts (006) */
 	[OP_MESSAGE] = "INSERT INTO msg_log (ts, rcpts, login, client_addr, "
-		       "queue_id, message_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+		       "queue_id, message_id, new_rcpt) VALUES (?1, ?2, ?3, "
+		       "?4, ?5, ?6, ?10)",
 	[OP_SESSION] = "INSERT INTO session_log (ts, login, client_addr, "
 		       "network) VALUES (?1, ?3, ?4, ?5)",
 	[OP_EVENT] = "INSERT INTO events (ts, login, client_addr, queue_id, "
@@ -201,7 +203,8 @@ static void op_extra(struct store *s, const struct store_op *op, long sign)
 	long x[STORE_EXTRA];
 	int i;
 
-	if (op->kind != OP_EXTRA_MIN)
+	if (op->kind != OP_EXTRA_MIN &&
+	    (op->kind != OP_MESSAGE || op->x[1] == 0))
 		return;
 	for (i = 0; i < STORE_EXTRA; i++)
 		x[i] = sign * op->x[i];
@@ -409,7 +412,8 @@ static void enqueue(struct store *s, const char *login, struct store_op *op,
 	else
 		op_pending(op, &m, &r, &se);
 	lock_acquire(&s->q_lock);
-	if (m - res_m || r - res_r || se || (op && op->kind == OP_EXTRA_MIN)) {
+	if (m - res_m || r - res_r || se ||
+	    (op && (op->kind == OP_EXTRA_MIN || op->x[1] != 0))) {
 		lock_acquire(&s->pend_lock);
 		store_pend_add(s, login, m - res_m, r - res_r, se);
 		if (op != NULL)
@@ -578,6 +582,20 @@ void store_add_message(struct store *s, const char *login, time_t ts, int rcpts,
 
 	enqueue(s, login, op_new(OP_MESSAGE, ts, rcpts, v), res_msgs,
 		res_rcpts);
+}
+
+/* store_add_message_new - queue a message with its new recipients */
+void store_add_message_new(struct store *s, const char *login, time_t ts,
+			   int rcpts, const char *client_addr,
+			   const char *queue_id, const char *message_id,
+			   int res_msgs, int res_rcpts, long new_rcpt)
+{
+	const char *v[6] = { login, client_addr, queue_id, message_id };
+	struct store_op *op = op_new(OP_MESSAGE, ts, rcpts, v);
+
+	if (op != NULL)
+		op->x[1] = new_rcpt;
+	enqueue(s, login, op, res_msgs, res_rcpts);
 }
 
 /* store_add_message_id - queue a message known by its Message-Id */

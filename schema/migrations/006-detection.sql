@@ -53,6 +53,25 @@ ALTER TABLE counts ADD COLUMN refused INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE counts ADD COLUMN new_rcpt INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE counts ADD COLUMN bounce INTEGER NOT NULL DEFAULT 0;
 
+-- a message's new recipients go in its msg_log row, and the trigger
+-- counts them with its messages and recipients: no write of their own
+ALTER TABLE msg_log ADD COLUMN new_rcpt INTEGER NOT NULL DEFAULT 0;
+DROP TRIGGER msg_log_counts;
+CREATE TRIGGER msg_log_counts AFTER INSERT ON msg_log BEGIN
+	INSERT INTO counts (login, kind, key, ts, msgs, rcpts, new_rcpt)
+		VALUES (new.login, 0, new.ts / 60, new.ts / 60 * 60, 1,
+			new.rcpts, new.new_rcpt)
+		ON CONFLICT (login, kind, key) DO UPDATE SET
+			msgs = msgs + 1, rcpts = rcpts + excluded.rcpts,
+			new_rcpt = new_rcpt + excluded.new_rcpt;
+	INSERT INTO counts (login, kind, key, ts, msgs, rcpts, new_rcpt)
+		VALUES (new.login, 1, new.ts, new.ts, 1, new.rcpts,
+			new.new_rcpt)
+		ON CONFLICT (login, kind, key) DO UPDATE SET
+			msgs = msgs + 1, rcpts = rcpts + excluded.rcpts,
+			new_rcpt = new_rcpt + excluded.new_rcpt;
+END;
+
 ALTER TABLE events ADD COLUMN count INTEGER NOT NULL DEFAULT 1;
 ALTER TABLE events ADD COLUMN agg_minute INTEGER;
 CREATE UNIQUE INDEX events_agg ON events (login, kind, action, agg_minute)

@@ -24,6 +24,25 @@ DROP INDEX counts_login_kind_ts;
 CREATE INDEX counts_login_kind_ts ON counts (login, kind, ts)
 	INCLUDE (msgs, rcpts, sessions, refused, new_rcpt, bounce);
 
+ALTER TABLE msg_log ADD COLUMN new_rcpt bigint NOT NULL DEFAULT 0;
+CREATE OR REPLACE FUNCTION msg_log_counts() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+	INSERT INTO counts AS c (login, kind, key, ts, msgs, rcpts, new_rcpt)
+		VALUES (new.login, 0, (new.ts / 60)::text, new.ts / 60 * 60,
+			1, new.rcpts, new.new_rcpt)
+		ON CONFLICT (login, kind, key) DO UPDATE SET
+			msgs = c.msgs + 1, rcpts = c.rcpts + excluded.rcpts,
+			new_rcpt = c.new_rcpt + excluded.new_rcpt;
+	INSERT INTO counts AS c (login, kind, key, ts, msgs, rcpts, new_rcpt)
+		VALUES (new.login, 1, new.ts::text, new.ts, 1, new.rcpts,
+			new.new_rcpt)
+		ON CONFLICT (login, kind, key) DO UPDATE SET
+			msgs = c.msgs + 1, rcpts = c.rcpts + excluded.rcpts,
+			new_rcpt = c.new_rcpt + excluded.new_rcpt;
+	RETURN NULL;
+END $$;
+
 ALTER TABLE events ADD COLUMN count bigint NOT NULL DEFAULT 1,
 	ADD COLUMN agg_minute bigint;
 CREATE UNIQUE INDEX events_agg ON events (login, kind, action, agg_minute)
