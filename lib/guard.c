@@ -391,8 +391,8 @@ void guard_block_login(struct guard_conn *c, const struct verdict *v)
 void guard_count_refusal(struct guard_conn *c, const struct verdict *v, long n)
 {
 	if (c->login[0] && v->kind != VERDICT_BLOCKED &&
-	    v->kind != VERDICT_STORE && v->action != ACTION_BLOCK &&
-	    c->user.status != USER_BLOCKED)
+	    v->kind != VERDICT_STORE && v->kind != VERDICT_RCPT_CAP &&
+	    v->action != ACTION_BLOCK && c->user.status != USER_BLOCKED)
 		c->refused_counted += n;
 }
 

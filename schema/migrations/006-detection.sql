@@ -115,14 +115,14 @@ INSERT OR IGNORE INTO settings (key, value) VALUES
 -- limits or checks within an hour is blocked (an incident and one
 -- alert).  An honest sender over a limit gets a few refusals before
 -- its client gives up; an attack keeps pushing.
--- First contact: more than 100 recipients new to the login in an hour
+-- First contact: more than 120 recipients new to the login in an hour
 -- are held (quarantine), more than 150 tempfailed at RCPT, and those
 -- refusals escalate to a block.  A login writing to people it knows
 -- never counts; a stolen one writes almost only to strangers.
 INSERT INTO limits (class, metric, window_s, threshold, action) VALUES
 	('default', 'refused', 3600, 50, 'block'),
-	('default', 'new_rcpt', 3600, 100, 'quarantine'),
+	('default', 'new_rcpt', 3600, 120, 'quarantine'),
 	('default', 'new_rcpt', 3600, 150, 'tempfail'),
 	('bulk', 'refused', 3600, 500, 'block'),
-	('bulk', 'new_rcpt', 3600, 1000, 'quarantine'),
+	('bulk', 'new_rcpt', 3600, 1200, 'quarantine'),
 	('bulk', 'new_rcpt', 3600, 1500, 'tempfail');

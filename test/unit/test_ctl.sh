@@ -176,7 +176,7 @@ check "class users row" "$(sql "SELECT class, status FROM users WHERE login = 'a
 	"bulk|watch"
 ctl status alice --json
 check "class limits" "$(lim 'l["threshold"]' 'l["window_s"] < 86400')" \
-	"[1000, 3000, 5000, 2000, 50, 500, 1000, 1500]"
+	"[1000, 3000, 5000, 2000, 50, 500, 1200, 1500]"
 ctl class carol
 check "class without CLASS exits 2" "$rc" 2
 ctl class Carol BULK

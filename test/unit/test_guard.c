@@ -314,7 +314,7 @@ static int send_to(const char *login, const char *prefix, int first, int n,
 /*
  * test_first_contact - the default new_rcpt rows: an honest login
  * writing again and again to its 30 contacts never trips; one writing
- * to strangers is held past 100 new recipients an hour, refused at RCPT
+ * to strangers is held past 120 new recipients an hour, refused at RCPT
  * past 150, and the refusals block it
  */
 static void test_first_contact(void)
@@ -349,9 +349,9 @@ static void test_first_contact(void)
 			plain++;
 		}
 	}
-	CHECK_INT("hank: 100 delivered", plain, 100);
-	CHECK_INT("hank: held from the 101st", first_held, 101);
-	CHECK_INT("hank: 51 held", held, 51);
+	CHECK_INT("hank: 120 delivered", plain, 120);
+	CHECK_INT("hank: held from the 121st", first_held, 121);
+	CHECK_INT("hank: 31 held", held, 31);
 	CHECK_INT("hank: blocked",
 		  sql_int("SELECT count(*) FROM users WHERE login = 'hank' AND "
 			  "status = 'blocked'"),

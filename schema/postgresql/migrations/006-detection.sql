@@ -83,10 +83,10 @@ INSERT INTO settings (key, value) VALUES
 
 INSERT INTO limits (class, metric, window_s, threshold, action) VALUES
 	('default', 'refused', 3600, 50, 'block'),
-	('default', 'new_rcpt', 3600, 100, 'quarantine'),
+	('default', 'new_rcpt', 3600, 120, 'quarantine'),
 	('default', 'new_rcpt', 3600, 150, 'tempfail'),
 	('bulk', 'refused', 3600, 500, 'block'),
-	('bulk', 'new_rcpt', 3600, 1000, 'quarantine'),
+	('bulk', 'new_rcpt', 3600, 1200, 'quarantine'),
 	('bulk', 'new_rcpt', 3600, 1500, 'tempfail');
 
 UPDATE schema_version SET version = 6 WHERE id = 1;
