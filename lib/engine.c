@@ -37,6 +37,12 @@ static long running_count(const struct engine_input *in,
 		return w->sessions;
 	case METRIC_NETWORKS:
 		return w->networks;
+	case METRIC_REFUSED:
+		return w->refused;
+	case METRIC_NEW_RCPT:
+		return w->new_rcpt;
+	case METRIC_BOUNCE:
+		return w->bounce;
 	default:
 		return -1;
 	}
@@ -59,6 +65,10 @@ static long metric_count(const struct engine_input *in,
 		return n + 1;
 	case METRIC_NETWORKS:
 		return n + 1; /* and the current one */
+	case METRIC_REFUSED:
+		return n + in->msg_refused;
+	case METRIC_NEW_RCPT:
+		return n + in->msg_new_rcpt;
 	default:
 		return n; /* sessions: the current one is counted */
 	}
@@ -68,6 +78,27 @@ static long metric_count(const struct engine_input *in,
 long engine_threshold(const struct policy_limit *l, enum user_status s)
 {
 	return s == USER_WATCH ? l->threshold / 2 : l->threshold;
+}
+
+/* engine_effective - the threshold, lifted by the baseline, halved on watch */
+long engine_effective(const struct engine_input *in, int i)
+{
+	const struct policy_limit *l = &in->cls->limits[i];
+	long t = l->threshold, b;
+
+	if (l->baseline_factor > 0 && in->baseline != NULL &&
+	    in->baseline[i] > 0) {
+		b = (long)(l->baseline_factor * (double)in->baseline[i]);
+		if (b > t)
+			t = b;
+	}
+	return in->status == USER_WATCH ? t / 2 : t;
+}
+
+/* engine_count - a limit's count with the current message */
+long engine_count(const struct engine_input *in, const struct policy_limit *l)
+{
+	return metric_count(in, l);
 }
 
 /* engine_decide - the verdict for one more recipient */
@@ -88,7 +119,7 @@ void engine_decide(const struct engine_input *in, struct verdict *v)
 		return;
 	for (i = 0; i < in->cls->nlimits; i++) {
 		l = &in->cls->limits[i];
-		threshold = engine_threshold(l, in->status);
+		threshold = engine_effective(in, i);
 		count = metric_count(in, l);
 		if (count < 0 || count <= threshold)
 			continue;
@@ -121,8 +152,11 @@ enum action engine_outlook(const struct engine_input *in,
 	int i;
 
 	for (i = 0; in->cls != NULL && i < in->cls->nlimits; i++) {
-		one.effective = engine_threshold(&in->cls->limits[i],
-						 in->status);
+		one.effective = engine_effective(in, i);
+		one.baseline = in->cls->limits[i].baseline_factor > 0 &&
+					       in->baseline != NULL
+				       ? in->baseline[i]
+				       : 0;
 		one.count = running_count(in, &in->cls->limits[i]);
 		one.reached = one.count >= 0 && one.count >= one.effective;
 		one.exceeded = one.count >= 0 && one.count > one.effective;

@@ -15,6 +15,15 @@
  *	reached wins.  A user with status watch has every threshold
  *	halved; a blocked user is tempfailed (VERDICT_BLOCKED) at once.
  *
+ *	refused counts what the store holds plus this message's refusals
+ *	so far (the recipient being decided is not refused yet); new_rcpt
+ *	what the store holds plus this message's recipients already known
+ *	to be new; bounce only what the store holds.
+ *
+ *	A limits row with a baseline_factor has the effective threshold
+ *	max(threshold, baseline_factor x the login's usual peak), the peak
+ *	given per row in in->baseline (0 or NULL: the class numbers).
+ *
  *	engine_outlook() states the same rules for a login between
  *	messages, for outguardctl status: each limit's effective threshold
  *	and running count, and the action the next message gets.
@@ -36,6 +45,9 @@ struct window_counts {
 	long rcpts;    /* their recipients */
 	long sessions; /* authenticated sessions, including this one */
 	long networks; /* distinct client networks, not this one's */
+	long refused;  /* recipients refused by outguard (not blocked) */
+	long new_rcpt; /* recipients not written to in contact_days */
+	long bounce;   /* recipients the MTA bounced */
 };
 
 /* What the current message adds, as far as it has got. */
@@ -43,7 +55,11 @@ struct engine_input {
 	const struct policy_class *cls; /* NULL: no limits apply */
 	enum user_status status;
 	const struct window_counts *counts; /* one per cls->windows[] */
-	long msg_rcpts; /* recipients of this message, with this one */
+	long msg_rcpts;	  /* recipients of this message, with this one */
+	long msg_refused; /* refusals of this message so far (metric refused) */
+	long msg_new_rcpt; /* its recipients known to be new (new_rcpt) */
+	const long
+		*baseline; /* per cls->limits[]: usual peak, 0 none; or NULL */
 };
 
 enum verdict_kind {
@@ -72,6 +88,7 @@ struct verdict {
 /* What one limits row makes of a login between messages. */
 struct engine_state {
 	long effective; /* the threshold, halved on watch */
+	long baseline;	/* the login's usual peak, 0 when none */
 	long count;	/* running count; -1 when none (rcpt_per_msg) */
 	int reached;	/* count >= effective: the next message trips it */
 	int exceeded;	/* count > effective: already above it */
@@ -82,6 +99,20 @@ void engine_decide(const struct engine_input *in, struct verdict *v);
 
 /* engine_threshold - l's threshold for a login of status s */
 long engine_threshold(const struct policy_limit *l, enum user_status s);
+
+/*
+ * engine_effective - the threshold of in->cls->limits[i]: the larger of
+ * its threshold and baseline_factor times the login's usual peak
+ * (in->baseline, when the row has a factor), halved on watch
+ */
+long engine_effective(const struct engine_input *in, int i);
+
+/*
+ * engine_count - the count of l's metric with the current message
+ * included (msg_rcpts recipients), as engine_decide compares it; -1
+ * when the counts have no window of l
+ */
+long engine_count(const struct engine_input *in, const struct policy_limit *l);
 
 /*
  * engine_outlook - the limits of in->cls for the login now, before its

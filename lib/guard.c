@@ -61,6 +61,11 @@ struct guard *guard_new(const struct conf *conf, char *err, size_t errlen)
 		snprintf(err, errlen, "cannot start the notifier");
 		goto fail;
 	}
+	if (conf->mail_log != NULL &&
+	    (g->bounce = guard_bounce_start(g->store, conf->mail_log, err,
+					    errlen)) == NULL)
+		goto fail;
+	g->conf.mail_log = NULL;
 	return g;
 fail:
 	guard_free(g);
@@ -78,6 +83,7 @@ void guard_free(struct guard *g)
 {
 	if (g == NULL)
 		return;
+	guard_bounce_free(g->bounce);
 	guard_watch_stop(g);
 	notify_free(g->notify);
 	store_close(g->store);
@@ -175,6 +181,9 @@ void guard_msg_end(struct guard_conn *c)
 				 : "");
 		guard_report(c, &c->refusal, c->refusal.action, detail);
 	}
+	if (c->refused_counted > 0)
+		store_add_counts(c->g->store, c->login, time(NULL),
+				 c->refused_counted, 0, 0);
 	if (c->reserved && !c->done)
 		store_release(c->g->store, c->login, 1, (int)c->rcpts_ok);
 	store_mark_drop(c->g->store, c->login, &c->mark);
@@ -303,6 +312,33 @@ void guard_mail(struct guard_conn *c, const char *login, const char *mail_from,
 	guard_envelope_checks(c);
 }
 
+/*
+ * read_baselines - the login's usual peaks for the class's rows with a
+ * baseline_factor (none by default: then nothing is read)
+ */
+static void read_baselines(struct guard_conn *c, time_t now)
+{
+	const struct policy_limit *l;
+	long days, b;
+	int i;
+
+	c->baselined = 0;
+	if (c->cls == NULL || c->cls->nlimits > GUARD_BASELINES)
+		return;
+	days = policy_setting_long(c->pol, "baseline_days", 28);
+	for (i = 0; i < c->cls->nlimits; i++) {
+		l = &c->cls->limits[i];
+		c->baseline[i] = 0;
+		if (l->baseline_factor <= 0)
+			continue;
+		b = store_baseline(c->g->store, c->login,
+				   policy_metric_name(l->metric), l->window_s,
+				   now, days);
+		c->baseline[i] = b > 0 ? b : 0;
+	}
+	c->baselined = 1;
+}
+
 /* guard_lookup_user - count the session, read the user and its counts */
 void guard_lookup_user(struct guard_conn *c, time_t now, int session)
 {
@@ -321,6 +357,8 @@ void guard_lookup_user(struct guard_conn *c, time_t now, int session)
 	if (store_lookup(s, c->login, c->network[0] ? c->network : NULL, now,
 			 &c->user, class_windows, c, c->counts, &c->mark) < 0)
 		store_error(c);
+	else
+		read_baselines(c, now);
 }
 
 /* guard_store_verdict - the verdict when the store failed */
@@ -358,12 +396,22 @@ void guard_block_login(struct guard_conn *c, const struct verdict *v)
 	}
 }
 
+/* guard_count_refusal - count refusals for the refused metric */
+void guard_count_refusal(struct guard_conn *c, const struct verdict *v, long n)
+{
+	if (c->login[0] && v->kind != VERDICT_BLOCKED &&
+	    v->kind != VERDICT_STORE && v->kind != VERDICT_RCPT_CAP &&
+	    v->action != ACTION_BLOCK && c->user.status != USER_BLOCKED)
+		c->refused_counted += n;
+}
+
 /* refuse - a recipient is refused with v */
 static enum action refuse(struct guard_conn *c, const struct verdict *v,
 			  struct guard_reply *r)
 {
 	enum action a = v->action;
 
+	guard_count_refusal(c, v, 1);
 	guard_block_login(c, v);
 	c->rcpts_refused++;
 	if (c->rcpts_refused == 1 || a > c->refusal.action)
@@ -430,6 +478,7 @@ static void defer_rcpt(struct guard_conn *c, const char *addr)
 	struct check_finding f;
 
 	note_rcpt(c, addr);
+	guard_contact_note(c, addr);
 	c->rcpts_deferred++;
 	if (!checks_rcpt(c->pol, c->scratch, c->login[0] || c->webmail, addr,
 			 addr_domain(addr), &f))
@@ -455,22 +504,20 @@ static void accept_rcpt(struct guard_conn *c, const char *addr,
 	c->reserved = 1;
 	c->rcpts_ok++;
 	note_rcpt(c, addr);
+	guard_contact_note(c, addr);
 }
 
 /*
- * guard_limits_decide - the engine's verdict for msg_rcpts recipients
- * of the message, on the counts read at MAIL plus what other messages of
- * the login reserved or stored since (the caller holds the login's lock)
+ * limits_input - the engine's input for msg_rcpts recipients of the
+ * message: the counts read at MAIL plus what other messages of the
+ * login reserved or stored since, into now[]
  */
-void guard_limits_decide(struct guard_conn *c, long msg_rcpts,
-			 struct verdict *v)
+static void limits_input(struct guard_conn *c, long msg_rcpts,
+			 struct window_counts *now, struct engine_input *in)
 {
-	struct window_counts now[POLICY_MAX_WINDOWS];
-	struct engine_input in;
 	long m, r, se;
 	int i, n = c->cls != NULL ? c->cls->nwindows : 0;
 
-	store_login_held(c->g->store, c->login);
 	store_since(c->g->store, c->login, &c->mark, &m, &r, &se);
 	if (c->mark.held) { /* our own reservation is not news */
 		m -= c->reserved ? 1 : 0;
@@ -482,11 +529,74 @@ void guard_limits_decide(struct guard_conn *c, long msg_rcpts,
 		now[i].rcpts += r;
 		now[i].sessions += se;
 	}
-	in.cls = c->cls;
-	in.status = c->user.status;
-	in.counts = now;
-	in.msg_rcpts = msg_rcpts;
+	in->cls = c->cls;
+	in->status = c->user.status;
+	in->counts = now;
+	in->msg_rcpts = msg_rcpts;
+	in->msg_refused = c->refused_counted;
+	in->msg_new_rcpt = c->msg_new_rcpt;
+	in->baseline = c->baselined ? c->baseline : NULL;
+}
+
+/*
+ * guard_limits_decide - the engine's verdict for msg_rcpts recipients
+ * of the message (the caller holds the login's lock)
+ */
+void guard_limits_decide(struct guard_conn *c, long msg_rcpts,
+			 struct verdict *v)
+{
+	struct window_counts now[POLICY_MAX_WINDOWS];
+	struct engine_input in;
+
+	store_login_held(c->g->store, c->login);
+	limits_input(c, msg_rcpts, now, &in);
 	engine_decide(&in, v);
+}
+
+/* guard_peaks_record - the message's counts as daily peak candidates */
+void guard_peaks_record(struct guard_conn *c, long msg_rcpts, time_t now)
+{
+	struct window_counts w[POLICY_MAX_WINDOWS];
+	const struct policy_limit *l;
+	struct engine_input in;
+	long n;
+	int i;
+
+	if (!c->baselined)
+		return;
+	limits_input(c, msg_rcpts, w, &in);
+	for (i = 0; i < c->cls->nlimits; i++) {
+		l = &c->cls->limits[i];
+		if (l->baseline_factor <= 0 || l->metric == METRIC_REFUSED)
+			continue;
+		if ((n = engine_count(&in, l)) > 0)
+			store_add_peak(c->g->store, c->login,
+				       policy_metric_name(l->metric),
+				       l->window_s, now, n);
+	}
+}
+
+/*
+ * escalate - before a check refuses a recipient: when the login's
+ * refusals (stored and this message's) have reached a blocking limit
+ * (metric refused), the block; 1 with v filled, else 0.  Cheap when
+ * the login has no refusals in its windows.
+ */
+static int escalate(struct guard_conn *c, struct verdict *v)
+{
+	int i, any = c->refused_counted > 0;
+
+	if (!c->login[0] || c->cls == NULL || c->store_failed ||
+	    c->user.status == USER_BLOCKED)
+		return 0;
+	for (i = 0; !any && i < c->cls->nwindows; i++)
+		any = c->counts[i].refused > 0;
+	if (!any)
+		return 0;
+	store_login_lock(c->g->store, c->login);
+	guard_limits_decide(c, c->rcpts_ok, v);
+	store_login_unlock(c->g->store, c->login);
+	return v->action == ACTION_BLOCK && v->kind == VERDICT_LIMIT;
 }
 
 /* guard_rcpt - one recipient */
@@ -507,6 +617,8 @@ enum action guard_rcpt(struct guard_conn *c, const char *rcpt,
 		return ACTION_ACCEPT;
 	}
 	if (action_refuses(c->env.v.action)) {
+		if (escalate(c, &v))
+			return refuse(c, &v, r);
 		if (!c->env_reported) {
 			c->env_reported = 1;
 			guard_finding(c, &c->env);
@@ -574,5 +686,6 @@ void guard_conn_free(struct guard_conn *c)
 		return;
 	guard_msg_end(c);
 	scratch_put(c->g, c->scratch);
+	free(c->hashes);
 	free(c);
 }

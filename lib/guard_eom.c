@@ -54,6 +54,10 @@ static void eom_refuse(struct guard_conn *c, const struct verdict *v,
 	out->action = v->action == ACTION_REJECT ? ACTION_REJECT
 						 : ACTION_TEMPFAIL;
 	guard_reply_for(c->pol, v, v->action, &out->reply);
+	guard_count_refusal(c, v,
+			    c->rcpts_ok + c->rcpts_deferred > 0
+				    ? c->rcpts_ok + c->rcpts_deferred
+				    : 1);
 	guard_report(c, v, v->action, "message refused at end-of-data");
 }
 
@@ -162,6 +166,35 @@ static int eom_deferred(struct guard_conn *c, struct guard_eom *out)
 	return 0;
 }
 
+/*
+ * eom_contacts - the limits with the message's recipients new to the
+ * login (new_rcpt): a stage applies to the message; a refusing verdict
+ * holds it instead (it was accepted at RCPT, and refusing after DATA
+ * stalls Postfix), a block also blocks the login; its later messages
+ * are refused at RCPT
+ */
+static void eom_contacts(struct guard_conn *c)
+{
+	long n = c->rcpts_ok > 0		  ? c->rcpts_ok
+		 : c->defer && !c->counted_before ? c->rcpts_deferred
+						  : 0;
+	struct verdict v;
+
+	if (!guard_contacts_count(c, n))
+		return;
+	store_login_lock(c->g->store, c->login);
+	guard_limits_decide(c, n, &v);
+	store_login_unlock(c->g->store, c->login);
+	if (v.action <= c->stage.action)
+		return;
+	if (action_refuses(v.action)) {
+		guard_block_login(c, &v);
+		v.action = ACTION_QUARANTINE;
+	}
+	if (v.action > c->stage.action)
+		c->stage = v;
+}
+
 /* eom_record - count the accepted or held message */
 static void eom_record(struct guard_conn *c)
 {
@@ -170,15 +203,21 @@ static void eom_record(struct guard_conn *c)
 	if (!c->login[0])
 		return;
 	if (c->rcpts_ok > 0) {
-		store_add_message(c->g->store, c->login, now, (int)c->rcpts_ok,
-				  c->client_addr, c->queue_id, 1,
-				  (int)c->rcpts_ok);
+		store_add_message_new(c->g->store, c->login, now,
+				      (int)c->rcpts_ok, c->client_addr,
+				      c->queue_id, NULL, 1, (int)c->rcpts_ok,
+				      c->msg_new_rcpt);
+		guard_peaks_record(c, c->rcpts_ok, now);
+		guard_contacts_record(c, now);
 		c->done = 1;
 	} else if (c->defer && c->rcpts_deferred > 0 && !c->counted_before) {
-		store_add_message_id(c->g->store, c->login, now,
-				     (int)c->rcpts_deferred, c->origin,
-				     c->queue_id,
-				     c->message_id[0] ? c->message_id : NULL);
+		store_add_message_new(c->g->store, c->login, now,
+				      (int)c->rcpts_deferred, c->origin,
+				      c->queue_id,
+				      c->message_id[0] ? c->message_id : NULL,
+				      0, 0, c->msg_new_rcpt);
+		guard_peaks_record(c, c->rcpts_deferred, now);
+		guard_contacts_record(c, now);
 		if (c->webmail) /* the origin's network, once a message */
 			store_add_session(c->g->store, c->login, now, c->origin,
 					  c->network[0] ? c->network : NULL);
@@ -224,6 +263,7 @@ void guard_eom(struct guard_conn *c, const char *queue_id,
 		if (f.v.action > c->stage.action)
 			c->stage = f.v;
 	}
+	eom_contacts(c);
 	eom_stage(c, out);
 	eom_record(c);
 	guard_msg_end(c);

@@ -18,6 +18,7 @@
 
 #define GUARD_ALERT_SLOTS 4096
 #define GUARD_SEEN_SLOTS  8192
+#define GUARD_BASELINES	  32 /* limits rows of a class with a baseline */
 
 struct guard_alert_slot {
 	char login[256];
@@ -25,9 +26,12 @@ struct guard_alert_slot {
 	time_t until;
 };
 
+struct guard_bounce;
+
 struct guard {
 	struct conf conf;
 	struct store *store;
+	struct guard_bounce *bounce; /* the MailLog follower, or NULL */
 	struct notify *notify;
 	pthread_t watcher;
 	int watcher_running;
@@ -52,6 +56,8 @@ struct guard_conn {
 	char session_login[256]; /* the login whose session is counted */
 	char network[64];	 /* the origin's network key, "" if none */
 	struct rules_scratch *scratch; /* PCRE2 match data */
+	long long *hashes; /* the message's recipients' contact hashes */
+	int hashes_cap;	   /* allocated, kept between messages */
 
 	/* the current message; reset by msg_end() */
 	int in_msg;
@@ -82,6 +88,11 @@ struct guard_conn {
 	int store_failed;
 	long rcpts_ok; /* recipients accepted */
 	long rcpts_refused;
+	long refused_counted;		/* refusals for the refused metric */
+	int nhashes;			/* hashes of this message */
+	long msg_new_rcpt;		/* its recipients new to the login */
+	long baseline[GUARD_BASELINES]; /* usual peaks, per limits row */
+	int baselined;			/* baseline[] read for cls */
 	int reserved;		/* 1 once the message holds a reservation */
 	struct verdict stage;	/* header/quarantine stage reached */
 	struct verdict refusal; /* the worst refusal of a recipient */
@@ -116,11 +127,49 @@ int guard_store_verdict(struct guard_conn *c, struct verdict *v);
 void guard_limits_decide(struct guard_conn *c, long msg_rcpts,
 			 struct verdict *v);
 
+/*
+ * guard_count_refusal - n recipients refused with v: counted for the
+ * refused metric unless the login is blocked, v blocks, or the store
+ * failed
+ */
+void guard_count_refusal(struct guard_conn *c, const struct verdict *v, long n);
+
+/* guard_contact_note - keep the contact hash of recipient addr */
+void guard_contact_note(struct guard_conn *c, const char *addr);
+
+/*
+ * guard_contacts_count - at end-of-message: how many of the message's
+ * msg_rcpts recipients are new to the login (one read) into
+ * c->msg_new_rcpt; 1 when some are and the class limits new_rcpt
+ */
+int guard_contacts_count(struct guard_conn *c, long msg_rcpts);
+
+/* guard_contacts_record - count new_rcpt and remember the recipients */
+void guard_contacts_record(struct guard_conn *c, time_t now);
+
+/*
+ * guard_peaks_record - an accepted message of msg_rcpts recipients:
+ * its counts are candidates for the login's daily peaks of the limits
+ * with a baseline_factor (refused excepted)
+ */
+void guard_peaks_record(struct guard_conn *c, long msg_rcpts, time_t now);
+
 /* guard_block_login - v is a limit's block: set the login blocked */
 void guard_block_login(struct guard_conn *c, const struct verdict *v);
 
 /* guard_tripwire - a refusing recipient rule: the login goes on watch */
 void guard_tripwire(struct guard_conn *c, const struct check_finding *f);
+
+/*
+ * guard_bounce_start - follow the MTA's log source (a path or
+ * "journal") from the position saved in s and count its bounces;
+ * NULL with err when it cannot
+ */
+struct guard_bounce *guard_bounce_start(struct store *s, const char *source,
+					char *err, size_t errlen);
+
+/* guard_bounce_free - stop the follower; NULL is fine */
+void guard_bounce_free(struct guard_bounce *b);
 
 /* guard_watch_start - load the policy and start the watcher; 0 or -1 */
 int guard_watch_start(struct guard *g, char *err, size_t errlen);

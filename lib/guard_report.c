@@ -11,6 +11,11 @@
  *	of alerts already sent, guard_alert_due()).  Reply
  *	texts come from settings so a site can say what its users should
  *	do.
+ *
+ *	Bounded under attack: a refusal of a blocked login, or of a login
+ *	over a limit whose trip was already reported in its window (no
+ *	alert due), is counted in one events row per login, kind, action
+ *	and minute (store_add_event_folded) instead of a row of its own.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -138,6 +143,7 @@ void guard_report(struct guard_conn *c, const struct verdict *v,
 	const char *kind = engine_kind_name(v->kind);
 	const char *vars[20];
 	int trip = is_trip(c, v, action);
+	int due = 0, fold = 0;
 	struct store_event e;
 	time_t now = time(NULL);
 	char full[400], ts[32];
@@ -153,7 +159,21 @@ void guard_report(struct guard_conn *c, const struct verdict *v,
 	e.kind = kind;
 	e.action = action_name(action);
 	e.detail = full;
-	store_add_event(c->g->store, &e);
+	if (c->login[0] && v->kind == VERDICT_BLOCKED) {
+		fold = 1;
+	} else if (c->login[0] && v->kind != VERDICT_STORE &&
+		   !(action == ACTION_BLOCK && v->kind == VERDICT_LIMIT) &&
+		   c->user.status != USER_WATCH) {
+		due = guard_alert_due(c->g, c->login, v, limit_window(c, v),
+				      now);
+		fold = !due && action_refuses(action) &&
+		       (v->kind == VERDICT_LIMIT ||
+			v->kind == VERDICT_RCPT_CAP);
+	}
+	if (fold) /* blocked, or over a limit already reported */
+		store_add_event_folded(c->g->store, &e);
+	else
+		store_add_event(c->g->store, &e);
 	metrics_decision(action, v->kind);
 	log_msg(LOG_NOTICE,
 		"%s: login=%s client=%s action=%s kind=%s "
@@ -165,9 +185,7 @@ void guard_report(struct guard_conn *c, const struct verdict *v,
 	report_vars(c, v, action, qid, ts, sizeof(ts), vars);
 	if (action == ACTION_BLOCK && v->kind == VERDICT_LIMIT)
 		notify_send(c->g->notify, vars);
-	else if (c->user.status == USER_WATCH ||
-		 (v->kind != VERDICT_BLOCKED &&
-		  guard_alert_due(c->g, c->login, v, limit_window(c, v), now)))
+	else if (c->user.status == USER_WATCH || due)
 		notify_send(c->g->notify, vars);
 	if (trip)
 		guard_respond(c, v, action, vars, limit_window(c, v));

@@ -37,6 +37,9 @@ static int load(struct guard *g, int initial, char *err, size_t errlen)
 			    (keep_days > 0 ? keep_days : 30) * 86400L);
 	store_set_history(g->store,
 			  policy_setting_long(p, "history_days", 30) * 86400L);
+	store_set_contacts(g->store, p->contact_days * 86400L,
+			   policy_setting_long(p, "baseline_days", 28) *
+				   86400L);
 	log_msg(LOG_INFO,
 		"policy version %lld loaded: %d classes, %d "
 		"problems",

@@ -18,6 +18,7 @@
 #include "lookalike.h"
 #include "network.h"
 #include "policy.h"
+#include "siphash.h"
 #include "rules.h"
 #include "webmail.h"
 
@@ -27,6 +28,9 @@ static const char *const metric_names[METRIC_COUNT] = {
 	[METRIC_MSG] = "msg",
 	[METRIC_SESSION] = "session",
 	[METRIC_NETWORKS] = "networks",
+	[METRIC_REFUSED] = "refused",
+	[METRIC_NEW_RCPT] = "new_rcpt",
+	[METRIC_BOUNCE] = "bounce",
 };
 
 /* policy_metric_name - SQL spelling of a metric */
@@ -331,6 +335,8 @@ const struct policy_brand *policy_brand_find(const struct policy *p,
 }
 
 /* policy_finish - sort the sets, resolve the check actions */
+static void finish_contacts(struct policy *p);
+
 void policy_finish(struct policy *p)
 {
 	struct policy_checks *c = &p->checks;
@@ -360,4 +366,27 @@ void policy_finish(struct policy *p)
 					    ACTION_REJECT);
 	c->lookalike_outbound = check_action(p, "action_lookalike_outbound",
 					     ACTION_HEADER);
+	finish_contacts(p);
+}
+
+/*
+ * finish_contacts - the contact memory's settings: contact_key (32 hex
+ * digits; without one, new_rcpt is not counted), contact_days (90) and
+ * contact_max (5,000)
+ */
+static void finish_contacts(struct policy *p)
+{
+	const char *key = policy_setting(p, "contact_key", NULL);
+
+	p->contact_keyed = key != NULL &&
+			   siphash_key_parse(key, p->contact_key) == 0;
+	if (key != NULL && !p->contact_keyed)
+		policy_problem(p, "settings contact_key is not 32 hex digits; "
+				  "new_rcpt is not counted");
+	p->contact_days = policy_setting_long(p, "contact_days", 90);
+	if (p->contact_days < 1)
+		p->contact_days = 90;
+	p->contact_max = policy_setting_long(p, "contact_max", 5000);
+	if (p->contact_max < 1)
+		p->contact_max = 5000;
 }

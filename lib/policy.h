@@ -27,6 +27,9 @@ enum metric {
 	METRIC_MSG,
 	METRIC_SESSION,
 	METRIC_NETWORKS,
+	METRIC_REFUSED,	 /* recipients refused by outguard, SPEC 6.1 */
+	METRIC_NEW_RCPT, /* recipients not written to in contact_days */
+	METRIC_BOUNCE,	 /* recipients the MTA bounced (5xx) */
 	METRIC_COUNT
 };
 
@@ -39,6 +42,7 @@ struct policy_limit {
 	long window_s;	/* 0 for rcpt_per_msg */
 	long threshold; /* exceeded when the count goes above it */
 	enum action action;
+	double baseline_factor; /* 0: off (NULL in limits) */
 };
 
 struct policy_class {
@@ -88,12 +92,15 @@ struct policy {
 	struct policy_domains protected_domains;
 	struct policy_brand *brands; /* labels of protected_domains */
 	int nbrands;
-	struct network_groups *groups; /* network_groups, never NULL */
-	int ipv4_prefix, ipv6_prefix;  /* a network's size, from settings */
-	struct ruleset *rules;	       /* never NULL once loaded */
-	struct lookalike *lookalike;   /* never NULL once loaded */
-	struct webmail *webmail;       /* webmail_sources, never NULL */
-	long max_window;	       /* the longest window_s of any limit */
+	struct network_groups *groups;	/* network_groups, never NULL */
+	int ipv4_prefix, ipv6_prefix;	/* a network's size, from settings */
+	struct ruleset *rules;		/* never NULL once loaded */
+	struct lookalike *lookalike;	/* never NULL once loaded */
+	struct webmail *webmail;	/* webmail_sources, never NULL */
+	long max_window;		/* the longest window_s of any limit */
+	unsigned char contact_key[16];	/* SipHash key of the contacts */
+	int contact_keyed;		/* settings.contact_key is valid */
+	long contact_days, contact_max; /* the contact memory's bounds */
 	char **problems; /* rows skipped while loading, for logs and -n */
 	int nproblems;
 	int refs; /* guarded by the holder, see policy_hold() */

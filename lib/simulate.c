@@ -206,9 +206,10 @@ static void count(struct replay *rp, const struct ent *e)
 static void decide(struct replay *rp, long long ts, int net, long msg_rcpts,
 		   struct verdict *v)
 {
-	struct window_counts c[POLICY_MAX_WINDOWS];
-	struct engine_input in;
+	struct window_counts c[POLICY_MAX_WINDOWS] = { 0 };
+	struct engine_input in = { 0 };
 
+	/* refused, new_rcpt and bounce are not in the history: 0 */
 	for (int i = 0; i < rp->nw; i++) {
 		c[i].window_s = rp->w[i].window_s;
 		c[i].msgs = rp->w[i].msgs;

@@ -213,6 +213,17 @@ void store_add_message_id(struct store *s, const char *login, time_t ts,
 			  int rcpts, const char *client_addr,
 			  const char *queue_id, const char *message_id);
 
+/*
+ * store_add_message_new - store_add_message() or store_add_message_id()
+ * (message_id NULL: none) of a message with new_rcpt recipients new to
+ * the login: msg_log's trigger counts them (metric new_rcpt) in the
+ * same rows as the message, with no write of their own
+ */
+void store_add_message_new(struct store *s, const char *login, time_t ts,
+			   int rcpts, const char *client_addr,
+			   const char *queue_id, const char *message_id,
+			   int res_msgs, int res_rcpts, long new_rcpt);
+
 /* store_add_session - record an authenticated session from network */
 void store_add_session(struct store *s, const char *login, time_t ts,
 		       const char *client_addr, const char *network);
@@ -225,6 +236,80 @@ struct store_event {
 
 /* store_add_event - append an events row (strings are copied) */
 void store_add_event(struct store *s, const struct store_event *e);
+
+/*
+ * store_add_event_folded - count a refusal of e->login (not NULL) in the
+ * events row of its login, kind and action for e->ts's minute: the
+ * first one in a minute inserts the row (count 1, agg_minute set, its
+ * detail), later ones add 1 to its count.  For refusals of a login that
+ * is blocked or already over a limit, so an attack writes O(minutes)
+ * rows.
+ */
+void store_add_event_folded(struct store *s, const struct store_event *e);
+
+/*
+ * store_add_counts - count refused, new_rcpt and bounce recipients of
+ * login at ts in counts (the minute and second rows, like msg_log's
+ * trigger); pending until committed, so store_lookup() sees them at
+ * once.  Zeros queue nothing.
+ */
+void store_add_counts(struct store *s, const char *login, time_t ts,
+		      long refused, long new_rcpt, long bounce);
+
+/*
+ * store_add_contacts - remember that login wrote to the recipients whose
+ * keyed hashes are hashes[0..n) at ts (contacts, newest ts kept), and
+ * keep the login at about max contacts (the oldest go; see
+ * store_write.c).  The array is copied.
+ */
+void store_add_contacts(struct store *s, const char *login, time_t ts,
+			const long long *hashes, int n, long max);
+
+/*
+ * store_contacts_known - how many of hashes[0..n) (distinct) login wrote
+ * to at or after since, in one statement; -1 on a store failure.  What
+ * is still queued for the writer (the last few milliseconds) is not
+ * seen.
+ */
+int store_contacts_known(struct store *s, const char *login, time_t since,
+			 const long long *hashes, int n);
+
+/*
+ * store_set_contacts - how long the writer keeps contacts rows
+ * (contact_days) and peaks rows (baseline_days), in seconds; it prunes
+ * older ones
+ */
+void store_set_contacts(struct store *s, long keep_s, long peaks_s);
+
+/*
+ * store_add_peak - count as a candidate for login's peak of metric in
+ * window_s on ts's day (peaks keeps the highest)
+ */
+void store_add_peak(struct store *s, const char *login, const char *metric,
+		    long window_s, time_t ts, long count);
+
+/*
+ * store_baseline - login's usual peak of metric in window_s: the
+ * second-highest daily peak of the baseline_days days before now's day
+ * (today left out), 0 when it has fewer than two such days; -1 on a
+ * store failure
+ */
+long store_baseline(struct store *s, const char *login, const char *metric,
+		    long window_s, time_t now, long baseline_days);
+
+/*
+ * store_add_bounces - count one bounce (metric bounce) at ts for each
+ * queue id of qids (space separated, one per bounced recipient) on the
+ * login whose newest msg_log row has that id (ids of no authenticated
+ * message count nothing), and set daemon_state key (NULL: none) to
+ * pos, in one transaction: a daemon that restarts from pos has counted
+ * exactly the results before it.
+ */
+void store_add_bounces(struct store *s, time_t ts, const char *qids,
+		       const char *key, const char *pos);
+
+/* store_state_get - daemon_state's value of key into buf: 1, 0 none, -1 */
+int store_state_get(struct store *s, const char *key, char *buf, size_t len);
 
 struct store_quarantine {
 	time_t ts;
@@ -313,7 +398,10 @@ int store_admin_reset(struct store *s, const char *login, char *err,
 /* store_admin_event - append an events row now (admin actions) */
 int store_admin_event(struct store *s, const struct store_event *e);
 
-/* store_admin_events - events newest first, filtered; rows to fn */
+/*
+ * store_admin_events - events newest first, filtered; rows to fn (id, ts,
+ * login, client_addr, queue_id, kind, action, count, detail)
+ */
 int store_admin_events(struct store *s, time_t since, const char *login,
 		       int max, store_row_fn fn, void *arg);
 

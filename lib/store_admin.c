@@ -212,14 +212,15 @@ int store_admin_event(struct store *s, const struct store_event *e)
 /*
  * store_admin_events - events at or after since, of login (NULL: all),
  * newest first, at most max (0: all).  Columns: id, ts, login,
- * client_addr, queue_id, kind, action, detail.  0, or -1.
+ * client_addr, queue_id, kind, action, count (the refusals a folded
+ * row stands for, else 1), detail.  0, or -1.
  */
 int store_admin_events(struct store *s, time_t since, const char *login,
 		       int max, store_row_fn fn, void *arg)
 {
 	static const char sql[] =
 		"SELECT id, ts, login, client_addr, queue_id, kind, action, "
-		"detail FROM events WHERE ts >= ?1 "
+		"count, detail FROM events WHERE ts >= ?1 "
 		"AND (?2 IS NULL OR login = ?2 COLLATE NOCASE) "
 		"ORDER BY ts DESC, id DESC LIMIT ?3";
 	const struct store_arg args[] = { STORE_INT(since), STORE_TEXT(login),
@@ -279,4 +280,64 @@ int store_admin_user(struct store *s, const char *login, store_row_fn fn,
 				   0);
 
 	return rc < 0 ? -1 : rc > 0;
+}
+
+/* state_row - the value into the buffer */
+static int state_row(void *arg, int n, const char *const *names,
+		     const char *const *v)
+{
+	char **buf = arg;
+
+	(void)names;
+	if (n >= 1 && v[0] != NULL)
+		snprintf(buf[0], (size_t)(buf[1] - buf[0]), "%s", v[0]);
+	return 0;
+}
+
+/* store_state_get - a daemon_state value */
+int store_state_get(struct store *s, const char *key, char *buf, size_t len)
+{
+	const struct store_arg args[] = { STORE_TEXT(key), STORE_END };
+	char *b[2] = { buf, buf + len };
+	int rc;
+
+	if (len == 0)
+		return -1;
+	buf[0] = '\0';
+	rc = store_admin_query(s, "read daemon_state",
+			       "SELECT value FROM daemon_state WHERE key = ?1",
+			       args, state_row, b, NULL, 0);
+	return rc < 0 ? -1 : rc > 0 && buf[0] != '\0';
+}
+
+/* long_row - the first column as a number */
+static int long_row(void *arg, int n, const char *const *names,
+		    const char *const *v)
+{
+	(void)names;
+	if (n >= 1 && v[0] != NULL)
+		*(long *)arg = strtol(v[0], NULL, 10);
+	return 0;
+}
+
+/* store_baseline - the second-highest daily peak before today */
+long store_baseline(struct store *s, const char *login, const char *metric,
+		    long window_s, time_t now, long baseline_days)
+{
+	const long long today = (long long)now / 86400;
+	const struct store_arg args[] = {
+		STORE_TEXT(login),   STORE_TEXT(metric),
+		STORE_INT(window_s), STORE_INT(today - baseline_days),
+		STORE_INT(today),    STORE_END
+	};
+	long peak = 0;
+
+	if (store_admin_query(
+		    s, "read peaks",
+		    "SELECT peak FROM peaks WHERE login = ?1 AND "
+		    "metric = ?2 AND window_s = ?3 AND day >= ?4 "
+		    "AND day < ?5 ORDER BY peak DESC LIMIT 1 OFFSET 1",
+		    args, long_row, &peak, NULL, 0) < 0)
+		return -1;
+	return peak;
 }

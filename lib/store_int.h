@@ -23,7 +23,7 @@ struct store_op;    /* a queued write, store_write.c */
 struct store_cache; /* the last counts read, store_cache.c */
 struct store_pend;  /* per-login reservations and queued counts */
 
-#define STORE_WCONN_STMTS 12 /* kinds of queued writes, at most */
+#define STORE_WCONN_STMTS 20 /* kinds of queued writes, at most */
 
 /* A writing connection and its statements, prepared on first use. */
 struct store_wconn {
@@ -63,6 +63,8 @@ struct store {
 	int q_writing; /* a batch taken off the queue is written */
 	long keep_counters, keep_events; /* retention, seconds */
 	long keep_history;		 /* msg_log and session_log, seconds */
+	long keep_contacts;		 /* contact_days, seconds */
+	long keep_peaks;		 /* baseline_days, seconds */
 	int wal_frames;			 /* writer thread: frames in the WAL */
 	int ckpt_at;	  /* writer thread: checkpoint from here */
 	int prune_behind; /* writer thread: a prune pass is on */
@@ -112,6 +114,16 @@ void store_writer_stop(struct store *s);
 
 /* store_readers_close - close the pooled read connections */
 void store_readers_close(struct store *s);
+
+#define STORE_EXTRA 3 /* the counts columns refused, new_rcpt, bounce */
+
+/*
+ * store_pend_extra - with x: add login's pending refused, new_rcpt and
+ * bounce deltas (x[STORE_EXTRA]); with x NULL: read them into out
+ * (caller holds pend_lock)
+ */
+void store_pend_extra(struct store *s, const char *login, const long *x,
+		      long *out);
 
 /* store_pend_get - counts pending for login (caller holds pend_lock) */
 void store_pend_get(struct store *s, const char *login, long *msgs, long *rcpts,

@@ -25,7 +25,8 @@ struct store_pend {
 	struct store_pend *next;
 	long msgs, rcpts, sessions;		      /* pending */
 	long moved_msgs, moved_rcpts, moved_sessions; /* committed since */
-	int marks;				      /* marks held */
+	long extra[STORE_EXTRA]; /* refused, new_rcpt, bounce */
+	int marks;		 /* marks held */
 	char login[];
 };
 
@@ -72,6 +73,7 @@ static struct store_pend *pend_find(struct store *s, const char *login,
 static void pend_gc(struct store_pend **link, struct store_pend *p)
 {
 	if (p->msgs <= 0 && p->rcpts <= 0 && p->sessions <= 0 &&
+	    p->extra[0] <= 0 && p->extra[1] <= 0 && p->extra[2] <= 0 &&
 	    p->marks == 0) {
 		*link = p->next;
 		free(p);
@@ -210,6 +212,29 @@ void store_pend_get(struct store *s, const char *login, long *msgs, long *rcpts,
 	*msgs = p ? p->msgs : 0;
 	*rcpts = p ? p->rcpts : 0;
 	*sessions = p ? p->sessions : 0;
+}
+
+/* store_pend_extra - add x (STORE_EXTRA deltas) to login's pending
+ * refused, new_rcpt and bounce (caller holds pend_lock); with x NULL,
+ * read them into out */
+void store_pend_extra(struct store *s, const char *login, const long *x,
+		      long *out)
+{
+	struct store_pend **link, *p;
+	int i;
+
+	LOCK_HELD(&s->pend_lock);
+	if (x == NULL) {
+		p = pend_find(s, login, 0, NULL);
+		for (i = 0; i < STORE_EXTRA; i++)
+			out[i] = p ? p->extra[i] : 0;
+		return;
+	}
+	if ((p = pend_find(s, login, 1, &link)) == NULL)
+		return;
+	for (i = 0; i < STORE_EXTRA; i++)
+		p->extra[i] += x[i];
+	pend_gc(link, p);
 }
 
 /* store_pend_free - drop the table (at close) */

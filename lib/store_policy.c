@@ -64,6 +64,7 @@ static int check_limit(struct policy *p, sqlite3_stmt *st,
 	l->id = id;
 	l->window_s = sqlite3_column_int64(st, 3);
 	l->threshold = sqlite3_column_int64(st, 4);
+	l->baseline_factor = sqlite3_column_double(st, 6);
 	if (policy_metric_parse(col_text(st, 2), &l->metric) < 0) {
 		policy_problem(p, "limits id %ld: unknown metric \"%s\"", id,
 			       col_text(st, 2));
@@ -118,7 +119,8 @@ static int add_limit(struct policy *p, struct policy_class *c,
 static int load_limits(sqlite3 *db, struct policy *p)
 {
 	static const char sql[] = "SELECT id, class, metric, window_s, "
-				  "threshold, action FROM limits ORDER BY id";
+				  "threshold, action, baseline_factor "
+				  "FROM limits ORDER BY id";
 	struct policy_class *c;
 	struct policy_limit l;
 	sqlite3_stmt *st;

@@ -41,23 +41,31 @@ struct store_reader {
 	sqlite3 *db;
 	sqlite3_stmt *user_st, *cnt_st, *net_st, *sec_st;
 	sqlite3_stmt *begin_st, *commit_st, *sender_st, *seen_st, *msgid_st;
+	sqlite3_stmt *known_st;
 };
 
 static const char user_sql[] =
 	"SELECT class, status FROM users WHERE login = ?1";
 /* counts (schema/migrations/005): the login's minutes from ?2 on, its
  * networks with a session after ?2, and the seconds from ?2 to ?3 */
-static const char cnt_sql[] = "SELECT key, msgs, rcpts, sessions FROM counts "
-			      "WHERE login = ?1 AND kind = 0 AND key >= ?2";
+static const char cnt_sql[] =
+	"SELECT key, msgs, rcpts, sessions, refused, new_rcpt, bounce "
+	"FROM counts WHERE login = ?1 AND kind = 0 AND key >= ?2";
 static const char net_sql[] =
 	"SELECT key, ts FROM counts WHERE login = ?1 AND kind = 2 AND ts > ?2";
 static const char sec_sql[] =
-	"SELECT total(msgs), total(rcpts), total(sessions) FROM counts "
+	"SELECT total(msgs), total(rcpts), total(sessions), total(refused), "
+	"total(new_rcpt), total(bounce) FROM counts "
 	"WHERE login = ?1 AND kind = 1 AND key BETWEEN ?2 AND ?3";
 static const char sender_sql[] =
 	"SELECT 1 FROM user_senders WHERE login = ?1 AND "
 	"(address = ?2 OR address = '@' || ?3)";
 static const char seen_sql[] = "SELECT 1 FROM seen_domains WHERE domain = ?1";
+/* contacts (schema/migrations/006): which of a message's recipients,
+ * a JSON array of hashes, the login wrote to since ?2 */
+static const char known_sql[] =
+	"SELECT count(*) FROM contacts WHERE login = ?1 AND ts >= ?2 AND "
+	"hash IN (SELECT value FROM json_each(?3))";
 static const char msgid_sql[] =
 	"SELECT 1 FROM msg_log WHERE message_id = ?2 AND login = ?1";
 
@@ -73,6 +81,7 @@ static void reader_free(struct store_reader *r)
 	sqlite3_finalize(r->sender_st);
 	sqlite3_finalize(r->seen_st);
 	sqlite3_finalize(r->msgid_st);
+	sqlite3_finalize(r->known_st);
 	sqlite3_close(r->db);
 	free(r);
 }
@@ -110,7 +119,9 @@ static struct store_reader *reader_new(struct store *s)
 	    sqlite3_prepare_v3(r->db, seen_sql, -1, SQLITE_PREPARE_PERSISTENT,
 			       &r->seen_st, NULL) != SQLITE_OK ||
 	    sqlite3_prepare_v3(r->db, msgid_sql, -1, SQLITE_PREPARE_PERSISTENT,
-			       &r->msgid_st, NULL) != SQLITE_OK) {
+			       &r->msgid_st, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v3(r->db, known_sql, -1, SQLITE_PREPARE_PERSISTENT,
+			       &r->known_st, NULL) != SQLITE_OK) {
 		store_fail(s, "prepare reads", r->db);
 		reader_free(r);
 		return NULL;
@@ -238,7 +249,7 @@ static int sum_minutes(sqlite3_stmt *st, const long long *lo,
 		       struct window_counts *c, int *edge, int n)
 {
 	long long minute;
-	long msgs, rcpts, sess;
+	long msgs, rcpts, sess, x[STORE_EXTRA];
 	int rc, i;
 
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
@@ -246,12 +257,18 @@ static int sum_minutes(sqlite3_stmt *st, const long long *lo,
 		msgs = (long)sqlite3_column_int64(st, 1);
 		rcpts = (long)sqlite3_column_int64(st, 2);
 		sess = (long)sqlite3_column_int64(st, 3);
+		for (i = 0; i < STORE_EXTRA; i++)
+			x[i] = (long)sqlite3_column_int64(st, 4 + i);
 		for (i = 0; i < n; i++) {
 			if (minute * 60 >= lo[i]) {
 				c[i].msgs += msgs;
 				c[i].rcpts += rcpts;
 				c[i].sessions += sess;
-			} else if (minute == lo[i] / 60 && (msgs || sess)) {
+				c[i].refused += x[0];
+				c[i].new_rcpt += x[1];
+				c[i].bounce += x[2];
+			} else if (minute == lo[i] / 60 &&
+				   (msgs || sess || x[0] || x[1] || x[2])) {
 				edge[i] = 1;
 			}
 		}
@@ -273,6 +290,9 @@ static int sum_seconds(sqlite3_stmt *st, const char *login, long long lo,
 		c->msgs += (long)sqlite3_column_int64(st, 0);
 		c->rcpts += (long)sqlite3_column_int64(st, 1);
 		c->sessions += (long)sqlite3_column_int64(st, 2);
+		c->refused += (long)sqlite3_column_int64(st, 3);
+		c->new_rcpt += (long)sqlite3_column_int64(st, 4);
+		c->bounce += (long)sqlite3_column_int64(st, 5);
 	}
 	sqlite3_reset(st);
 	return rc == SQLITE_ROW ? 0 : -1;
@@ -314,7 +334,7 @@ static int counts_read(struct store *s, struct store_reader *r,
 {
 	long long lo[POLICY_MAX_WINDOWS], first;
 	int edge[POLICY_MAX_WINDOWS];
-	long pm, pr, ps;
+	long pm, pr, ps, px[STORE_EXTRA];
 	int i, rc = 0;
 
 	LOCK_RW_HELD(&s->commit_lock);
@@ -323,6 +343,7 @@ static int counts_read(struct store *s, struct store_reader *r,
 	first = (long long)now + 1;
 	for (i = 0; i < n; i++) {
 		c[i].msgs = c[i].rcpts = c[i].sessions = c[i].networks = 0;
+		c[i].refused = c[i].new_rcpt = c[i].bounce = 0;
 		edge[i] = 0;
 		lo[i] = (long long)now - c[i].window_s + 1;
 		if (lo[i] < first)
@@ -343,6 +364,7 @@ static int counts_read(struct store *s, struct store_reader *r,
 	sqlite3_clear_bindings(r->sec_st);
 	lock_acquire(&s->pend_lock);
 	store_pend_get(s, login, &pm, &pr, &ps);
+	store_pend_extra(s, login, NULL, px);
 	if (mark != NULL && rc == 0)
 		store_pend_mark(s, login, mark);
 	lock_release(&s->pend_lock);
@@ -354,6 +376,9 @@ static int counts_read(struct store *s, struct store_reader *r,
 		c[i].msgs += pm;
 		c[i].rcpts += pr;
 		c[i].sessions += ps;
+		c[i].refused += px[0];
+		c[i].new_rcpt += px[1];
+		c[i].bounce += px[2];
 	}
 	return 0;
 }
@@ -527,6 +552,44 @@ int store_message_counted(struct store *s, const char *login,
 	sqlite3_bind_text(r->msgid_st, 2, message_id, -1, SQLITE_STATIC);
 	rc = exists(s, r, r->msgid_st, "read msg_log");
 	reader_put(s, r);
+	return rc;
+}
+
+/* store_contacts_known - how many of the hashes login wrote to since */
+int store_contacts_known(struct store *s, const char *login, time_t since,
+			 const long long *hashes, int n)
+{
+	struct store_reader *r;
+	size_t len = 0, cap = (size_t)n * 22 + 3;
+	char *json;
+	int i, rc = -1;
+
+	if (n <= 0)
+		return 0;
+	if (s->pg) /* no contacts there yet: every recipient is known */
+		return n;
+	if ((json = malloc(cap)) == NULL)
+		return -1;
+	json[len++] = '[';
+	for (i = 0; i < n; i++)
+		len += (size_t)snprintf(json + len, cap - len, "%s%lld",
+					i ? "," : "", hashes[i]);
+	snprintf(json + len, cap - len, "]");
+	if ((r = reader_get(s)) == NULL) {
+		free(json);
+		return -1;
+	}
+	sqlite3_bind_text(r->known_st, 1, login, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(r->known_st, 2, (sqlite3_int64)since);
+	sqlite3_bind_text(r->known_st, 3, json, -1, SQLITE_STATIC);
+	if (sqlite3_step(r->known_st) == SQLITE_ROW)
+		rc = (int)sqlite3_column_int64(r->known_st, 0);
+	sqlite3_reset(r->known_st);
+	sqlite3_clear_bindings(r->known_st);
+	if (rc < 0)
+		store_fail(s, "read contacts", r->db);
+	reader_put(s, r);
+	free(json);
 	return rc;
 }
 

@@ -15,6 +15,7 @@
  *	counted in the log.
  */
 #include <errno.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -27,6 +28,7 @@
 
 #define STORE_QUEUE_MAX 200000
 #define STORE_BATCH_MAX 2000
+#define BOUND_EVERY	64 /* contacts: check the bound once in so many */
 
 enum op_kind {
 	OP_MESSAGE,
@@ -35,15 +37,26 @@ enum op_kind {
 	OP_QUARANTINE,
 	OP_STATUS,
 	OP_SEEN,
-	OP_TRIP
+	OP_TRIP,
+	OP_EXTRA_MIN,  /* refused, new_rcpt, bounce in a minute row */
+	OP_EXTRA_SEC,  /* the same in a second row */
+	OP_EVENT_AGG,  /* a refusal folded into its minute's events row */
+	OP_CONTACTS,   /* recipients' hashes into contacts, one row each */
+	OP_BOUND,      /* not queued: contacts of a login past contact_max */
+	OP_BOUNCES,    /* bounces by queue id, and the log's position */
+	OP_BOUNCE_SEC, /* not queued: a bounce's second row */
+	OP_STATE,      /* not queued: daemon_state key = value */
+	OP_PEAK	       /* a day's peak of a metric and window */
 };
 
 struct store_op {
 	struct store_op *next;
 	enum op_kind kind;
 	long long ts;
-	long n;	    /* recipients, or the status */
-	char *v[6]; /* strings, by kind; see op_sql */
+	long n;		     /* recipients, or the status */
+	long x[STORE_EXTRA]; /* OP_EXTRA_*: refused, new_rcpt, bounce */
+	long long *hashes;   /* OP_CONTACTS: n of them */
+	char *v[6];	     /* strings, by kind; see op_sql */
 };
 
 /* the order of action severity; instr() of " name " gives the rank */
@@ -75,8 +88,10 @@ static const char trip_sql[] =
 
 /* One statement per kind; ?1 ts, ?2 n, ?3.. v[0..] */
 static const char *const op_sql[] = {
+	/* ?10: new_rcpt, which msg_log's trigger adds to counts (006) */
 	[OP_MESSAGE] = "INSERT INTO msg_log (ts, rcpts, login, client_addr, "
-		       "queue_id, message_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+		       "queue_id, message_id, new_rcpt) VALUES (?1, ?2, ?3, "
+		       "?4, ?5, ?6, ?10)",
 	[OP_SESSION] = "INSERT INTO session_log (ts, login, client_addr, "
 		       "network) VALUES (?1, ?3, ?4, ?5)",
 	[OP_EVENT] = "INSERT INTO events (ts, login, client_addr, queue_id, "
@@ -97,6 +112,49 @@ static const char *const op_sql[] = {
 		    "ON CONFLICT(domain) DO UPDATE SET last_seen = ?1, "
 		    "hits = hits + 1",
 	[OP_TRIP] = trip_sql,
+	[OP_EXTRA_MIN] = "INSERT INTO counts (login, kind, key, ts, refused, "
+			 "new_rcpt, bounce) VALUES (?3, 0, ?1 / 60, "
+			 "?1 / 60 * 60, ?9, ?10, ?11) ON CONFLICT (login, "
+			 "kind, key) DO UPDATE SET refused = refused + "
+			 "excluded.refused, new_rcpt = new_rcpt + "
+			 "excluded.new_rcpt, bounce = bounce + excluded.bounce",
+	[OP_EXTRA_SEC] = "INSERT INTO counts (login, kind, key, ts, refused, "
+			 "new_rcpt, bounce) VALUES (?3, 1, ?1, ?1, ?9, ?10, "
+			 "?11) ON CONFLICT (login, kind, key) DO UPDATE SET "
+			 "refused = refused + excluded.refused, new_rcpt = "
+			 "new_rcpt + excluded.new_rcpt, bounce = bounce + "
+			 "excluded.bounce",
+	[OP_EVENT_AGG] = "INSERT INTO events (ts, login, client_addr, "
+			 "queue_id, kind, action, detail, incident_id, count, "
+			 "agg_minute) VALUES (?1, ?3, ?4, ?5, ?6, ?7, ?8, "
+			 "(SELECT id FROM incidents WHERE login = ?3 AND "
+			 "status = 'open'), 1, ?1 / 60) ON CONFLICT (login, "
+			 "kind, action, agg_minute) WHERE agg_minute IS NOT "
+			 "NULL DO UPDATE SET count = count + 1",
+	[OP_CONTACTS] = "INSERT INTO contacts (login, hash, ts) VALUES (?3, "
+			"?2, ?1) ON CONFLICT (login, hash) DO UPDATE SET "
+			"ts = max(ts, excluded.ts)",
+	/* the oldest past the newest ?2 (ties in ts go together) */
+	[OP_BOUND] = "DELETE FROM contacts WHERE login = ?3 AND ts <= (SELECT "
+		     "ts FROM contacts WHERE login = ?3 ORDER BY ts DESC "
+		     "LIMIT 1 OFFSET ?2)",
+	/* the newest message with the queue id (msg_log_queue_id) */
+	[OP_BOUNCES] = "INSERT INTO counts (login, kind, key, ts, bounce) "
+		       "SELECT login, 0, ?1 / 60, ?1 / 60 * 60, 1 FROM msg_log "
+		       "WHERE queue_id = ?3 ORDER BY ts DESC LIMIT 1 "
+		       "ON CONFLICT (login, kind, key) DO UPDATE SET "
+		       "bounce = bounce + 1",
+	[OP_BOUNCE_SEC] = "INSERT INTO counts (login, kind, key, ts, bounce) "
+			  "SELECT login, 1, ?1, ?1, 1 FROM msg_log "
+			  "WHERE queue_id = ?3 ORDER BY ts DESC LIMIT 1 "
+			  "ON CONFLICT (login, kind, key) DO UPDATE SET "
+			  "bounce = bounce + 1",
+	[OP_PEAK] = "INSERT INTO peaks (login, metric, window_s, day, peak) "
+		    "VALUES (?3, ?4, ?9, ?1 / 86400, ?2) ON CONFLICT (login, "
+		    "metric, window_s, day) DO UPDATE SET peak = "
+		    "max(peak, excluded.peak)",
+	[OP_STATE] = "INSERT OR REPLACE INTO daemon_state (key, value) "
+		     "VALUES (?3, ?4)",
 };
 #define NOPS (sizeof(op_sql) / sizeof(op_sql[0]))
 _Static_assert(NOPS <= STORE_WCONN_STMTS, "store_wconn has too few statements");
@@ -108,6 +166,7 @@ static void op_free(struct store_op *op)
 
 	for (i = 0; i < 6; i++)
 		free(op->v[i]);
+	free(op->hashes);
 	free(op);
 }
 
@@ -139,25 +198,140 @@ static void op_pending(const struct store_op *op, long *m, long *r, long *se)
 	*se = op->kind == OP_SESSION ? 1 : 0;
 }
 
+/* op_extra - the refused, new_rcpt and bounce op adds (sign -1: takes
+ * off) to store_pend until committed (caller holds pend_lock) */
+static void op_extra(struct store *s, const struct store_op *op, long sign)
+{
+	long x[STORE_EXTRA];
+	int i;
+
+	if (op->kind != OP_EXTRA_MIN &&
+	    (op->kind != OP_MESSAGE || op->x[1] == 0))
+		return;
+	for (i = 0; i < STORE_EXTRA; i++)
+		x[i] = sign * op->x[i];
+	store_pend_extra(s, op->v[0], x, NULL);
+}
+
+/* wconn_stmt - w's statement of kind, prepared on first use; NULL */
+static sqlite3_stmt *wconn_stmt(struct store_wconn *w, enum op_kind kind)
+{
+	sqlite3_stmt *st = w->st[kind];
+
+	if (st == NULL && sqlite3_prepare_v3(w->db, op_sql[kind], -1,
+					     SQLITE_PREPARE_PERSISTENT, &st,
+					     NULL) == SQLITE_OK)
+		w->st[kind] = st;
+	return st;
+}
+
+/* step_done - step a bound statement, reset it; 0 or -1 */
+static int step_done(sqlite3_stmt *st)
+{
+	int rc = sqlite3_step(st);
+
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
+/*
+ * run_contacts - one row per hash; then, when a hash is 0 modulo
+ * BOUND_EVERY (about one new contact in that many, and no outsider can
+ * aim at it: the hash is keyed), the login's contacts past op->n, its
+ * contact_max, go.  A login so holds at most contact_max plus a few
+ * hundred rows, without counting its rows on every message.
+ */
+static int run_contacts(struct store_wconn *w, const struct store_op *op)
+{
+	sqlite3_stmt *st = wconn_stmt(w, OP_CONTACTS), *b;
+	int i, bound = 0;
+
+	if (st == NULL)
+		return -1;
+	for (i = 0; i < (int)op->x[0]; i++) {
+		sqlite3_bind_int64(st, 1, op->ts);
+		sqlite3_bind_int64(st, 2, op->hashes[i]);
+		sqlite3_bind_text(st, 3, op->v[0], -1, SQLITE_STATIC);
+		if (step_done(st) < 0)
+			return -1;
+		bound |= (unsigned long long)op->hashes[i] % BOUND_EVERY == 0;
+	}
+	if (!bound)
+		return 0;
+	if ((b = wconn_stmt(w, OP_BOUND)) == NULL)
+		return -1;
+	sqlite3_bind_int64(b, 2, op->n);
+	sqlite3_bind_text(b, 3, op->v[0], -1, SQLITE_STATIC);
+	return step_done(b);
+}
+
+/* bind_step - bind ts and one text as ?1 and ?3 of kind's statement and
+ * step it; 0 or -1 */
+static int bind_step(struct store_wconn *w, enum op_kind kind, long long ts,
+		     const char *t3, const char *t4)
+{
+	sqlite3_stmt *st = wconn_stmt(w, kind);
+
+	if (st == NULL)
+		return -1;
+	sqlite3_bind_int64(st, 1, ts);
+	sqlite3_bind_text(st, 3, t3, -1, SQLITE_TRANSIENT);
+	if (t4 != NULL)
+		sqlite3_bind_text(st, 4, t4, -1, SQLITE_STATIC);
+	return step_done(st);
+}
+
+/*
+ * run_bounces - a bounce per queue id of v[2] (space separated) on the
+ * login of its newest message, in the minute and second rows of ts;
+ * then daemon_state v[0] = v[1], the log's position: in the batch's
+ * transaction, so the counts and the position commit together
+ */
+static int run_bounces(struct store_wconn *w, const struct store_op *op)
+{
+	const char *p = op->v[2] ? op->v[2] : "";
+	char qid[64];
+	size_t n;
+
+	while (*p) {
+		n = strcspn(p, " ");
+		if (n > 0 && n < sizeof(qid)) {
+			memcpy(qid, p, n);
+			qid[n] = '\0';
+			if (bind_step(w, OP_BOUNCES, op->ts, qid, NULL) < 0 ||
+			    bind_step(w, OP_BOUNCE_SEC, op->ts, qid, NULL) < 0)
+				return -1;
+		}
+		p += n;
+		p += strspn(p, " ");
+	}
+	if (op->v[0] == NULL || op->v[1] == NULL)
+		return 0;
+	return bind_step(w, OP_STATE, op->ts, op->v[0], op->v[1]);
+}
+
 /* run_op - execute one op with w's statements, prepared on first use */
 static int run_op(struct store_wconn *w, const struct store_op *op)
 {
-	sqlite3_stmt *st = w->st[op->kind];
+	sqlite3_stmt *st;
 	int i, rc;
 
-	if (st == NULL) {
-		if (sqlite3_prepare_v3(w->db, op_sql[op->kind], -1,
-				       SQLITE_PREPARE_PERSISTENT, &st,
-				       NULL) != SQLITE_OK)
-			return -1;
-		w->st[op->kind] = st;
-	}
+	if (op->kind == OP_CONTACTS)
+		return run_contacts(w, op);
+	if (op->kind == OP_BOUNCES)
+		return run_bounces(w, op);
+	if ((st = wconn_stmt(w, op->kind)) == NULL)
+		return -1;
 	sqlite3_bind_int64(st, 1, op->ts);
 	sqlite3_bind_int64(st, 2, op->n);
 	for (i = 0; i < 6; i++)
 		if (sqlite3_bind_parameter_count(st) >= i + 3)
 			sqlite3_bind_text(st, i + 3, op->v[i], -1,
 					  SQLITE_STATIC);
+	for (i = 0; i < STORE_EXTRA; i++)
+		if (sqlite3_bind_parameter_count(st) >= i + 9)
+			sqlite3_bind_int64(st, i + 9, op->x[i]);
 	rc = sqlite3_step(st);
 	sqlite3_reset(st);
 	sqlite3_clear_bindings(st);
@@ -188,6 +362,7 @@ static int write_batch(struct store *s, struct store_wconn *w,
 				store_pend_commit(s, op->v[0], m, r, se);
 				store_cache_count(s, op->v[0], m, r, se);
 			}
+			op_extra(s, op, -1);
 		}
 		lock_release(&s->pend_lock);
 	}
@@ -217,6 +392,7 @@ static void drop_oldest(struct store *s)
 	lock_acquire(&s->pend_lock);
 	if (m || r || se)
 		store_pend_add(s, op->v[0], -m, -r, -se);
+	op_extra(s, op, -1);
 	lock_release(&s->pend_lock);
 	op_free(op);
 	log_ratelimited("queue full", 10, LOG_ERR,
@@ -240,9 +416,12 @@ static void enqueue(struct store *s, const char *login, struct store_op *op,
 	else
 		op_pending(op, &m, &r, &se);
 	lock_acquire(&s->q_lock);
-	if (m - res_m || r - res_r || se) {
+	if (m - res_m || r - res_r || se ||
+	    (op && (op->kind == OP_EXTRA_MIN || op->x[1] != 0))) {
 		lock_acquire(&s->pend_lock);
 		store_pend_add(s, login, m - res_m, r - res_r, se);
+		if (op != NULL)
+			op_extra(s, op, 1);
 		lock_release(&s->pend_lock);
 	}
 	if (op == NULL) {
@@ -406,6 +585,15 @@ void store_set_history(struct store *s, long history_s)
 	lock_release(&s->q_lock);
 }
 
+/* store_set_contacts - how long contacts and peaks rows are kept */
+void store_set_contacts(struct store *s, long keep_s, long peaks_s)
+{
+	lock_acquire(&s->q_lock);
+	s->keep_contacts = keep_s;
+	s->keep_peaks = peaks_s;
+	lock_release(&s->q_lock);
+}
+
 /* store_add_message - queue an accepted message, drop its reservation */
 void store_add_message(struct store *s, const char *login, time_t ts, int rcpts,
 		       const char *client_addr, const char *queue_id,
@@ -423,6 +611,20 @@ void store_add_message(struct store *s, const char *login, time_t ts, int rcpts,
 
 	enqueue(s, login, op_new(OP_MESSAGE, ts, rcpts, v), res_msgs,
 		res_rcpts);
+}
+
+/* store_add_message_new - queue a message with its new recipients */
+void store_add_message_new(struct store *s, const char *login, time_t ts,
+			   int rcpts, const char *client_addr,
+			   const char *queue_id, const char *message_id,
+			   int res_msgs, int res_rcpts, long new_rcpt)
+{
+	const char *v[6] = { login, client_addr, queue_id, message_id };
+	struct store_op *op = op_new(OP_MESSAGE, ts, rcpts, v);
+
+	if (op != NULL)
+		op->x[1] = new_rcpt;
+	enqueue(s, login, op, res_msgs, res_rcpts);
 }
 
 /* store_add_message_id - queue a message known by its Message-Id */
@@ -522,4 +724,107 @@ void store_add_seen(struct store *s, const char *domain, const char *rule,
 	const char *v[6] = { domain, rule };
 
 	enqueue(s, domain, op_new(OP_SEEN, ts, 0, v), 0, 0);
+}
+
+/* extra_op - an OP_EXTRA_* op of login at ts */
+static struct store_op *extra_op(enum op_kind kind, const char *login,
+				 time_t ts, const long x[STORE_EXTRA])
+{
+	const char *v[6] = { login };
+	struct store_op *op = op_new(kind, ts, 0, v);
+	int i;
+
+	for (i = 0; op != NULL && i < STORE_EXTRA; i++)
+		op->x[i] = x[i];
+	return op;
+}
+
+/*
+ * pg_not_yet - PostgreSQL does not keep the detection state (refused,
+ * new_rcpt, bounce counts, contacts, peaks, folded events) yet: say so
+ * once; 1 when s is on PostgreSQL
+ */
+static int pg_not_yet(struct store *s)
+{
+	static atomic_int said;
+
+	if (!s->pg)
+		return 0;
+	if (atomic_exchange(&said, 1) == 0)
+		log_msg(LOG_NOTICE,
+			"store: the refused, new_rcpt and bounce "
+			"metrics, contacts and baselines are not kept on "
+			"PostgreSQL yet; those limits stay at 0 there");
+	return 1;
+}
+
+/* store_add_counts - queue refused, new_rcpt and bounce counts */
+void store_add_counts(struct store *s, const char *login, time_t ts,
+		      long refused, long new_rcpt, long bounce)
+{
+	const long x[STORE_EXTRA] = { refused, new_rcpt, bounce };
+
+	if ((refused == 0 && new_rcpt == 0 && bounce == 0) || pg_not_yet(s))
+		return;
+	enqueue(s, login, extra_op(OP_EXTRA_MIN, login, ts, x), 0, 0);
+	enqueue(s, login, extra_op(OP_EXTRA_SEC, login, ts, x), 0, 0);
+}
+
+/* store_add_event_folded - count a refusal in its minute's events row */
+void store_add_event_folded(struct store *s, const struct store_event *e)
+{
+	const char *v[6] = { e->login, e->client_addr, e->queue_id,
+			     e->kind,  e->action,      e->detail };
+
+	if (s->pg) { /* not folded there yet: one row each */
+		store_add_event(s, e);
+		return;
+	}
+	enqueue(s, e->login, op_new(OP_EVENT_AGG, e->ts, 0, v), 0, 0);
+}
+
+/* store_add_contacts - queue login's recipients' hashes for contacts */
+void store_add_contacts(struct store *s, const char *login, time_t ts,
+			const long long *hashes, int n, long max)
+{
+	const char *v[6] = { login };
+	struct store_op *op;
+
+	if (n <= 0 || pg_not_yet(s))
+		return;
+	if ((op = op_new(OP_CONTACTS, ts, max, v)) != NULL &&
+	    (op->hashes = malloc(n * sizeof(*hashes))) == NULL) {
+		op_free(op);
+		op = NULL;
+	}
+	if (op != NULL) {
+		memcpy(op->hashes, hashes, n * sizeof(*hashes));
+		op->x[0] = n;
+	}
+	enqueue(s, login, op, 0, 0);
+}
+
+/* store_add_bounces - queue bounces by queue id with the log's position */
+void store_add_bounces(struct store *s, time_t ts, const char *qids,
+		       const char *key, const char *pos)
+{
+	const char *v[6] = { key, pos, qids };
+
+	if (pg_not_yet(s))
+		return;
+	enqueue(s, "", op_new(OP_BOUNCES, ts, 0, v), 0, 0);
+}
+
+/* store_add_peak - queue a candidate for the day's peak */
+void store_add_peak(struct store *s, const char *login, const char *metric,
+		    long window_s, time_t ts, long count)
+{
+	const char *v[6] = { login, metric };
+	struct store_op *op;
+
+	if (pg_not_yet(s))
+		return;
+	if ((op = op_new(OP_PEAK, ts, count, v)) != NULL)
+		op->x[0] = window_s;
+	enqueue(s, login, op, 0, 0);
 }

@@ -238,14 +238,14 @@ static int cmd_top(struct ctl *ctl, int argc, char **argv)
 static int event_row(void *arg, int n, const char *const *names,
 		     const char *const *v)
 {
-	const char *row[9];
+	const char *row[10];
 
 	(void)names;
-	if (n < 8)
+	if (n < 9)
 		return 1;
 	row[0] = v[0];
 	row[1] = v[1];
-	memcpy(row + 2, v + 1, 7 * sizeof *v);
+	memcpy(row + 2, v + 1, 8 * sizeof *v);
 	ctl_table_push(arg, row);
 	return 0;
 }
@@ -262,6 +262,7 @@ static int cmd_events(struct ctl *ctl, int argc, char **argv)
 		{ "QUEUE ID", "queue_id", CTL_STR, 0 },
 		{ "KIND", "kind", CTL_STR, 0 },
 		{ "ACTION", "action", CTL_STR, 0 },
+		{ "COUNT", "count", CTL_NUM, 0 },
 		{ "DETAIL", "detail", CTL_STR, 0 },
 	};
 	struct ctl_list o = { .max = 50 };
@@ -274,7 +275,7 @@ static int cmd_events(struct ctl *ctl, int argc, char **argv)
 		return rc;
 	if (ctl_store(ctl) == NULL)
 		return CTL_ERROR;
-	t = ctl_table_make(cols, 9);
+	t = ctl_table_make(cols, 10);
 	rc = store_admin_events(ctl->store, o.since, o.login, o.max, event_row,
 				t);
 	return ctl_table_done(ctl, t, rc, "events");

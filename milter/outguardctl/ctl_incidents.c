@@ -203,6 +203,7 @@ static const struct ctl_col ecols[] = {
 	{ "QUEUE ID", "queue_id", CTL_STR, 0 },
 	{ "KIND", "kind", CTL_STR, 0 },
 	{ "ACTION", "action", CTL_STR, 0 },
+	{ "COUNT", "count", CTL_NUM, 0 },
 	{ "DETAIL", "detail", CTL_STR, 0 },
 };
 
@@ -219,7 +220,7 @@ static int incidents_show(struct ctl *ctl, long long id)
 	t = ctl_table_make(icols, ICOLS);
 	ctl_table_push(t, (const char *const *)r.v);
 	m = ctl_table_make(mcols, 8);
-	e = ctl_table_make(ecols, 8);
+	e = ctl_table_make(ecols, 9);
 	since = (time_t)strtoll(r.v[1] ? r.v[1] : "0", NULL, 10) - 3600;
 	rc = store_admin_incident_messages(ctl->store, id, 0, ctl_table_row, m);
 	if (rc == 0)

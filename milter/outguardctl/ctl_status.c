@@ -81,6 +81,7 @@ static struct ctl_table *limits_table(const struct engine_input *in,
 		{ "WINDOW", "window", CTL_STR, CTL_TEXT_ONLY },
 		{ "WINDOW_S", "window_s", CTL_NUM, CTL_JSON_ONLY },
 		{ "THRESHOLD", "threshold", CTL_NUM, 0 },
+		{ "BASELINE", "baseline", CTL_NUM, 0 },
 		{ "EFFECTIVE", "effective_threshold", CTL_NUM, 0 },
 		{ "ACTION", "action", CTL_STR, 0 },
 		{ "COUNT", "count", CTL_NUM, 0 },
@@ -89,18 +90,22 @@ static struct ctl_table *limits_table(const struct engine_input *in,
 		{ "REACHED", "reached", CTL_BOOL, CTL_JSON_ONLY },
 		{ "EXCEEDED", "exceeded", CTL_BOOL, CTL_JSON_ONLY },
 	};
-	struct ctl_col mine[11];
-	char win[16], ws[24], th[24], eff[24], cnt[24];
+	struct ctl_col mine[12];
+	char win[16], ws[24], th[24], eff[24], cnt[24], bl[24];
 	const struct policy_limit *l;
 	struct engine_state *st = NULL;
-	const char *v[11];
+	const char *v[12];
 	struct ctl_table *t;
-	int i, n = in->cls ? in->cls->nlimits : 0;
+	int i, n = in->cls ? in->cls->nlimits : 0, factors = 0;
 
 	memcpy(mine, cols, sizeof mine);
-	if (in->status != USER_WATCH)
-		mine[4].flags = CTL_JSON_ONLY; /* equals the threshold */
-	if ((t = ctl_table_new(mine, 11)) == NULL ||
+	for (i = 0; i < n; i++)
+		factors += in->cls->limits[i].baseline_factor > 0;
+	if (factors == 0)
+		mine[4].flags = CTL_JSON_ONLY; /* no row learns one */
+	if (in->status != USER_WATCH && factors == 0)
+		mine[5].flags = CTL_JSON_ONLY; /* equals the threshold */
+	if ((t = ctl_table_new(mine, 12)) == NULL ||
 	    (n > 0 && (st = calloc((size_t)n, sizeof *st)) == NULL))
 		ctl_nomem();
 	*next = engine_outlook(in, st);
@@ -111,16 +116,19 @@ static struct ctl_table *limits_table(const struct engine_input *in,
 		v[1] = l->window_s > 0 ? win : NULL;
 		v[2] = fmt_long(ws, sizeof ws, l->window_s);
 		v[3] = fmt_long(th, sizeof th, l->threshold);
-		v[4] = fmt_long(eff, sizeof eff, st[i].effective);
-		v[5] = action_name(l->action);
-		v[6] = fmt_long(cnt, sizeof cnt, st[i].count);
-		v[8] = st[i].count < 0	? NULL
+		v[4] = l->baseline_factor > 0
+			       ? fmt_long(bl, sizeof bl, st[i].baseline)
+			       : NULL;
+		v[5] = fmt_long(eff, sizeof eff, st[i].effective);
+		v[6] = action_name(l->action);
+		v[7] = fmt_long(cnt, sizeof cnt, st[i].count);
+		v[9] = st[i].count < 0	? NULL
 		       : st[i].exceeded ? "exceeded"
 		       : st[i].reached	? "reached"
 					: "ok";
-		v[7] = st[i].exceeded ? "EXCEEDED" : v[8];
-		v[9] = st[i].count < 0 ? NULL : st[i].reached ? "1" : "0";
-		v[10] = st[i].count < 0 ? NULL : st[i].exceeded ? "1" : "0";
+		v[8] = st[i].exceeded ? "EXCEEDED" : v[9];
+		v[10] = st[i].count < 0 ? NULL : st[i].reached ? "1" : "0";
+		v[11] = st[i].count < 0 ? NULL : st[i].exceeded ? "1" : "0";
 		if (ctl_table_add(t, v) < 0)
 			ctl_nomem();
 	}
@@ -218,10 +226,11 @@ int ctl_cmd_status(struct ctl *ctl, int argc, char **argv)
 	struct ctl_user u = { "default", "active", NULL, "", 0 };
 	char login[CTL_LOGIN_MAX + 1];
 	struct ctl_table *user, *limits;
-	struct engine_input in = { NULL, USER_ACTIVE, c, 0 };
+	struct engine_input in = { NULL, USER_ACTIVE, c, 0, 0, 0, NULL };
 	enum action next;
 	struct policy *p = NULL;
-	int rc = CTL_ERROR;
+	long *base = NULL;
+	int i, rc = CTL_ERROR;
 
 	if (argc != 2)
 		return ctl_cmd_usage(argv[0]);
@@ -236,6 +245,17 @@ int ctl_cmd_status(struct ctl *ctl, int argc, char **argv)
 			  "apply to %s",
 			  u.cls, login);
 	engine_user_status_parse(u.status, &in.status);
+	if (in.cls != NULL && in.cls->nlimits > 0 &&
+	    (base = calloc((size_t)in.cls->nlimits, sizeof *base)) == NULL)
+		ctl_nomem();
+	for (i = 0; base != NULL && i < in.cls->nlimits; i++)
+		if (in.cls->limits[i].baseline_factor > 0)
+			base[i] = store_baseline(
+				ctl->store, login,
+				policy_metric_name(in.cls->limits[i].metric),
+				in.cls->limits[i].window_s, ctl->now,
+				policy_setting_long(p, "baseline_days", 28));
+	in.baseline = base;
 	limits = limits_table(&in, &next);
 	user = user_table(login, &u, in.cls, next);
 	print_status(ctl, user, limits, &u, login);
@@ -243,6 +263,7 @@ int ctl_cmd_status(struct ctl *ctl, int argc, char **argv)
 	ctl_table_free(limits);
 	rc = CTL_OK;
 out:
+	free(base);
 	policy_free(p);
 	free(u.note);
 	return rc;

@@ -5,7 +5,10 @@
 # there; everything else goes to the normal sink.  The follower must
 # report the bounce and the delivery of one message with its queue id,
 # and a second run from the position the first printed must report only
-# what came after (no line lost, none twice).  No outguard daemon.
+# what came after (no line lost, none twice).  Then the outguard daemon
+# with MailLog on that log: it counts alice's bounces (metric bounce,
+# outguardctl status and counts), a restart counts nothing twice, and a
+# bounce after the restart counts once more.
 
 . "$(dirname "$0")/lib.sh"
 
@@ -84,4 +87,36 @@ expect_eq "from the start: three bounces in all" 3 \
 	"$(grep -c ' bounced 5.1.1$' "$E2E_TMP/dump-all")"
 say "maillog lines: $(grep -c 'status=' "$PF_DIR/log/maillog")," \
 	"results: $(grep -vc '^pos ' "$E2E_TMP/dump-all")"
+
+# --- the daemon counts them (MailLog) ------------------------------------
+BOUNCES="SELECT total(bounce) FROM counts WHERE login = 'alice' AND kind = 0"
+OG_CONF_EXTRA="MailLog $E2E_TMP/pf$((PF_N + 1))/log/maillog"
+og_init
+sql "INSERT INTO limits (class, metric, window_s, threshold, action)
+	VALUES ('default', 'bounce', 3600, 100, 'tempfail')"
+pf_start "$OG_SOCK"
+og_start
+check "alice sends to two bouncing recipients and a good one" \
+	send_auth alice --to "x1@bounce.test,y1@bounce.test,ok@$E2E_RCPT_DOMAIN"
+qid3=$(swaks_queue_id)
+check "Postfix logged the bounces" logged "$qid3" y1@bounce.test bounced
+check "outguard counted alice's two bounces" sql_wait "$BOUNCES" 2.0 20
+ogctl status alice --json >"$E2E_TMP/status.json"
+expect_eq "outguardctl status: bounce count 2" 2 "$(python3 -c '
+import json, sys
+d = json.load(open(sys.argv[1]))
+print([l["count"] for l in d["limits"] if l["metric"] == "bounce"][0])' \
+	"$E2E_TMP/status.json")"
+check "the follower's position is saved" \
+	sql_is "SELECT count(*) FROM daemon_state WHERE key = 'maillog_pos'" 1
+og_stop
+og_start
+check "bob sends to a bouncing recipient" send_auth bob --to "z1@bounce.test"
+qid4=$(swaks_queue_id)
+check "Postfix logged it" logged "$qid4" z1@bounce.test bounced
+check "bob's bounce counted after the restart" sql_wait \
+	"SELECT total(bounce) FROM counts WHERE login = 'bob' AND kind = 0" \
+	1.0 20
+expect_eq "alice still 2: nothing counted twice after the restart" 2.0 \
+	"$(sql "$BOUNCES")"
 e2e_finish

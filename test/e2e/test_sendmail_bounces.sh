@@ -7,7 +7,10 @@
 # to $E2E_TMP/syslog.  The sink answers 550 5.1.1 to every RCPT.  The
 # follower must report each recipient of the message as bounced with
 # Sendmail's queue id, and a second run from the printed position only
-# what came after.  No outguard daemon.
+# what came after.  Then the outguard daemon with MailLog on that log,
+# attached to a new Sendmail: it counts alice's bounces (metric bounce,
+# outguardctl status and counts), and after a restart counts bob's
+# without counting alice's again.
 
 . "$(dirname "$0")/sendmail_lib.sh"
 
@@ -130,4 +133,35 @@ expect_eq "from the position: nothing of the first message" 0 \
 	"$(grep -c " $qid1 " "$E2E_TMP/dump2")"
 say "syslog lines: $(wc -l <"$SYSLOG"), results from the start:" \
 	"$("$DUMP" "$SYSLOG" | grep -vc '^pos ')"
+
+# --- the daemon counts them (MailLog) ------------------------------------
+BOUNCES="SELECT total(bounce) FROM counts WHERE login = 'alice' AND kind = 0"
+OG_CONF_EXTRA="MailLog $SYSLOG"
+og_init
+sql "INSERT INTO limits (class, metric, window_s, threshold, action)
+	VALUES ('default', 'bounce', 3600, 100, 'tempfail')"
+og_start
+sm_start "$OG_SOCK"
+check "alice sends to two recipients through outguard" \
+	sm_send_auth alice --to "m1@example.net,m2@example.net"
+qid3=$(sm_queue_id)
+check "Sendmail logged both bounces" \
+	wait_for 20 logged "$qid3" m2@example.net
+check "outguard counted alice's two bounces" sql_wait "$BOUNCES" 2.0 20
+ogctl status alice --json >"$E2E_TMP/status.json"
+expect_eq "outguardctl status: bounce count 2" 2 "$(python3 -c '
+import json, sys
+d = json.load(open(sys.argv[1]))
+print([l["count"] for l in d["limits"] if l["metric"] == "bounce"][0])' \
+	"$E2E_TMP/status.json")"
+og_stop
+og_start
+check "bob sends after the restart" sm_send_auth bob --to "m3@example.net"
+qid4=$(sm_queue_id)
+check "Sendmail logged bob's bounce" wait_for 20 logged "$qid4" m3@example.net
+check "bob's bounce counted" sql_wait \
+	"SELECT total(bounce) FROM counts WHERE login = 'bob' AND kind = 0" \
+	1.0 20
+expect_eq "alice still 2: nothing counted twice after the restart" 2.0 \
+	"$(sql "$BOUNCES")"
 e2e_finish

@@ -45,6 +45,12 @@ static long metric_count(const struct policy_class *c,
 		return w[i].msgs + 1;
 	case METRIC_SESSION:
 		return w[i].sessions;
+	case METRIC_REFUSED: /* the fuzzer's messages have no refusals */
+		return w[i].refused;
+	case METRIC_NEW_RCPT:
+		return w[i].new_rcpt;
+	case METRIC_BOUNCE:
+		return w[i].bounce;
 	default:
 		return w[i].networks + 1;
 	}

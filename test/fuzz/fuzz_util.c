@@ -137,6 +137,7 @@ int fuzz_limit_add(struct policy *p, struct policy_class *c, long id,
 	struct policy_limit l, *grown;
 
 	l.id = id;
+	l.baseline_factor = 0;
 	l.window_s = window_s;
 	l.threshold = threshold;
 	if (policy_metric_parse(metric, &l.metric) < 0 ||

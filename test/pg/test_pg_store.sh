@@ -64,8 +64,16 @@ printf 'Database %s\nSocket unix:%s/og.sock\n' "$PG_URI" "$PG_TMP" >"$conf"
 out=$("$OUTGUARD" -n -c "$conf" 2>&1)
 rc=$?
 check "outguard -n on an empty database" "$rc" 0
-check "schema created" "$(pg_sql 'SELECT version FROM schema_version')" 5
-check "default limits" "$(pg_sql "SELECT count(*) FROM limits WHERE class = 'default'")" 6
+# the same version and default policy as a new SQLite database
+lite=$(mktemp -d /tmp/og-pgstore-lite.XXXXXX)
+printf 'Database %s/og.db\nSyslog no\n' "$lite" >"$lite/og.conf"
+"$OUTGUARD" -n -c "$lite/og.conf" >/dev/null 2>&1
+check "schema created" "$(pg_sql 'SELECT version FROM schema_version')" \
+	"$(sqlite3 "$lite/og.db" 'PRAGMA user_version')"
+check "default limits" \
+	"$(pg_sql "SELECT count(*) FROM limits WHERE class = 'default'")" \
+	"$(sqlite3 "$lite/og.db" "SELECT count(*) FROM limits WHERE class = 'default'")"
+rm -rf "$lite"
 case $out in
 *"$PG_PASSWORD"*) bad "outguard -n shows the password" ;;
 *'outguard:***@'*) ok "outguard -n masks the password" ;;

@@ -10,6 +10,9 @@
  *	taken over the log rows themselves: before and after pruning,
  *	after a reset of a login, and on a
  *	version 4 database with a log that the migration has to fold in.
+ *	The counts of refused, new_rcpt and bounce recipients
+ *	(store_add_counts, schema 6) are checked the same way against a
+ *	reference table of what was added (ref_extra).
  *	The seed is fixed, so a failure repeats.
  */
 #include <sqlite3.h>
@@ -122,6 +125,18 @@ static int compare(struct store *s, int trials, const char *what)
 				       "ts > ?2 AND "
 				       "network <> coalesce(?3, '')",
 				       login, lo, net);
+			bad += c[i].refused !=
+			       ref_int("SELECT total(refused) FROM ref_extra "
+				       "WHERE login = ?1 AND ts > ?2",
+				       login, lo, NULL);
+			bad += c[i].new_rcpt !=
+			       ref_int("SELECT total(new_rcpt) FROM ref_extra "
+				       "WHERE login = ?1 AND ts > ?2",
+				       login, lo, NULL);
+			bad += c[i].bounce !=
+			       ref_int("SELECT total(bounce) FROM ref_extra "
+				       "WHERE login = ?1 AND ts > ?2",
+				       login, lo, NULL);
 		}
 	}
 	if (bad)
@@ -136,8 +151,11 @@ static void fill(struct store *s)
 	char sql[256];
 	const char *login, *net;
 	long long ts = 0;
-	int i;
+	int i, x[3];
 
+	ref_exec("reference of the other counts",
+		 "CREATE TABLE IF NOT EXISTS ref_extra (login, ts, refused, "
+		 "new_rcpt, bounce)");
 	for (i = 0; i < ROWS; i++) {
 		login = logins[rand() % NITEMS(logins)];
 		net = nets[rand() % NITEMS(nets)];
@@ -149,6 +167,16 @@ static void fill(struct store *s)
 			if (i % 4 == 0)
 				store_add_session(s, login, (time_t)ts,
 						  "192.0.2.9", net);
+			x[0] = rand() % 4;
+			x[1] = rand() % 3;
+			x[2] = rand() % 2;
+			store_add_counts(s, login, (time_t)ts, x[0], x[1],
+					 x[2]);
+			snprintf(sql, sizeof(sql),
+				 "INSERT INTO ref_extra VALUES ('%s', %lld, "
+				 "%d, %d, %d);",
+				 login, ts, x[0], x[1], x[2]);
+			ref_exec("insert the reference", sql);
 			continue;
 		}
 		snprintf(sql, sizeof(sql),
@@ -190,10 +218,13 @@ static void test_random(void)
 	/* pruning at a minute's start, as the longest window's edge is */
 	ref_exec("prune", "DELETE FROM msg_log WHERE ts < 1699995780;"
 			  "DELETE FROM session_log WHERE ts < 1699995780;"
-			  "DELETE FROM counts WHERE ts < 1699995780;");
+			  "DELETE FROM counts WHERE ts < 1699995780;"
+			  "DELETE FROM ref_extra WHERE ts < 1699995780;");
 	CHECK_INT("after pruning", compare(s, 2000, "after pruning"), 0);
 	CHECK_INT("reset bob", store_admin_reset(s, "Bob", err, sizeof(err)),
 		  0);
+	ref_exec("reset bob's reference",
+		 "DELETE FROM ref_extra WHERE login = 'bob'");
 	CHECK_INT("after a reset", compare(s, 1000, "after a reset"), 0);
 	CHECK_INT("a reset leaves no counts", leftovers("bob"), 0);
 	CHECK(leftovers("alice") > 0, "a reset of bob keeps alice's counts");

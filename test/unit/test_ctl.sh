@@ -73,9 +73,31 @@ check "status next action" "$(json 'd["next_action"]')" header
 
 ctl status alice
 contains "status text marks exceeded" "$out" \
-	"rcpt          1h            300  header      310  EXCEEDED"
+	"rcpt          1h            300  header        310  EXCEEDED"
 contains "status text no count" "$out" \
-	"rcpt_per_msg  -             100  tempfail      -  -"
+	"rcpt_per_msg  -             100  tempfail        -  -"
+
+# a learned baseline: the second-highest daily peak before today (a
+# spike of 900 does not lift it, today's 5000 is not learned yet)
+day=$((now / 86400))
+sql "UPDATE limits SET baseline_factor = 2 WHERE class = 'default' AND
+	metric = 'rcpt' AND window_s = 3600 AND threshold = 500;
+INSERT INTO peaks VALUES ('alice', 'rcpt', 3600, $day - 1, 400),
+	('alice', 'rcpt', 3600, $day - 2, 900),
+	('alice', 'rcpt', 3600, $day - 3, 300),
+	('alice', 'rcpt', 3600, $day, 5000),
+	('alice', 'rcpt', 3600, $day - 40, 2000);"
+ctl status alice --json
+check "status baseline" "$(lim '(l["baseline"], l["effective_threshold"])' "$R1H")" \
+	"[(None, 300), (400, 800)]"
+ctl status alice
+contains "status text baseline" "$out" \
+	"rcpt          1h            500       400        800  tempfail      310  ok"
+ctl status bob --json
+check "status without history: the class numbers" \
+	"$(lim '(l["baseline"], l["effective_threshold"])' "$R1H")" \
+	"[(None, 300), (0, 500)]"
+sql "UPDATE limits SET baseline_factor = NULL; DELETE FROM peaks"
 
 # --- top -----------------------------------------------------------------
 ctl top --json
@@ -140,7 +162,7 @@ check "reset session_log" "$(sql "SELECT count(*) FROM session_log WHERE login =
 check "reset keeps others" "$(sql "SELECT count(*) FROM msg_log WHERE login = 'bob'")" 2
 check "reset keeps status" "$(sql "SELECT status FROM users WHERE login = 'alice'")" watch
 ctl status alice --json
-check "reset counts zero" "$(lim 'l["count"]')" "[None, 0, 0, 0, 0, 0]"
+check "reset counts zero" "$(lim 'l["count"]')" "[None, 0, 0, 0, 0, 0, 0, 0, 0]"
 
 # --- class ---------------------------------------------------------------
 ctl class alice nosuch
@@ -154,7 +176,7 @@ check "class users row" "$(sql "SELECT class, status FROM users WHERE login = 'a
 	"bulk|watch"
 ctl status alice --json
 check "class limits" "$(lim 'l["threshold"]' 'l["window_s"] < 86400')" \
-	"[1000, 3000, 5000, 2000, 50]"
+	"[1000, 3000, 5000, 2000, 50, 500, 1200, 1500]"
 ctl class carol
 check "class without CLASS exits 2" "$rc" 2
 ctl class Carol BULK
@@ -187,13 +209,13 @@ check "events --since epoch --limit" "$(rows 'r["login"]')" \
 ctl events --login bob
 when=$(date -u -d @$((now - 7200)) +%Y-%m-%dT%H:%M:%S+00:00)
 check "events text" "$out" \
-"TIME                       LOGIN  CLIENT     QUEUE ID  KIND   ACTION    DETAIL
-$when  bob    192.0.2.7  4XyZ1     limit  tempfail  rcpt 501>500/3600s class=default"
+"TIME                       LOGIN  CLIENT     QUEUE ID  KIND   ACTION    COUNT  DETAIL
+$when  bob    192.0.2.7  4XyZ1     limit  tempfail      1  rcpt 501>500/3600s class=default"
 ctl events --since yesterday
 check "events bad --since exits 2" "$rc" 2
 ctl events --login nobody
 check "events none" "$out" "$(printf '%s\n%s' \
-	"TIME  LOGIN  CLIENT  QUEUE ID  KIND  ACTION  DETAIL" "(none)")"
+	"TIME  LOGIN  CLIENT  QUEUE ID  KIND  ACTION  COUNT  DETAIL" "(none)")"
 
 # --- hostile strings stay valid JSON and harmless text --------------------
 sql "INSERT INTO events (ts, login, kind, action, detail) VALUES ($now + 100,

@@ -102,7 +102,7 @@ contains "text names bob's class limit" "$out" "bob"
 ctl --json simulate --since "$((H + 3700))" "$T/empty.sql"
 check "--since narrows" "$(json 'd["logins_tripped"]'):$(json 'd["msgs"]')" "0:0"
 # history_days from the FILE's settings: 0 days is nothing
-echo "INSERT INTO settings VALUES ('history_days', '0');" >"$T/days.sql"
+echo "INSERT OR REPLACE INTO settings VALUES ('history_days', '0');" >"$T/days.sql"
 ctl --json simulate "$T/days.sql"
 check "history_days 0" "$(json 'd["msgs"]')" 0
 echo "SELECT 1;" | "$CTL" -d "$DB" simulate - >/dev/null 2>&1

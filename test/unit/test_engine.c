@@ -12,13 +12,13 @@
 #include "engine.h"
 
 static struct policy_limit dflt_limits[] = {
-	{ 1, METRIC_RCPT_PER_MSG, 0, 100, ACTION_TEMPFAIL },
-	{ 2, METRIC_RCPT, 3600, 300, ACTION_HEADER },
-	{ 3, METRIC_RCPT, 3600, 500, ACTION_TEMPFAIL },
-	{ 4, METRIC_RCPT, 86400, 2000, ACTION_TEMPFAIL },
-	{ 5, METRIC_MSG, 3600, 200, ACTION_TEMPFAIL },
-	{ 6, METRIC_SESSION, 3600, 50, ACTION_QUARANTINE },
-	{ 7, METRIC_NETWORKS, 3600, 5, ACTION_BLOCK },
+	{ 1, METRIC_RCPT_PER_MSG, 0, 100, ACTION_TEMPFAIL, 0 },
+	{ 2, METRIC_RCPT, 3600, 300, ACTION_HEADER, 0 },
+	{ 3, METRIC_RCPT, 3600, 500, ACTION_TEMPFAIL, 0 },
+	{ 4, METRIC_RCPT, 86400, 2000, ACTION_TEMPFAIL, 0 },
+	{ 5, METRIC_MSG, 3600, 200, ACTION_TEMPFAIL, 0 },
+	{ 6, METRIC_SESSION, 3600, 50, ACTION_QUARANTINE, 0 },
+	{ 7, METRIC_NETWORKS, 3600, 5, ACTION_BLOCK, 0 },
 };
 
 static struct policy_class dflt = {
@@ -77,10 +77,11 @@ static const struct row rows[] = {
 static void run_row(const struct row *r)
 {
 	struct window_counts wc[2] = {
-		{ 3600, r->h_msgs, r->h_rcpts, r->h_sess, r->h_nets },
-		{ 86400, r->h_msgs, r->d_rcpts, r->h_sess, r->h_nets },
+		{ 3600, r->h_msgs, r->h_rcpts, r->h_sess, r->h_nets, 0, 0, 0 },
+		{ 86400, r->h_msgs, r->d_rcpts, r->h_sess, r->h_nets, 0, 0, 0 },
 	};
-	struct engine_input in = { &dflt, r->status, wc, r->msg_rcpts };
+	struct engine_input in = { &dflt, r->status, wc,  r->msg_rcpts,
+				   0,	  0,	     NULL };
 	struct verdict v;
 	char what[200];
 
@@ -96,9 +97,9 @@ static void run_row(const struct row *r)
 /* test_reason - the reason names the metric, count and threshold */
 static void test_reason(void)
 {
-	struct window_counts wc[2] = { { 3600, 0, 500, 1, 0 },
-				       { 86400, 0, 500, 1, 0 } };
-	struct engine_input in = { &dflt, USER_ACTIVE, wc, 1 };
+	struct window_counts wc[2] = { { 3600, 0, 500, 1, 0, 0, 0, 0 },
+				       { 86400, 0, 500, 1, 0, 0, 0, 0 } };
+	struct engine_input in = { &dflt, USER_ACTIVE, wc, 1, 0, 0, NULL };
 	struct verdict v;
 
 	engine_decide(&in, &v);
@@ -108,7 +109,7 @@ static void test_reason(void)
 /* test_no_class - no class, no limits */
 static void test_no_class(void)
 {
-	struct engine_input in = { NULL, USER_ACTIVE, NULL, 1000 };
+	struct engine_input in = { NULL, USER_ACTIVE, NULL, 1000, 0, 0, NULL };
 	struct verdict v;
 
 	engine_decide(&in, &v);
@@ -152,10 +153,10 @@ static const struct outlook_row outlooks[] = {
 static void run_outlook(const struct outlook_row *r)
 {
 	struct window_counts wc[2] = {
-		{ 3600, r->h_msgs, r->h_rcpts, r->h_sess, r->h_nets },
-		{ 86400, r->h_msgs, r->d_rcpts, r->h_sess, r->h_nets },
+		{ 3600, r->h_msgs, r->h_rcpts, r->h_sess, r->h_nets, 0, 0, 0 },
+		{ 86400, r->h_msgs, r->d_rcpts, r->h_sess, r->h_nets, 0, 0, 0 },
 	};
-	struct engine_input in = { &dflt, r->status, wc, 0 };
+	struct engine_input in = { &dflt, r->status, wc, 0, 0, 0, NULL };
 	struct engine_state st[7];
 	char what[200], got[256], cnt[24];
 	size_t n = 0;
@@ -195,6 +196,76 @@ static void test_severity(void)
 	CHECK_INT("parse nonsense", action_parse("bounce", &a), -1);
 }
 
+/*
+ * test_new_metrics - refused, new_rcpt and bounce at their window's edge
+ * (the store gives the window's count; the engine adds this message's
+ * refusals and new recipients), and a learned baseline
+ */
+static void test_new_metrics(void)
+{
+	struct policy_limit lim[] = {
+		{ 1, METRIC_REFUSED, 3600, 50, ACTION_BLOCK, 0 },
+		{ 2, METRIC_NEW_RCPT, 3600, 100, ACTION_QUARANTINE, 0 },
+		{ 3, METRIC_BOUNCE, 600, 20, ACTION_TEMPFAIL, 0 },
+		{ 4, METRIC_RCPT, 3600, 300, ACTION_TEMPFAIL, 2.0 },
+	};
+	struct policy_class cls = { "t", lim, 4, { 3600, 600 }, 2 };
+	struct window_counts wc[2] = { { 3600, 0, 0, 1, 0, 50, 100, 0 },
+				       { 600, 0, 0, 1, 0, 0, 0, 20 } };
+	long base[4] = { 0, 0, 0, 0 };
+	struct engine_input in = { &cls, USER_ACTIVE, wc, 1, 0, 0, base };
+	struct engine_state st[4];
+	struct verdict v;
+
+	engine_decide(&in, &v);
+	CHECK_STR("at every threshold: accept", action_name(v.action),
+		  "accept");
+	in.msg_refused = 1;
+	engine_decide(&in, &v);
+	CHECK_STR("the 51st refusal blocks", action_name(v.action), "block");
+	CHECK_STR("refused reason", v.reason, "refused 51>50/3600s class=t");
+	in.msg_refused = 0;
+	in.msg_new_rcpt = 1;
+	engine_decide(&in, &v);
+	CHECK_STR("the 101st new recipient holds", action_name(v.action),
+		  "quarantine");
+	in.msg_new_rcpt = 0;
+	wc[1].bounce = 21;
+	engine_decide(&in, &v);
+	CHECK_STR("21 bounces in 10 minutes", action_name(v.action),
+		  "tempfail");
+	CHECK_INT("bounce limit row", v.limit_id, 3);
+	wc[1].bounce = 0;
+
+	/* rcpt 300 with factor 2: a usual peak of 200 lifts it to 400 */
+	wc[0].rcpts = 350;
+	engine_decide(&in, &v);
+	CHECK_STR("no baseline: the class's 300", action_name(v.action),
+		  "tempfail");
+	base[3] = 100;
+	CHECK_INT("a low baseline keeps 300", engine_effective(&in, 3), 300);
+	base[3] = 200;
+	CHECK_INT("2 x 200 = 400", engine_effective(&in, 3), 400);
+	engine_decide(&in, &v);
+	CHECK_STR("351 under 400", action_name(v.action), "accept");
+	wc[0].rcpts = 400;
+	engine_decide(&in, &v);
+	CHECK_STR("401 over 400", action_name(v.action), "tempfail");
+	CHECK_STR("the reason names the effective threshold", v.reason,
+		  "rcpt 401>400/3600s class=t");
+	in.status = USER_WATCH;
+	CHECK_INT("watch halves the lifted threshold", engine_effective(&in, 3),
+		  200);
+	in.status = USER_ACTIVE;
+	engine_outlook(&in, st);
+	CHECK_INT("outlook baseline", st[3].baseline, 200);
+	CHECK_INT("outlook effective", st[3].effective, 400);
+	CHECK_INT("outlook: no factor, no baseline", st[0].baseline, 0);
+	in.baseline = NULL;
+	CHECK_INT("no baselines given: the class's", engine_effective(&in, 3),
+		  300);
+}
+
 int main(void)
 {
 	unsigned i;
@@ -206,5 +277,6 @@ int main(void)
 	test_reason();
 	test_no_class();
 	test_severity();
+	test_new_metrics();
 	return check_done();
 }

@@ -213,6 +213,160 @@ static void test_block(void)
 	CHECK_INT("unblocked", send("dave", 1, &eom, NULL), 1);
 }
 
+/*
+ * test_escalation - a login that keeps being refused is blocked by the
+ * default refused row (more than 50 in an hour); refusals after the
+ * first trip fold into one events row per minute with a count
+ */
+static void test_escalation(void)
+{
+	struct guard_reply r = { "", "", "" };
+	struct guard_eom eom;
+	int i, refused = 0;
+
+	sql("INSERT INTO users (login, class) VALUES ('frank', 'esc')");
+	sql("INSERT INTO classes (name) VALUES ('esc')");
+	sql("INSERT INTO limits (class, metric, window_s, threshold, action) "
+	    "VALUES ('esc', 'msg', 3600, 1, 'tempfail'), "
+	    "('esc', 'refused', 3600, 50, 'block')");
+	usleep(1200000);
+	CHECK_INT("frank 1", send("frank", 5, &eom, NULL), 5);
+	for (i = 0; i < 10; i++)
+		refused += 5 - send("frank", 5, &eom, &r);
+	CHECK_INT("50 refused", refused, 50);
+	reply_is("limit reply", &r, "451", "4.7.1");
+	CHECK_INT("not blocked at 50",
+		  sql_int("SELECT count(*) FROM users WHERE login = 'frank' "
+			  "AND status = 'blocked'"),
+		  0);
+	CHECK_INT("refused counted",
+		  sql_int("SELECT sum(refused) FROM counts WHERE login = "
+			  "'frank' AND kind = 0"),
+		  50);
+	CHECK_INT("the 51st refusal blocks", send("frank", 5, &eom, &r), 0);
+	CHECK_INT("blocked",
+		  sql_int("SELECT count(*) FROM users WHERE login = 'frank' "
+			  "AND status = 'blocked'"),
+		  1);
+	CHECK_INT("one open incident",
+		  sql_int("SELECT count(*) FROM incidents WHERE login = "
+			  "'frank' AND status = 'open'"),
+		  1);
+	CHECK_INT("the block has its own row",
+		  sql_int("SELECT count(*) FROM events WHERE login = 'frank' "
+			  "AND action = 'block' AND agg_minute IS NULL AND "
+			  "detail LIKE 'refused 51>50/3600s%'"),
+		  1);
+	for (i = 0; i < 20; i++)
+		send("frank", 3, &eom, NULL);
+	CHECK_INT("a blocked login's refusals are not counted",
+		  sql_int("SELECT sum(refused) FROM counts WHERE login = "
+			  "'frank' AND kind = 0"),
+		  51);
+	CHECK_INT("the first limit refusal has its own row",
+		  sql_int("SELECT count(*) FROM events WHERE login = 'frank' "
+			  "AND kind = 'limit' AND action = 'tempfail' AND "
+			  "agg_minute IS NULL"),
+		  1);
+	CHECK_INT("the next nine are folded",
+		  sql_int("SELECT sum(count) FROM events WHERE login = 'frank' "
+			  "AND kind = 'limit' AND action = 'tempfail' AND "
+			  "agg_minute IS NOT NULL"),
+		  9);
+	CHECK_INT("the blocked login's 20 are folded",
+		  sql_int("SELECT sum(count) FROM events WHERE login = 'frank' "
+			  "AND kind = 'blocked' AND agg_minute IS NOT NULL"),
+		  20);
+	CHECK(sql_int("SELECT count(*) FROM events WHERE login = 'frank'") <= 5,
+	      "O(minutes) events rows");
+	sql("DELETE FROM limits WHERE class = 'esc'");
+	usleep(1200000);
+}
+
+/*
+ * send_to - one message of login to recipients PREFIX<first>.. of n,
+ * written to the store before the next; 1 when accepted (eom set)
+ */
+static int send_to(const char *login, const char *prefix, int first, int n,
+		   struct guard_eom *eom)
+{
+	struct guard_conn *c = guard_conn_new(g, "192.0.2.9", "client.test");
+	struct guard_reply r;
+	char rcpt[96];
+	int i, ok = 0;
+
+	guard_mail(c, login, "<sender@example.test>", NULL);
+	for (i = 0; i < n; i++) {
+		snprintf(rcpt, sizeof(rcpt), "<%s%d@example.org>", prefix,
+			 first + i);
+		ok += guard_rcpt(c, rcpt, NULL, &r) == ACTION_ACCEPT;
+	}
+	memset(eom, 0, sizeof(*eom));
+	if (ok > 0)
+		guard_eom(c, "QNEW", eom);
+	else
+		guard_abort(c);
+	guard_conn_free(c);
+	store_flush(guard_store(g));
+	return ok > 0 && eom->action != ACTION_TEMPFAIL;
+}
+
+/*
+ * test_first_contact - the default new_rcpt rows: an honest login
+ * writing again and again to its 30 contacts never trips; one writing
+ * to strangers is held past 120 new recipients an hour, refused at RCPT
+ * past 150, and the refusals block it
+ */
+static void test_first_contact(void)
+{
+	struct guard_eom eom;
+	int i, held = 0, plain = 0, first_held = 0;
+
+	/* test_block deleted the default block rows */
+	sql("INSERT INTO limits (class, metric, window_s, threshold, action) "
+	    "VALUES ('default', 'refused', 3600, 50, 'block')");
+	usleep(1200000);
+	for (i = 0; i < 10; i++) {
+		CHECK_INT("gina writes to her 30",
+			  send_to("gina", "Friend", 0, 30, &eom), 1);
+		CHECK_INT("gina: no stage", eom.action, ACTION_ACCEPT);
+	}
+	CHECK_INT("gina: 30 new recipients in all",
+		  sql_int("SELECT sum(new_rcpt) FROM counts WHERE login = "
+			  "'gina' AND kind = 0"),
+		  30);
+	CHECK_INT("gina: 30 contacts",
+		  sql_int("SELECT count(*) FROM contacts WHERE login = 'gina'"),
+		  30);
+	for (i = 0; i < 260; i++) {
+		if (!send_to("hank", "s", i, 1, &eom))
+			continue;
+		if (eom.quarantine) {
+			held++;
+			if (first_held == 0)
+				first_held = i + 1;
+		} else {
+			plain++;
+		}
+	}
+	CHECK_INT("hank: 120 delivered", plain, 120);
+	CHECK_INT("hank: held from the 121st", first_held, 121);
+	CHECK_INT("hank: 31 held", held, 31);
+	CHECK_INT("hank: blocked",
+		  sql_int("SELECT count(*) FROM users WHERE login = 'hank' AND "
+			  "status = 'blocked'"),
+		  1);
+	CHECK_INT(
+		"hank: the block names refused",
+		sql_int("SELECT count(*) FROM events WHERE login = 'hank' "
+			"AND action = 'block' AND detail LIKE 'refused 51>50%'"),
+		1);
+	CHECK_INT(
+		"hank: one incident",
+		sql_int("SELECT count(*) FROM incidents WHERE login = 'hank'"),
+		1);
+}
+
 /* test_block_during_data - the status is read again at end-of-message */
 static void test_block_during_data(void)
 {
@@ -256,6 +410,8 @@ int main(void)
 	test_stages();
 	test_block();
 	test_block_during_data();
+	test_escalation();
+	test_first_contact();
 	guard_free(g);
 	conf_free(&conf);
 	if (check_fail == 0) {

@@ -198,7 +198,9 @@ static void run_row(const struct row *r)
 /* test_logins - results per login, in order, only those that tripped */
 static void test_logins(void)
 {
-	struct policy_limit lim = { 1, METRIC_RCPT, 3600, 2, ACTION_TEMPFAIL };
+	struct policy_limit lim = {
+		1, METRIC_RCPT, 3600, 2, ACTION_TEMPFAIL, 0
+	};
 	struct policy_class cls = { "default", &lim, 1, { 3600 }, 1 };
 	struct policy pol = { 0 };
 	struct sim_record m3 = { 100, SIM_MESSAGE, 3, "10.0.0.1" };

@@ -76,7 +76,7 @@ static void test_create(void)
 	CHECK_INT("default class limits",
 		  sql_int(p, "SELECT COUNT(*) FROM "
 			     "limits WHERE class='default'"),
-		  6);
+		  9);
 	pol = store_policy_load(s, err, sizeof(err));
 	CHECK(pol != NULL, "load the default policy");
 	CHECK_INT("default policy has no problems", pol ? pol->nproblems : -1,
@@ -389,8 +389,8 @@ static void test_policy_problems(void)
 		CHECK_STR("no window", pol->problems[1],
 			  "limits id 101: metric rcpt needs window_s > 0");
 	}
-	CHECK_INT("default keeps its 6 rows",
-		  policy_class_find(pol, "default")->nlimits, 6);
+	CHECK_INT("default keeps its 9 rows",
+		  policy_class_find(pol, "default")->nlimits, 9);
 	policy_free(pol);
 	store_close(s);
 }

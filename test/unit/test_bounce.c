@@ -1,0 +1,195 @@
+/*
+ * NAME
+ *	test_bounce - bounces from the MTA's log counted on the login
+ * DESCRIPTION
+ *	A guard with MailLog on a log file: messages of two logins are
+ *	accepted under queue ids, Postfix lines reporting bounces (and a
+ *	delivery, a deferral, a bounce of an unknown queue id, garbage)
+ *	are appended to the log, and counts.bounce of each login becomes
+ *	exactly its bounced recipients.  The guard is then stopped and
+ *	started again on the same database and log, more lines come, and
+ *	the totals are exact: nothing lost, nothing counted twice (the
+ *	position is saved with the counts).  A limit on bounce then
+ *	refuses the login at RCPT.
+ */
+#include <sqlite3.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "check.h"
+#include "guard.h"
+
+#define PF "Dec  3 08:00:00 mx postfix/smtp[123]: "
+
+static char dir[64], dbp[128], logp[128];
+static struct guard *g;
+static struct conf conf;
+
+/* sql_int - one integer from the database */
+static long long sql_int(const char *text)
+{
+	sqlite3_stmt *st;
+	sqlite3 *db;
+	long long v = -1;
+
+	store_flush(guard_store(g));
+	sqlite3_open(dbp, &db);
+	if (sqlite3_prepare_v2(db, text, -1, &st, NULL) == SQLITE_OK) {
+		if (sqlite3_step(st) == SQLITE_ROW)
+			v = sqlite3_column_int64(st, 0);
+		sqlite3_finalize(st);
+	}
+	sqlite3_close(db);
+	return v;
+}
+
+/* bounces - the login's counted bounces */
+static long long bounces(const char *login)
+{
+	char q[160];
+
+	snprintf(q, sizeof(q),
+		 "SELECT total(bounce) FROM counts WHERE login = '%s' AND "
+		 "kind = 0",
+		 login);
+	return sql_int(q);
+}
+
+/* wait_for - until the login has want bounces (the follower polls every
+ * 200 ms); gives up after 20 s, and the check then fails */
+static long long wait_for(const char *login, long long want)
+{
+	long long n = 0;
+	int i;
+
+	for (i = 0; i < 200 && (n = bounces(login)) != want; i++)
+		usleep(100000);
+	return n;
+}
+
+/* append - lines to the log */
+static void append(const char *text)
+{
+	FILE *f = fopen(logp, "a");
+
+	if (f == NULL)
+		return;
+	fputs(text, f);
+	fclose(f);
+}
+
+/* accept_msg - one accepted message of login under queue id qid */
+static void accept_msg(const char *login, const char *qid, int n)
+{
+	struct guard_conn *c = guard_conn_new(g, "192.0.2.7", "client.test");
+	struct guard_reply r;
+	struct guard_eom eom;
+	char rcpt[64];
+	int i;
+
+	guard_mail(c, login, "<sender@example.test>", NULL);
+	for (i = 0; i < n; i++) {
+		snprintf(rcpt, sizeof(rcpt), "<u%d@example.net>", i);
+		guard_rcpt(c, rcpt, NULL, &r);
+	}
+	guard_eom(c, qid, &eom);
+	guard_conn_free(c);
+}
+
+/* start - a guard on the database and the log */
+static int start(void)
+{
+	char err[300];
+
+	g = guard_new(&conf, err, sizeof(err));
+	CHECK(g != NULL, err);
+	return g != NULL;
+}
+
+int main(void)
+{
+	char err[300], cmd[128];
+
+	snprintf(dir, sizeof(dir), "/tmp/og-bounce-XXXXXX");
+	if (mkdtemp(dir) == NULL)
+		return 2;
+	snprintf(dbp, sizeof(dbp), "%s/og.db", dir);
+	snprintf(logp, sizeof(logp), "%s/mail.log", dir);
+	append(PF "old: a line before the daemon ever ran\n");
+	conf_init(&conf);
+	conf_set(&conf, "Database", dbp, err, sizeof(err));
+	conf_set(&conf, "MailLog", logp, err, sizeof(err));
+	if (!start())
+		return check_done();
+	accept_msg("alice", "4AAA1", 3);
+	accept_msg("bob", "4BBB1", 2);
+	append(PF
+	       "4AAA1: to=<u0@example.net>, relay=mx[192.0.2.1]:25, "
+	       "delay=1, delays=0/0/0/1, dsn=5.1.1, status=bounced "
+	       "(host said: 550 5.1.1 no such user)\n" PF
+	       "4AAA1: to=<u1@example.net>, relay=mx[192.0.2.1]:25, "
+	       "delay=1, delays=0/0/0/1, dsn=2.0.0, status=sent (250 ok)\n" PF
+	       "4AAA1: to=<u2@example.net>, relay=mx[192.0.2.1]:25, "
+	       "delay=1, delays=0/0/0/1, dsn=4.2.0, status=deferred "
+	       "(greylisted)\n" PF
+	       "4BBB1: to=<u0@example.net>, relay=mx[192.0.2.1]:25, "
+	       "delay=1, delays=0/0/0/1, dsn=5.1.1, status=bounced "
+	       "(550 no)\n" PF
+	       "4ZZZZ: to=<x@example.net>, relay=mx[192.0.2.1]:25, "
+	       "delay=1, delays=0/0/0/1, dsn=5.1.1, status=bounced "
+	       "(no such message of ours)\n"
+	       "garbage \x01\x02 status=bounced\n");
+	CHECK_INT("alice: one bounce", wait_for("alice", 1), 1);
+	CHECK_INT("bob: one bounce", wait_for("bob", 1), 1);
+	CHECK_INT("no other login counted",
+		  sql_int("SELECT total(bounce) FROM counts WHERE kind = 0"),
+		  2);
+	CHECK(sql_int("SELECT count(*) FROM daemon_state WHERE key = "
+		      "'maillog_pos'") == 1,
+	      "the position is saved");
+
+	/* restart; a line written while it was down, and one after */
+	guard_free(g);
+	append(PF "4AAA1: to=<u2@example.net>, relay=mx[192.0.2.1]:25, "
+		  "delay=9, delays=0/0/0/9, dsn=5.7.1, status=bounced "
+		  "(550 5.7.1 spam)\n");
+	if (!start())
+		return check_done();
+	CHECK_INT("alice: the line written while down counts once",
+		  wait_for("alice", 2), 2);
+	accept_msg("bob", "4BBB2", 1);
+	append(PF "4BBB2: to=<u0@example.net>, relay=mx[192.0.2.1]:25, "
+		  "delay=1, delays=0/0/0/1, dsn=5.1.1, status=bounced "
+		  "(550 no)\n");
+	CHECK_INT("bob: two", wait_for("bob", 2), 2);
+	CHECK_INT("alice: still two, nothing read twice", bounces("alice"), 2);
+
+	/* a bounce limit refuses at RCPT */
+	sqlite3 *db;
+	sqlite3_open(dbp, &db);
+	sqlite3_exec(
+		db,
+		"INSERT INTO limits (class, metric, window_s, threshold, "
+		"action) VALUES ('default', 'bounce', 3600, 1, 'tempfail')",
+		NULL, NULL, NULL);
+	sqlite3_close(db);
+	usleep(1200000); /* the watcher reloads within a second */
+	{
+		struct guard_conn *c = guard_conn_new(g, "192.0.2.7", NULL);
+		struct guard_reply r;
+
+		guard_mail(c, "alice", "<a@example.test>", NULL);
+		CHECK_INT("alice over her bounce limit: refused",
+			  guard_rcpt(c, "<x@example.net>", NULL, &r),
+			  ACTION_TEMPFAIL);
+		guard_conn_free(c);
+	}
+	guard_free(g);
+	conf_free(&conf);
+	if (check_fail == 0) {
+		snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+		if (system(cmd) != 0)
+			printf("could not remove %s\n", dir);
+	}
+	return check_done();
+}
