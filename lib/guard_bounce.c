@@ -24,11 +24,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <time.h>
 
 #include "guard_int.h"
 #include "log.h"
 #include "maillog.h"
 #include "maillog_journal.h"
+#include "metrics.h"
 
 #define QIDS_MAX 65536 /* bytes of queue ids kept for one batch */
 
@@ -41,6 +44,8 @@ struct guard_bounce {
 	volatile int stop;
 	char *qids; /* the batch's bounced queue ids, space separated */
 	size_t len;
+	long nbounces; /* in the batch, for metrics */
+	char *path;    /* the file followed, or NULL (journal) */
 	long dropped;
 };
 
@@ -56,6 +61,7 @@ static void on_result(void *arg, const struct maillog_result *r)
 		b->dropped++;
 		return;
 	}
+	b->nbounces++;
 	if (b->len > 0)
 		b->qids[b->len++] = ' ';
 	memcpy(b->qids + b->len, r->queue_id, n + 1);
@@ -79,16 +85,34 @@ static void flush(struct guard_bounce *b, const char *key, const char *pos)
 /* on_pos - the file's position after a batch */
 static void on_pos(void *arg, const struct maillog_pos *pos)
 {
+	struct guard_bounce *b = arg;
 	char text[MAILLOG_POS_TEXT];
+	struct stat st;
+	long behind = 0;
 
+	/* the lag: what the file at the path holds beyond the position */
+	if (b->path != NULL && stat(b->path, &st) == 0) {
+		if ((unsigned long long)st.st_ino == pos->inode &&
+		    (unsigned long long)st.st_size >= pos->offset)
+			behind = (long)((unsigned long long)st.st_size -
+					pos->offset);
+		else
+			behind = (long)st.st_size; /* rotated: all of it */
+	}
+	metrics_maillog(behind, (long long)time(NULL), b->nbounces);
+	b->nbounces = 0;
 	maillog_pos_format(pos, text, sizeof(text));
-	flush(arg, "maillog_pos", text);
+	flush(b, "maillog_pos", text);
 }
 
 /* on_cursor - the journal's cursor after a batch */
 static void on_cursor(void *arg, const char *cursor)
 {
-	flush(arg, "maillog_cursor", cursor);
+	struct guard_bounce *b = arg;
+
+	metrics_maillog(0, (long long)time(NULL), b->nbounces);
+	b->nbounces = 0;
+	flush(b, "maillog_cursor", cursor);
 }
 
 /* journal_main - the journal follower's thread */
@@ -112,6 +136,7 @@ void guard_bounce_free(struct guard_bounce *b)
 		pthread_join(b->thread, NULL);
 	}
 	maillog_journal_free(b->journal);
+	free(b->path);
 	free(b->qids);
 	free(b);
 }
@@ -155,6 +180,7 @@ struct guard_bounce *guard_bounce_start(struct store *s, const char *source,
 		b->running = 1;
 		return b;
 	}
+	b->path = strdup(source);
 	have = store_state_get(s, "maillog_pos", saved, sizeof(saved)) == 1 &&
 	       maillog_pos_parse(saved, &pos) == 0;
 	b->file = maillog_new(source, have ? &pos : NULL, &cb);

@@ -116,6 +116,16 @@ uint64_t metrics_degraded_ns(uint64_t now_ns, int *on)
 	return ns;
 }
 
+/* metrics_maillog - a batch of the MailLog follower, see metrics.h */
+void metrics_maillog(long behind, long long now, long bounces)
+{
+	atomic_store_explicit(&metrics_all.maillog_behind, behind,
+			      memory_order_relaxed);
+	atomic_store_explicit(&metrics_all.maillog_read_at, now,
+			      memory_order_relaxed);
+	ADD(metrics_all.maillog_bounces, bounces);
+}
+
 /* metrics_write_queue - the writer queue's depth now */
 void metrics_write_queue(long depth)
 {
@@ -168,5 +178,8 @@ void metrics_reset(void)
 	m->read_sum_ns = m->store_errors = 0;
 	m->reloads = m->reload_failures = 0;
 	m->write_queue = 0;
+	m->maillog_behind = 0;
+	m->maillog_read_at = 0;
+	m->maillog_bounces = 0;
 	m->policy_version = 0;
 }

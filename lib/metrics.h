@@ -59,6 +59,12 @@ void metrics_store_error(void);
  */
 void metrics_store_degraded(int on);
 
+/*
+ * metrics_maillog - the MailLog follower finished a batch at unix time
+ * now with behind bytes of the file still unread, and counted bounces
+ */
+void metrics_maillog(long behind, long long now, long bounces);
+
 /* metrics_write_queue - the store writer's queue now holds depth writes */
 void metrics_write_queue(long depth);
 

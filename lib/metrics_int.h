@@ -27,6 +27,9 @@ struct metrics {
 	_Atomic uint64_t read_sum_ns;
 	_Atomic uint64_t store_errors;
 	_Atomic long write_queue;
+	_Atomic long maillog_behind;	   /* bytes of MailLog not read yet */
+	_Atomic long long maillog_read_at; /* unix time of the last batch */
+	_Atomic unsigned long maillog_bounces;
 	_Atomic uint64_t reloads, reload_failures;
 	_Atomic long long policy_version;
 	_Atomic uint64_t rule_hits[RULE_FIELD_COUNT][2]; /* [authenticated] */

@@ -166,6 +166,18 @@ static void store(struct text *t, uint64_t now_ns)
 	       "Writes queued for the store's writer thread.");
 	put(t, "outguard_store_write_queue_depth %ld\n",
 	    LOAD(metrics_all.write_queue));
+	family(t, "outguard_maillog_behind_bytes", "gauge",
+	       "Bytes of the MailLog file not read yet (the follower's lag).");
+	put(t, "outguard_maillog_behind_bytes %ld\n",
+	    LOAD(metrics_all.maillog_behind));
+	family(t, "outguard_maillog_last_read_timestamp_seconds", "gauge",
+	       "When the MailLog follower last finished a batch (0: never).");
+	put(t, "outguard_maillog_last_read_timestamp_seconds %lld\n",
+	    (long long)LOAD(metrics_all.maillog_read_at));
+	family(t, "outguard_maillog_bounces_total", "counter",
+	       "Bounced recipients read from MailLog.");
+	put(t, "outguard_maillog_bounces_total %lu\n",
+	    (unsigned long)LOAD(metrics_all.maillog_bounces));
 }
 
 /* policy - reloads and the version loaded */

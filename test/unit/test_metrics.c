@@ -67,6 +67,8 @@ static void test_empty(void)
 		"outguard_store_degraded 0",
 		"outguard_store_degraded_seconds_total 0.000",
 		"outguard_store_write_queue_depth 0",
+		"outguard_maillog_behind_bytes 0",
+		"outguard_maillog_bounces_total 0",
 		"outguard_rule_hits_total{field=\"subject\",scope=\"auth\"} 0",
 		"outguard_lookalike_hits_total{kind=\"homograph\"} 0",
 		"# TYPE outguard_store_read_duration_seconds histogram",
@@ -92,6 +94,9 @@ static void test_counters(void)
 		"outguard_decisions_total{action=\"reject\",kind=\"limit\"} 0",
 		"outguard_store_errors_total 2",
 		"outguard_store_write_queue_depth 17",
+		"outguard_maillog_behind_bytes 4096",
+		"outguard_maillog_last_read_timestamp_seconds 1700000000",
+		"outguard_maillog_bounces_total 5",
 		"outguard_policy_reloads_total 1",
 		"outguard_policy_reload_failures_total 1",
 		"outguard_policy_version 42",
@@ -113,6 +118,8 @@ static void test_counters(void)
 	metrics_store_error();
 	metrics_store_error();
 	metrics_write_queue(17);
+	metrics_maillog(100, 1600000000, 3);
+	metrics_maillog(4096, 1700000000, 2);
 	metrics_policy_reload(1, 7, 1); /* the first load: no reload */
 	metrics_policy_reload(1, 42, 0);
 	metrics_policy_reload(0, 0, 0); /* failed: version stays */
