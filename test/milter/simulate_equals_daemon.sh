@@ -81,8 +81,10 @@ INSERT INTO limits (id, class, metric, window_s, threshold, action) VALUES
 # two days ago, on the hour: a day of history well inside history_days
 base=$(( ($(date +%s) - 2 * 86400) / 3600 * 3600 ))
 echo "+0" >"$dir/clock"
-LD_PRELOAD=$ft FAKETIME_TIMESTAMP_FILE=$dir/clock FAKETIME_NO_CACHE=1 \
-	FAKETIME_DONT_FAKE_MONOTONIC=1 \
+# a sanitizer build: libfaketime is preloaded ahead of the ASan runtime
+asan="${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0"
+ASAN_OPTIONS=$asan LD_PRELOAD=$ft FAKETIME_TIMESTAMP_FILE=$dir/clock \
+	FAKETIME_NO_CACHE=1 FAKETIME_DONT_FAKE_MONOTONIC=1 \
 	"$OUTGUARD" -f -c "$dir/og.conf" >>"$dir/og.log" 2>&1 &
 og_pid=$!
 for _ in $(seq 100); do
