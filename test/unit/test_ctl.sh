@@ -42,6 +42,10 @@ ctl status
 check "status without login exits 2" "$rc" 2
 contains "status usage" "$err" "status LOGIN"
 
+# the hourly rcpt numbers this test was written for (schema 6's defaults;
+# 007-defaults.sql raised them): the checks below are about outguardctl
+sql "UPDATE limits SET threshold = threshold / 2 WHERE metric = 'rcpt' AND
+	window_s = 3600 AND threshold IN (600, 1000, 6000, 10000)"
 # --- known traffic -------------------------------------------------------
 now=$(date +%s)
 sql "INSERT INTO msg_log (login, ts, rcpts) VALUES

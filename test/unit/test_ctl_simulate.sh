@@ -16,6 +16,10 @@
 . "$(dirname "$0")/ctl_lib.sh" test_ctl_simulate "$@"
 
 ctl_make_db
+# the hourly rcpt numbers this test was written for (schema 6's defaults;
+# 007-defaults.sql raised them): the checks below are about outguardctl
+sql "UPDATE limits SET threshold = threshold / 2 WHERE metric = 'rcpt' AND
+	window_s = 3600 AND threshold IN (600, 1000, 6000, 10000)"
 NOW=$(date +%s)
 H=$((NOW - 7200)) # two hours ago: alice's busy hour starts
 
