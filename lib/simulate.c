@@ -22,20 +22,24 @@
 /* A row of the current login; addr indexes the login's addresses. */
 struct rec {
 	long long ts;
-	int kind, rcpts, addr, seq;
+	int kind, rcpts, addr, seq, new_rcpt;
 };
 
-/* Something counted: a session, or a message's accepted recipients. */
+/*
+ * Something counted: a session, a message's accepted recipients (and
+ * of them the new ones), refusals that count (metric refused), bounces.
+ */
 struct ent {
 	long long ts;
 	int msgs, rcpts, sess, net;
+	int refused, new_rcpt, bounce;
 };
 
 /* A window of the class: its sums and the first entry inside it. */
 struct win {
 	long window_s;
 	int lo;
-	long msgs, rcpts, sess;
+	long msgs, rcpts, sess, refused, new_rcpt, bounce;
 	int *netcnt; /* sessions per network inside the window */
 	int ndist;   /* networks with a session inside */
 };
@@ -123,6 +127,7 @@ int sim_add(struct sim *s, const struct sim_record *r)
 	s->recs[s->nrecs].rcpts = r->rcpts > 0 ? r->rcpts : 0;
 	s->recs[s->nrecs].addr = a;
 	s->recs[s->nrecs].seq = s->nrecs;
+	s->recs[s->nrecs].new_rcpt = r->new_rcpt > 0 ? r->new_rcpt : 0;
 	s->nrecs++;
 	return 0;
 }
@@ -180,6 +185,9 @@ static void advance(struct replay *rp, long long now)
 			w->msgs -= e->msgs;
 			w->rcpts -= e->rcpts;
 			w->sess -= e->sess;
+			w->refused -= e->refused;
+			w->new_rcpt -= e->new_rcpt;
+			w->bounce -= e->bounce;
 			if (e->net >= 0 && --w->netcnt[e->net] == 0)
 				w->ndist--;
 		}
@@ -197,24 +205,33 @@ static void count(struct replay *rp, const struct ent *e)
 		w->msgs += e->msgs;
 		w->rcpts += e->rcpts;
 		w->sess += e->sess;
+		w->refused += e->refused;
+		w->new_rcpt += e->new_rcpt;
+		w->bounce += e->bounce;
 		if (e->net >= 0 && w->netcnt[e->net]++ == 0)
 			w->ndist++;
 	}
 }
 
-/* decide - the engine's verdict for msg_rcpts recipients at ts */
+/*
+ * decide - the engine's verdict for msg_rcpts recipients at ts, with
+ * the message's counted refusals so far and its new recipients (known
+ * at end-of-message only)
+ */
 static void decide(struct replay *rp, long long ts, int net, long msg_rcpts,
-		   struct verdict *v)
+		   long msg_refused, long msg_new_rcpt, struct verdict *v)
 {
 	struct window_counts c[POLICY_MAX_WINDOWS] = { 0 };
 	struct engine_input in = { 0 };
 
-	/* refused, new_rcpt and bounce are not in the history: 0 */
 	for (int i = 0; i < rp->nw; i++) {
 		c[i].window_s = rp->w[i].window_s;
 		c[i].msgs = rp->w[i].msgs;
 		c[i].rcpts = rp->w[i].rcpts;
 		c[i].sessions = rp->w[i].sess;
+		c[i].refused = rp->w[i].refused;
+		c[i].new_rcpt = rp->w[i].new_rcpt;
+		c[i].bounce = rp->w[i].bounce;
 		c[i].networks = rp->w[i].ndist -
 				(net >= 0 && rp->w[i].netcnt[net] > 0);
 	}
@@ -222,7 +239,31 @@ static void decide(struct replay *rp, long long ts, int net, long msg_rcpts,
 	in.status = status_at(rp, ts);
 	in.counts = c;
 	in.msg_rcpts = msg_rcpts;
+	in.msg_refused = msg_refused;
+	in.msg_new_rcpt = msg_new_rcpt;
 	engine_decide(&in, v);
+}
+
+/*
+ * counts_refusal - a refusal the metric refused counts, as the guard
+ * has it (guard_count_refusal): not a block, not the refusals of a
+ * blocked login, not the per-message cap
+ */
+static int counts_refusal(const struct replay *rp, const struct verdict *v,
+			  long long ts)
+{
+	return v->kind != VERDICT_BLOCKED && v->kind != VERDICT_STORE &&
+	       v->kind != VERDICT_RCPT_CAP && v->action != ACTION_BLOCK &&
+	       status_at(rp, ts) != USER_BLOCKED;
+}
+
+/* has_new_rcpt - does the login's class limit new_rcpt? */
+static int has_new_rcpt(const struct policy_class *cls)
+{
+	for (int i = 0; cls != NULL && i < cls->nlimits; i++)
+		if (cls->limits[i].metric == METRIC_NEW_RCPT)
+			return 1;
+	return 0;
 }
 
 /* trip - account msgs/rcpts decided by v at ts; 0 or -1 (memory) */
@@ -279,20 +320,48 @@ static int refused(struct replay *rp, const struct verdict *v, long long ts)
 }
 
 /*
+ * contacts - end-of-message: the limits with the message's new
+ * recipients (as stored live), as guard_eom's eom_contacts has them: a
+ * stage applies to the message, a refusing verdict holds it instead (a
+ * block also blocks the login); 0, or -1 (memory)
+ */
+static int contacts(struct replay *rp, const struct rec *r, int net, long ok,
+		    long counted, struct verdict *stage)
+{
+	long fresh = r->new_rcpt < ok ? r->new_rcpt : ok;
+	struct verdict v;
+
+	if (fresh == 0 || !has_new_rcpt(rp->cls) ||
+	    status_at(rp, r->ts) == USER_BLOCKED)
+		return 0;
+	decide(rp, r->ts, net, ok, counted, fresh, &v);
+	if (v.action <= stage->action)
+		return 0;
+	if (action_refuses(v.action)) {
+		refused(rp, &v, r->ts); /* a block blocks the login */
+		v.action = ACTION_QUARANTINE;
+	}
+	*stage = v;
+	return 0;
+}
+
+/*
  * message - one stored message, recipient by recipient as guard_rcpt
  * asks; the accepted ones are counted and its stage applied
  */
 static int message(struct replay *rp, const struct rec *r, int net)
 {
 	struct verdict v, stage, refusal;
-	long ok = 0, no = 0;
-	struct ent e = { r->ts, 1, 0, 0, -1 };
+	long ok = 0, no = 0, counted = 0;
+	struct ent e = { r->ts, 1, 0, 0, -1, 0, 0, 0 };
 	int in = r->ts >= rp->s->from;
 
 	memset(&stage, 0, sizeof(stage));
 	memset(&refusal, 0, sizeof(refusal));
 	for (int k = 0; k < r->rcpts; k++) {
-		decide(rp, r->ts, net, ok + 1, &v);
+		decide(rp, r->ts, net, ok + 1, counted, 0, &v);
+		if (counts_refusal(rp, &v, r->ts) && action_refuses(v.action))
+			counted++;
 		if (refused(rp, &v, r->ts)) {
 			if (no++ == 0 || v.action > refusal.action)
 				refusal = v;
@@ -314,9 +383,17 @@ static int message(struct replay *rp, const struct rec *r, int net)
 		if (trip(rp, &refusal, r->ts, 1, no) < 0)
 			return -1;
 	}
-	if (ok == 0)
+	e.refused = (int)counted;
+	if (ok == 0) {
+		e.msgs = 0;
+		if (counted > 0)
+			count(rp, &e);
 		return 0;
+	}
+	if (contacts(rp, r, net, ok, counted, &stage) < 0)
+		return -1;
 	e.rcpts = (int)ok;
+	e.new_rcpt = (int)(r->new_rcpt < ok ? r->new_rcpt : ok);
 	count(rp, &e);
 	if (stage.action != ACTION_HEADER && stage.action != ACTION_QUARANTINE)
 		return 0;
@@ -336,11 +413,14 @@ static int message(struct replay *rp, const struct rec *r, int net)
  */
 static int attempt(struct replay *rp, const struct rec *r, int net)
 {
+	struct ent e = { r->ts, 0, 0, 0, -1, 1, 0, 0 };
 	struct verdict v;
 
 	if (r->ts >= rp->s->from)
 		rp->out.attempts++;
-	decide(rp, r->ts, net, 1, &v);
+	decide(rp, r->ts, net, 1, 0, 0, &v);
+	if (counts_refusal(rp, &v, r->ts) && action_refuses(v.action))
+		count(rp, &e);
 	if (!refused(rp, &v, r->ts))
 		return 0;
 	if (r->ts >= rp->s->from) {
@@ -404,7 +484,8 @@ static int replay_setup(struct sim *s, struct replay *rp)
 		if (rp->w[i].netcnt == NULL)
 			return -1;
 	}
-	rp->ents = malloc((s->nrecs + 1) * sizeof(*rp->ents));
+	/* a session counts twice when it is an attempt that refused */
+	rp->ents = malloc((2 * s->nrecs + 1) * sizeof(*rp->ents));
 	return rp->ents == NULL ? -1 : 0;
 }
 
@@ -437,9 +518,14 @@ static int replay_run(struct sim *s, struct replay *rp, const char *used,
 				return -1;
 			continue;
 		}
+		if (r->kind == SIM_BOUNCE) {
+			e = (struct ent){ r->ts, 0, 0, 0, -1, 0, 0, r->rcpts };
+			count(rp, &e);
+			continue;
+		}
 		if (r->ts >= s->from)
 			s->tot.sessions++;
-		e = (struct ent){ r->ts, 0, 0, 1, n };
+		e = (struct ent){ r->ts, 0, 0, 1, n, 0, 0, 0 };
 		count(rp, &e);
 		if (!used[i] && attempt(rp, r, n) < 0)
 			return -1;

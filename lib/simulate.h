@@ -21,6 +21,15 @@
  *	stricter policy therefore shows every extra trip, a looser one
  *	cannot show what refused mail would have done.
  *
+ *	The detection metrics (SPEC 6.1): refused counts the replay's own
+ *	refusals as the guard counts them (not a block, not a blocked
+ *	login's, not the per-message cap), so a stricter policy escalates
+ *	sooner; new_rcpt takes each message's new recipients as the live
+ *	contact memory had them (msg_log.new_rcpt, at most its accepted
+ *	recipients), decided at end-of-message as guard_eom does (a
+ *	refusing verdict holds the message); bounce takes the live
+ *	bounces of counts.
+ *
  *	No I/O and no SQLite: the caller streams one login at a time
  *	(sim_login_begin, sim_add..., sim_login_end), so memory is bounded
  *	by the largest login's history, and reads the results.
@@ -31,14 +40,15 @@
 #include "engine.h"
 #include "policy.h"
 
-enum sim_kind { SIM_SESSION = 0, SIM_MESSAGE = 1 };
+enum sim_kind { SIM_SESSION = 0, SIM_MESSAGE = 1, SIM_BOUNCE = 2 };
 
 /* One row of history. */
 struct sim_record {
 	long long ts;
 	enum sim_kind kind;
-	int rcpts;		 /* SIM_MESSAGE: the recipients stored */
+	int rcpts; /* SIM_MESSAGE: the recipients stored; SIM_BOUNCE: bounces */
 	const char *client_addr; /* NULL or "": none; copied */
+	int new_rcpt; /* SIM_MESSAGE: of its recipients, new to the login */
 };
 
 /* A login's users row, as the replay starts. */

@@ -519,14 +519,20 @@ struct policy *store_sim_policy(struct store_sim *m, char *err, size_t errlen);
 int store_sim_user(struct store_sim *m, const char *login, struct store_user *u,
 		   long long *from);
 
-/* A row of history: a session (rcpts 0) or a stored message. */
+/*
+ * A row of history: kind 0 a session (n 0), 1 a stored message (n its
+ * recipients, new_rcpt those new to the login), 2 a minute's bounces (n
+ * of them; client_addr NULL).
+ */
 typedef int (*store_hist_fn)(void *arg, const char *login, long long ts,
-			     int is_msg, int rcpts, const char *client_addr);
+			     int kind, int n, int new_rcpt,
+			     const char *client_addr);
 
 /*
- * store_sim_history - the live session_log and msg_log rows with ts at
- * or after since, ordered by login, ts, sessions first, to fn (non-zero
- * stops); 0, or -1 with err
+ * store_sim_history - the live session_log and msg_log rows, and the
+ * counts minutes with bounces, with ts at or after since, ordered by
+ * login, ts, then sessions, messages, bounces, to fn (non-zero stops);
+ * 0, or -1 with err
  */
 int store_sim_history(struct store_sim *m, long long since, store_hist_fn fn,
 		      void *arg, char *err, size_t errlen);

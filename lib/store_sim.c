@@ -48,9 +48,12 @@ static const char user_sql[] =
 	"WHERE u.login = ?1";
 
 static const char hist_sql[] =
-	"SELECT login, ts, 0, 0, client_addr FROM session_log WHERE ts >= ?1 "
-	"UNION ALL "
-	"SELECT login, ts, 1, rcpts, client_addr FROM msg_log WHERE ts >= ?1 "
+	"SELECT login, ts, 0, 0, 0, client_addr FROM session_log "
+	"WHERE ts >= ?1 UNION ALL "
+	"SELECT login, ts, 1, rcpts, new_rcpt, client_addr FROM msg_log "
+	"WHERE ts >= ?1 UNION ALL "
+	"SELECT login, ts, 2, bounce, 0, NULL FROM counts WHERE kind = 0 "
+	"AND bounce > 0 AND ts >= ?1 "
 	"ORDER BY 1, 2, 3";
 
 /* is_policy - 1 when name is a policy table */
@@ -278,7 +281,8 @@ int store_sim_history(struct store_sim *m, long long since, store_hist_fn fn,
 		       fn(arg, (const char *)sqlite3_column_text(st, 0),
 			  sqlite3_column_int64(st, 1),
 			  sqlite3_column_int(st, 2), sqlite3_column_int(st, 3),
-			  (const char *)sqlite3_column_text(st, 4)) == 0)
+			  sqlite3_column_int(st, 4),
+			  (const char *)sqlite3_column_text(st, 5)) == 0)
 			;
 		if (rc == SQLITE_ROW)
 			rc = SQLITE_DONE;

@@ -64,12 +64,15 @@ static char *read_file(const char *path)
 }
 
 /* feed_row - a history row: start a new login when it changes */
-static int feed_row(void *arg, const char *login, long long ts, int is_msg,
-		    int rcpts, const char *client_addr)
+static int feed_row(void *arg, const char *login, long long ts, int kind, int n,
+		    int new_rcpt, const char *client_addr)
 {
 	struct feed *fd = arg;
-	struct sim_record r = { ts, is_msg ? SIM_MESSAGE : SIM_SESSION, rcpts,
-				client_addr };
+	struct sim_record r = { ts,
+				kind == 2   ? SIM_BOUNCE
+				: kind == 1 ? SIM_MESSAGE
+					    : SIM_SESSION,
+				n, client_addr, new_rcpt };
 	struct store_user u;
 	struct sim_user su;
 

@@ -23,6 +23,9 @@
 #	  lena  a list moderator: 36 messages of 12 recipients 610 s apart
 #	  nina  a stolen login from five networks in ten minutes, then
 #	        once more three hours later
+#	  vic   a stolen login writing to strangers: 50 one-recipient
+#	        messages 75 s apart, each to someone new (new_rcpt, then
+#	        the msg limit's refusals escalate to a block)
 #	Prints the plan with what the daemon replied: JSON list of
 #	{"t", "login", "addr", "rcpts", "accepted", "eom"}.
 #
@@ -62,6 +65,8 @@ def plan():
     for i in range(5):
         p.append((30000 + i * 120, "nina", "10.%d.0.40" % (i + 1), 1))
     p.append((30000 + 3 * 3600, "nina", "10.1.0.40", 1))
+    for i in range(50):
+        p.append((50000 + i * 75, "vic", "192.0.2.99", 1))
     p.sort()
     return p
 
@@ -74,8 +79,9 @@ def set_clock(timefile, when):
     os.rename(tmp, timefile)
 
 
-def one(sock, login, addr, rcpts):
-    """one connection, one message; (recipients accepted, eom reply)"""
+def one(sock, login, addr, rcpts, t):
+    """one connection, one message; (recipients accepted, eom reply);
+    vic writes to new people every time, the others to r0, r1, ..."""
     m = rawmilter.Milter(sock)
     m.connect(b"client.test", addr.encode())
     m.login = login.encode()
@@ -83,7 +89,10 @@ def one(sock, login, addr, rcpts):
     m.mail(b"<" + login.encode() + b"@example.org>")
     ok = 0
     for i in range(rcpts):
-        r = m.rcpt(b"<r%d@example.net>" % i)
+        if login == "vic":
+            r = m.rcpt(b"<s%d.%d@example.net>" % (t, i))
+        else:
+            r = m.rcpt(b"<r%d@example.net>" % i)
         ok += r in ("continue", None)
     eom = None
     if ok > 0:
@@ -120,7 +129,7 @@ def drive(sock, timefile, base, db):
     for t, login, addr, rcpts in plan():
         set_clock(timefile, base + t)
         ev = count(con, "SELECT count(*) FROM events WHERE login = ?", login)
-        ok, eom = one(sock, login, addr, rcpts)
+        ok, eom = one(sock, login, addr, rcpts, t)
         stored += ok > 0
         committed(con, len(out) + 1, stored, login,
                   ev if ok < rcpts else None)

@@ -6,9 +6,10 @@
 #	    bash test/milter/simulate_equals_daemon.sh
 # DESCRIPTION
 #	Starts the real daemon under libfaketime in a temp dir with a test
-#	policy, drives a recorded day of four logins through it over the
+#	policy, drives a recorded day of five logins through it over the
 #	milter protocol (dayreplay.py drive: an honest user, a spray of
-#	one-recipient mail, a list moderator, a login from five networks;
+#	one-recipient mail, a list moderator, a login from five networks,
+#	a login writing to strangers that escalates to a block;
 #	the clock set to each message's time, two days ago), stops it, and
 #	then:
 #	- runs "outguardctl simulate" with an empty FILE (the policy
@@ -76,7 +77,9 @@ INSERT INTO limits (id, class, metric, window_s, threshold, action) VALUES
 	(2, 'default', 'rcpt', 3600, 30, 'header'),
 	(3, 'default', 'msg', 3600, 40, 'tempfail'),
 	(4, 'default', 'networks', 3600, 3, 'block'),
-	(5, 'default', 'rcpt', 86400, 400, 'quarantine');"
+	(5, 'default', 'rcpt', 86400, 400, 'quarantine'),
+	(6, 'default', 'refused', 3600, 5, 'block'),
+	(7, 'default', 'new_rcpt', 3600, 8, 'quarantine');"
 
 # two days ago, on the hour: a day of history well inside history_days
 base=$(( ($(date +%s) - 2 * 86400) / 3600 * 3600 ))
@@ -111,6 +114,13 @@ check "hana untouched" \
 check "nina blocked by the daemon" \
 	"$(sqlite3 "$db" "SELECT status FROM users WHERE login = 'nina'")" \
 	blocked
+check "vic blocked by escalation (refused) in the daemon" \
+	"$(sqlite3 "$db" "SELECT count(*) FROM events WHERE login = 'vic' AND
+		action = 'block' AND detail LIKE 'refused %'"):$(sqlite3 "$db" \
+		"SELECT status FROM users WHERE login = 'vic'")" "1:blocked"
+check "vic held for new recipients in the daemon" \
+	"$(sqlite3 "$db" "SELECT count(*) > 0 FROM events WHERE login = 'vic' AND
+		action = 'quarantine' AND detail LIKE 'new_rcpt %'")" 1
 before=$(sha256sum <"$db")$(stat -c %Y "$db")
 sleep 1
 
@@ -120,7 +130,7 @@ check "simulate, policy unchanged" "$?" 0
 want=$(python3 "$here/dayreplay.py" daemon "$db" "$dir/plan.json")
 got=$(python3 "$here/dayreplay.py" sim "$dir/same.json" "$dir/plan.json")
 check "simulate = daemon (trips, first, refused, held, stamped)" "$got" "$want"
-for who in sam lena nina; do
+for who in sam lena nina vic; do
 	check "$who tripped in the daemon" \
 		"$(sqlite3 "$db" "SELECT count(*) > 0 FROM events WHERE login = '$who'")" 1
 done

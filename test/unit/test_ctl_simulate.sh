@@ -96,9 +96,17 @@ check "three logins trip" "$(json 'd["logins_tripped"]')" 3
 check "bob refused 2 of the third message" \
 	"$(json '[(l["refused_msgs"], l["refused_rcpts"]) for l in d["logins"] if l["login"] == "bob"]')" \
 	"[(1, 2)]"
+# refused from the 23rd message (7 + 4 x 9 = 43 refusals by the 27th);
+# in the 28th the 9th refusal makes 51: the default refused row blocks
 check "alice refused from the 23rd message" \
 	"$(json '[(t["threshold"], t["msgs"], t["rcpts"]) for t in d["trips"] if t["login"] == "alice" and t["limit_id"] == 3]')" \
-	"[(200, 38, 340)]"
+	"[(200, 5, 43)]"
+check "alice blocked by escalation in the 28th message" \
+	"$(json '[(l["blocked"], l["refused_msgs"]) for l in d["logins"] if l["login"] == "alice"]')" \
+	"[('$(date -u -d @$((H + 27 * 60)) +%Y-%m-%dT%H:%M:%S+00:00)', 38)]"
+check "alice's escalation trip" \
+	"$(json '[(t["metric"], t["window_s"], t["threshold"], t["action"], t["msgs"], t["rcpts"]) for t in d["trips"] if t["login"] == "alice" and t["metric"] == "refused"]')" \
+	"[('refused', 3600, 50, 'block', 1, 9)]"
 ctl simulate "$T/strict.sql"
 contains "text names bob's class limit" "$out" "bob"
 

@@ -6,7 +6,9 @@
  *	the result the replay must give.  Limits are written
  *	"metric/window>threshold:action" (ids 1, 2, ... in order); the
  *	history as "S<ts>@<n>" (a session from 10.0.<n>.1) and
- *	"M<ts>x<rcpts>@<n>" (a stored message); the result as
+ *	"M<ts>x<rcpts>@<n>" (a stored message; "M<ts>x<rcpts>n<new>@<n>"
+ *	with new of them new to the login), "B<ts>x<n>" (n bounces); the
+ *	result as
  *	"refused=M/R held=M/R stamped=M/R blocked=T attempts=N msgs=N" and
  *	each trip " id:first:msgs:rcpts:threshold" (id 0: blocked), or
  *	"-" when the login tripped nothing.
@@ -107,6 +109,41 @@ static const struct row rows[] = {
 	  "S0@1 M0x1@1 S10@2 M10x1@2 S4000@1 M4000x1@1",
 	  "refused=2/2 held=0/0 stamped=0/0 blocked=10 attempts=0 msgs=3 "
 	  "1:10:1:1:1 0:4000:1:1:0" },
+	{ "refusals escalate: past refused/3600>3 the login is blocked",
+	  "rcpt/3600>2:tempfail refused/3600>3:block", USER_ACTIVE, 0, 0,
+	  "S0@1 M0x4@1 M10x3@1 M20x1@1",
+	  "refused=3/6 held=0/0 stamped=0/0 blocked=10 attempts=0 msgs=3 "
+	  "1:0:1:2:2 2:10:1:3:3 0:20:1:1:0" },
+	{ "the per-message cap's refusals do not escalate",
+	  "rcpt_per_msg/0>1:tempfail refused/3600>1:block", USER_ACTIVE, 0, 0,
+	  "S0@1 M0x5@1 M10x5@1",
+	  "refused=2/8 held=0/0 stamped=0/0 blocked=0 attempts=0 msgs=2 "
+	  "1:0:2:8:1" },
+	{ "a refused attempt counts one refusal",
+	  "session/3600>1:tempfail "
+	  "refused/3600>1:block",
+	  USER_ACTIVE, 0, 0, "S0@1 M0x1@1 S10@1 S20@1 S30@1",
+	  "refused=3/3 held=0/0 stamped=0/0 blocked=30 attempts=3 msgs=1 "
+	  "1:10:2:2:1 2:30:1:1:1" },
+	{ "new recipients past a stage hold the message at its end",
+	  "new_rcpt/3600>3:quarantine", USER_ACTIVE, 0, 0,
+	  "S0@1 M0x3n3@1 M10x2n1@1 M20x2n0@1",
+	  "refused=0/0 held=2/4 stamped=0/0 blocked=0 attempts=0 msgs=3 "
+	  "1:10:2:4:3" },
+	{ "past a refusing new_rcpt row: held, then refused at RCPT",
+	  "new_rcpt/3600>2:tempfail", USER_ACTIVE, 0, 0,
+	  "S0@1 M0x3n3@1 M10x1n1@1 M4000x1n1@1",
+	  "refused=1/1 held=1/3 stamped=0/0 blocked=0 attempts=0 msgs=3 "
+	  "1:0:2:4:2" },
+	{ "new recipients count only up to the accepted ones",
+	  "rcpt/3600>2:tempfail new_rcpt/3600>2:quarantine", USER_ACTIVE, 0, 0,
+	  "S0@1 M0x5n5@1",
+	  "refused=1/3 held=0/0 stamped=0/0 blocked=0 "
+	  "attempts=0 msgs=1 1:0:1:3:2" },
+	{ "bounces count in their window", "bounce/3600>2:tempfail",
+	  USER_ACTIVE, 0, 0, "S0@1 M0x1@1 B5x3 M10x1@1 M3700x1@1",
+	  "refused=1/1 held=0/0 stamped=0/0 blocked=0 attempts=0 msgs=3 "
+	  "1:10:1:1:2" },
 	{ "a blocked login is refused throughout", "rcpt/3600>10:tempfail",
 	  USER_BLOCKED, 0, 0, "S0@1 M0x1@1",
 	  "refused=1/1 held=0/0 stamped=0/0 blocked=0 attempts=0 msgs=1 "
@@ -145,7 +182,7 @@ static void run_row(const struct row *r)
 	const char *h = r->history;
 	char kind, addr[32], got[512];
 	long long ts;
-	int n, used, rcpts, net, len;
+	int n, used, rcpts, fresh, net, len;
 	struct sim *s;
 
 	cls.nlimits = parse_limits(r->limits, lim, 8);
@@ -161,15 +198,20 @@ static void run_row(const struct row *r)
 	CHECK(s != NULL && sim_login_begin(s, "a", &u) == 0, r->what);
 	while (sscanf(h, " %c%lld%n", &kind, &ts, &used) == 2) {
 		h += used;
-		rcpts = 0;
-		if (kind == 'M' && sscanf(h, "x%d%n", &rcpts, &used) == 1)
+		rcpts = fresh = net = 0;
+		if (kind != 'S' && sscanf(h, "x%d%n", &rcpts, &used) == 1)
+			h += used;
+		if (kind == 'M' && sscanf(h, "n%d%n", &fresh, &used) == 1)
 			h += used;
 		if (sscanf(h, "@%d%n", &net, &used) == 1)
 			h += used;
 		snprintf(addr, sizeof(addr), "10.0.%d.1", net);
-		rec = (struct sim_record){
-			ts, kind == 'M' ? SIM_MESSAGE : SIM_SESSION, rcpts, addr
-		};
+		rec = (struct sim_record){ ts,
+					   kind == 'M'	 ? SIM_MESSAGE
+					   : kind == 'B' ? SIM_BOUNCE
+							 : SIM_SESSION,
+					   rcpts, kind == 'B' ? NULL : addr,
+					   fresh };
 		CHECK(sim_add(s, &rec) == 0, r->what);
 	}
 	CHECK(sim_login_end(s) == 0, r->what);
@@ -203,8 +245,8 @@ static void test_logins(void)
 	};
 	struct policy_class cls = { "default", &lim, 1, { 3600 }, 1 };
 	struct policy pol = { 0 };
-	struct sim_record m3 = { 100, SIM_MESSAGE, 3, "10.0.0.1" };
-	struct sim_record m1 = { 100, SIM_MESSAGE, 1, "10.0.0.1" };
+	struct sim_record m3 = { 100, SIM_MESSAGE, 3, "10.0.0.1", 0 };
+	struct sim_record m1 = { 100, SIM_MESSAGE, 1, "10.0.0.1", 0 };
 	const struct sim_login *res;
 	struct sim_totals t;
 	struct sim *s;
