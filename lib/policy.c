@@ -285,14 +285,39 @@ static enum action check_action(struct policy *p, const char *key,
 	return a;
 }
 
-/* make_brands - the brand label of each protected domain */
+/*
+ * word_listed - the n bytes at word are one of the words of list
+ * (separated by spaces or commas, any case)
+ */
+static int word_listed(const char *list, const char *word, size_t n)
+{
+	const char *w;
+	size_t len;
+
+	for (w = list; *w;) {
+		w += strspn(w, " ,\t");
+		len = strcspn(w, " ,\t");
+		if (len == n && strncasecmp(w, word, n) == 0)
+			return 1;
+		w += len;
+	}
+	return 0;
+}
+
+/*
+ * make_brands - the brand label of each protected domain, for the
+ * display-name check: not those of settings display_name_ignore, words
+ * that are also names or everyday words ("Chase Miller", "Front
+ * Office"); their domains stay protected from lookalikes
+ */
 static void make_brands(struct policy *p)
 {
 	const struct policy_domains *set = &p->protected_domains;
-	const char *reg, *dot;
+	const char *reg, *dot, *ignore;
 	struct policy_brand *b;
 	int i;
 
+	ignore = policy_setting(p, "display_name_ignore", "apple chase office");
 	if (set->n == 0 || (p->brands = calloc(set->n, sizeof(*b))) == NULL)
 		return;
 	for (i = 0; i < set->n; i++) {
@@ -300,6 +325,8 @@ static void make_brands(struct policy *p)
 		if (reg == NULL || (dot = strchr(reg, '.')) == NULL ||
 		    dot - reg < 3)
 			continue; /* too short to look for in names */
+		if (word_listed(ignore, reg, (size_t)(dot - reg)))
+			continue;
 		b = &p->brands[p->nbrands];
 		b->label = strndup(reg, (size_t)(dot - reg));
 		b->domain = strdup(reg);

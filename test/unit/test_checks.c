@@ -67,6 +67,15 @@ static const struct row rows[] = {
 	{ "display name of the brand itself", 0, 0, "service@paypal.com",
 	  "PayPal <service@paypal.com>", NULL, ACTION_ACCEPT, VERDICT_NONE,
 	  "" },
+	{ "a person named Chase is not the bank (display_name_ignore)", 0, 0,
+	  "chase@shop.example", "\"Chase Miller\" <chase@shop.example>", NULL,
+	  ACTION_ACCEPT, VERDICT_NONE, "" },
+	{ "a front office is not office.com", 1, 0, "desk@example.test",
+	  "\"Front Office\" <desk@example.test>", NULL, ACTION_ACCEPT,
+	  VERDICT_NONE, "" },
+	{ "an ignored word's domain is still protected from lookalikes", 0, 0,
+	  "x@chasse.com", NULL, NULL, ACTION_REJECT, VERDICT_LOOKALIKE,
+	  "chasse.com" },
 	{ "inbound lookalike in From:", 0, 0, "bounce@mailer.example",
 	  "LinkedIn <news@linkedin-mail.com>", NULL, ACTION_REJECT,
 	  VERDICT_LOOKALIKE, "linkedin-mail.com" },
@@ -119,6 +128,43 @@ static void run_row(const struct row *r)
 	CHECK_STR(what, f->domain, r->want_domain);
 }
 
+/*
+ * test_ignore_setting - display_name_ignore set to '' brings "Chase"
+ * back; db_path: the database to change
+ */
+static void test_ignore_setting(struct store *s, const char *db_path)
+{
+	struct checks_msg m = { 0 };
+	struct check_finding f;
+	struct mailaddr from;
+	struct policy *p;
+	char err[300];
+	sqlite3 *db;
+
+	sqlite3_open(db_path, &db);
+	sqlite3_exec(db,
+		     "INSERT INTO settings VALUES ('display_name_ignore', '')",
+		     NULL, NULL, NULL);
+	sqlite3_close(db);
+	p = store_policy_load(s, err, sizeof(err));
+	CHECK(p != NULL, err);
+	if (p == NULL)
+		return;
+	CHECK(mailaddr_parse("\"Chase Miller\" <chase@shop.example>", &from,
+			     1) == 1,
+	      "parse From");
+	m.mail_from = "chase@shop.example";
+	m.mail_from_domain = m.from_domain = "shop.example";
+	m.helo = m.client_name = m.subject = m.reply_to_raw = "";
+	m.reply_to_domain = "";
+	m.from_raw = "\"Chase Miller\" <chase@shop.example>";
+	m.from = &from;
+	checks_headers(p, sc, &m, &f);
+	CHECK_INT("display_name_ignore '': Chase is the bank again", f.v.kind,
+		  VERDICT_DISPLAY_NAME);
+	policy_free(p);
+}
+
 /* test_tripwire - a rules row on rcpt */
 static void test_tripwire(void)
 {
@@ -164,6 +210,7 @@ int main(void)
 		for (unsigned i = 0; i < sizeof(rows) / sizeof(rows[0]); i++)
 			run_row(&rows[i]);
 		test_tripwire();
+		test_ignore_setting(s, path);
 	}
 	rules_scratch_free(sc);
 	policy_free(pol);
