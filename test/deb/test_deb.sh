@@ -31,8 +31,6 @@
 set -u
 top=${1:?usage: test_deb.sh SOURCE_DIR}
 conf=/etc/outguard/outguard.conf
-pass=0
-fail=0
 pid=
 installed=0
 made_user=0
@@ -46,17 +44,9 @@ for t in dpkg-buildpackage dh lintian systemd-analyze runuser; do
 	command -v "$t" >/dev/null || skip "no $t"
 done
 
-# check - DESC CMD...: passes when CMD exits 0
-check() {
-	local desc=$1
-	shift
-	if "$@"; then
-		pass=$((pass + 1))
-	else
-		fail=$((fail + 1))
-		echo "FAIL: $desc"
-	fi
-}
+. "$(dirname "$0")/../lib/check.sh"
+# check DESC CMD... - passes when CMD exits 0
+check() { check_run "$@"; }
 
 # dpkg_locked - DPKG-ARGS...: dpkg, waiting while another dpkg or apt
 # holds the lock (exit 2 and a "lock" message)
@@ -276,5 +266,4 @@ check "user outguard kept (Debian keeps system users)" \
 installed=0
 
 echo "took $(($(date +%s) - start)) s"
-echo "$pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+check_summary

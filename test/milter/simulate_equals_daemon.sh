@@ -51,16 +51,8 @@ cleanup() {
 	[ -n "${OG_MT_KEEP:-}" ] || rm -rf "$dir"
 }
 trap cleanup EXIT
-pass=0
-fail=0
-check() {
-	if [ "$2" == "$3" ]; then
-		pass=$((pass + 1))
-	else
-		fail=$((fail + 1))
-		printf 'FAIL %s:\n  got  %s\n  want %s\n' "$1" "$2" "$3"
-	fi
-}
+. "$(dirname "$0")/../lib/check.sh"
+check() { check_eq "$@"; }
 
 db=$dir/og.db
 cat >"$dir/og.conf" <<EOF
@@ -157,5 +149,4 @@ check "the daemon's database did not change" \
 	"$(sha256sum <"$db")$(stat -c %Y "$db")" "$before"
 
 [ "$fail" -eq 0 ] || { echo "daemon: $want"; cat "$dir/same.txt"; }
-echo "$pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+check_summary

@@ -9,8 +9,6 @@ set -u
 og=$1
 tmp=$(mktemp -d /tmp/og-daemon.XXXXXX)
 chmod 755 "$tmp"
-pass=0
-fail=0
 pid=
 
 # cleanup - stop the daemon we started (by PID), remove the temp dir
@@ -20,17 +18,9 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# check - DESC CMD...: passes when CMD exits 0
-check() {
-	local desc=$1
-	shift
-	if "$@"; then
-		pass=$((pass + 1))
-	else
-		fail=$((fail + 1))
-		echo "FAIL: $desc"
-	fi
-}
+. "$(dirname "$0")/../lib/check.sh"
+# check DESC CMD... - passes when CMD exits 0
+check() { check_run "$@"; }
 
 # conf - write a config NAME with the given extra lines
 conf() {
@@ -78,8 +68,7 @@ check "-n names the row" grep -q 'no class "ghosts"' <<<"$out"
 
 if [ "$(id -u)" != 0 ]; then
 	echo "not root: skipping the UserID and read-only checks"
-	echo "$pass passed, $fail failed"
-	[ "$fail" -eq 0 ]
+	check_summary
 	exit
 fi
 
@@ -127,5 +116,4 @@ check "SIGTERM: PidFile removed" [ ! -e "$tmp/run/og.pid" ]
 check "SIGTERM: socket removed" [ ! -e "$tmp/run/og.sock" ]
 check "SIGTERM: logged" grep -q "stopping" "$tmp/user.log"
 
-echo "$pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+check_summary

@@ -14,22 +14,12 @@ cmake=$3
 conf5=$src/milter/outguard/outguard.conf.5
 daemon8=$src/milter/outguard/outguard.8
 ctl8=$src/milter/outguardctl/outguardctl.8
-pass=0
-fail=0
 tmp=$(mktemp -d /tmp/og-manpages.XXXXXX)
 trap 'rm -rf "$tmp"' EXIT
 
-# check - DESC CMD...: passes when CMD exits 0
-check() {
-	local desc=$1
-	shift
-	if "$@"; then
-		pass=$((pass + 1))
-	else
-		fail=$((fail + 1))
-		echo "FAIL: $desc"
-	fi
-}
+. "$(dirname "$0")/../lib/check.sh"
+# check DESC CMD... - passes when CMD exits 0
+check() { check_run "$@"; }
 
 # has_item - PAGE MACRO WORDS: PAGE has a line ".It MACRO WORDS" (then
 # anything); MACRO is Cm or Ic
@@ -104,5 +94,4 @@ check "installed share/man/man8/outguardctl.8" \
 check "installed share/man/man5/outguard.conf.5" \
 	cmp -s "$tmp/prefix/share/man/man5/outguard.conf.5" "$conf5"
 
-echo "manpages: $pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+check_summary manpages
