@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "check.h"
+#include "sql_int.h"
 #include "guard.h"
 
 static char dir[64], dbp[128];
@@ -36,19 +37,8 @@ static void sql(const char *text)
 /* sql_int - one integer, after the writer has caught up */
 static long long sql_int(const char *text)
 {
-	sqlite3_stmt *st;
-	sqlite3 *db;
-	long long v = -1;
-
 	store_flush(guard_store(g));
-	sqlite3_open(dbp, &db);
-	if (sqlite3_prepare_v2(db, text, -1, &st, NULL) == SQLITE_OK) {
-		if (sqlite3_step(st) == SQLITE_ROW)
-			v = sqlite3_column_int64(st, 0);
-		sqlite3_finalize(st);
-	}
-	sqlite3_close(db);
-	return v;
+	return sql_int_at(dbp, text);
 }
 
 /* send - one message of n recipients; how many were accepted */
