@@ -237,6 +237,19 @@ static long prune_step(struct store *s, struct pg_conn *pc, enum pg_stmt i,
 	return rows;
 }
 
+/* stopping - the daemon is stopping: a pass ends at its next step */
+static int stopping(struct store_pg *pg)
+{
+	int stop;
+
+	if (!pg->pruner_running)
+		return 0;
+	pthread_mutex_lock(&pg->prune_lock);
+	stop = pg->prune_stop;
+	pthread_mutex_unlock(&pg->prune_lock);
+	return stop;
+}
+
 /* try_lock - the fleet's prune lock on pc (session level): 1 taken, 0
  * another daemon prunes, -1 error */
 static int try_lock(struct store *s, struct pg_conn *pc)
@@ -291,7 +304,7 @@ long store_pg_prune(struct store *s, time_t now)
 		pg_put(s, pc);
 		return got;
 	}
-	while (more && total >= 0) {
+	while (more && total >= 0 && !stopping(s->pg)) {
 		more = 0;
 		for (i = 0; i < sizeof(st) / sizeof(st[0]); i++) {
 			if ((n = prune_step(s, pc, st[i], bound[i])) < 0) {
