@@ -332,6 +332,9 @@ long store_baseline(struct store *s, const char *login, const char *metric,
 	};
 	long peak = 0;
 
+	if (s->pg)
+		return store_pg_baseline(s, login, metric, window_s, now,
+					 baseline_days);
 	if (store_admin_query(
 		    s, "read peaks",
 		    "SELECT peak FROM peaks WHERE login = ?1 AND "

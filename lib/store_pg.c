@@ -227,6 +227,8 @@ int store_pg_start_writer(struct store *s)
 	if (pg_writer_start(s) < 0)
 		return -1;
 	store_pg_listen_start(s);
+	if (pg_pruner_start(s) < 0)
+		log_msg(LOG_ERR, "store: cannot start the pruning thread");
 	return 0;
 }
 
@@ -236,6 +238,7 @@ void store_pg_close(struct store *s)
 	struct store_pg *pg = s->pg;
 	struct pg_conn *pc, *next;
 
+	pg_pruner_stop(s);
 	store_pg_listen_stop(s);
 	store_pg_flush(s);
 	if (pg->lookups > 0)
@@ -503,7 +506,10 @@ enum {
 	R_MSGS,
 	R_RCPTS,
 	R_SESS,
-	R_NETS
+	R_NETS,
+	R_REFUSED, /* refused, new_rcpt, bounce: summed beside the call */
+	R_NEW_RCPT,
+	R_BOUNCE
 };
 
 /* reserve - call outguard_reserve(); the result or NULL */
@@ -568,6 +574,25 @@ static void counts_from(PGresult *r, long ws, long *m, long *rc, long *se,
 	}
 }
 
+/* extras_from - the result's refused, new_rcpt and bounce of c's window */
+static void extras_from(PGresult *r, struct window_counts *c)
+{
+	long w[PG_WINDOWS * 2], a[PG_WINDOWS * 2];
+	int n = parse_array(PQgetvalue(r, 0, R_WS), w, PG_WINDOWS * 2), i;
+
+	c->refused = c->new_rcpt = c->bounce = 0;
+	for (i = 0; i < n && w[i] != c->window_s; i++)
+		;
+	if (i == n || PQnfields(r) <= R_BOUNCE)
+		return;
+	if (parse_array(PQgetvalue(r, 0, R_REFUSED), a, PG_WINDOWS * 2) > i)
+		c->refused = a[i];
+	if (parse_array(PQgetvalue(r, 0, R_NEW_RCPT), a, PG_WINDOWS * 2) > i)
+		c->new_rcpt = a[i];
+	if (parse_array(PQgetvalue(r, 0, R_BOUNCE), a, PG_WINDOWS * 2) > i)
+		c->bounce = a[i];
+}
+
 /*
  * store_pg_lookup - one round trip: the users row, the counts of every
  * window of the policy, and the message's first recipients reserved:
@@ -608,6 +633,7 @@ int store_pg_lookup(struct store *s, const char *login, const char *network,
 		counts_from(r, c[i].window_s, &c[i].msgs, &c[i].rcpts,
 			    &c[i].sessions, &nets);
 		c[i].networks = nets;
+		extras_from(r, &c[i]);
 		if (f != NULL && i < POLICY_MAX_WINDOWS) {
 			f->ws[i] = c[i].window_s;
 			f->m[i] = c[i].msgs;
@@ -644,6 +670,7 @@ int store_pg_counts_get(struct store *s, const char *login, time_t now,
 		counts_from(r, c[i].window_s, &c[i].msgs, &c[i].rcpts,
 			    &c[i].sessions, &nets);
 		c[i].networks = nets;
+		extras_from(r, &c[i]);
 	}
 	PQclear(r);
 	return 0;

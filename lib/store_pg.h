@@ -78,6 +78,25 @@ void store_pg_set_status(struct store *s, const char *login,
 int store_pg_incident_open(struct store *s, const char *login,
 			   struct store_incident_brief *b);
 
+/* The detection state and pruning, store_pg_detect.c. */
+void store_pg_add_counts(struct store *s, const char *login, time_t ts,
+			 long refused, long new_rcpt, long bounce);
+void store_pg_add_event_folded(struct store *s, const struct store_event *e);
+void store_pg_add_contacts(struct store *s, const char *login, time_t ts,
+			   const long long *hashes, int n, long max);
+void store_pg_add_bounces(struct store *s, time_t ts, const char *qids,
+			  const char *key, const char *pos);
+void store_pg_add_peak(struct store *s, const char *login, const char *metric,
+		       long window_s, time_t ts, long count);
+int store_pg_contacts_known(struct store *s, const char *login, time_t since,
+			    const long long *hashes, int n);
+long store_pg_baseline(struct store *s, const char *login, const char *metric,
+		       long window_s, time_t now, long baseline_days);
+
+/* store_pg_prune - a pruning pass as of now where this daemon holds
+ * the fleet's prune lock: rows deleted, 0 when another holds it, -1 */
+long store_pg_prune(struct store *s, time_t now);
+
 /* store_pg_admin_query - store_admin_query() on PostgreSQL */
 int store_pg_admin_query(struct store *s, const char *what, const char *sql,
 			 const struct store_arg *args, store_row_fn fn,

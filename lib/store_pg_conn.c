@@ -28,19 +28,26 @@
 #define T "25" /* text */
 #define B "20" /* bigint */
 
-/* One prepared statement: its SQL and parameter types. */
-struct pg_stmt_def {
-	const char *sql;
-	int n;
-	const char *types[12];
-};
-
 /* clang-format off */
-static const struct pg_stmt_def stmts[PG_NSTMTS] = {
-	[PG_RESERVE] = { "SELECT res_id, granted, res_rcpts, class, status, "
-		"known, window_s, msgs, rcpts, sessions, networks FROM "
+static const struct pg_stmt_def stmts[PG_DETECT_FIRST] = {
+	/* and beside the call, in the same round trip, each window's
+	 * refused, new_rcpt and bounce (store_pg_detect.c writes them),
+	 * summed as outguard_reserve sums msgs: whole minutes, then the
+	 * seconds of the minute the window's edge cuts */
+	[PG_RESERVE] = { "SELECT r.res_id, r.granted, r.res_rcpts, r.class, "
+		"r.status, r.known, r.window_s, r.msgs, r.rcpts, r.sessions, "
+		"r.networks, x.refused, x.new_rcpt, x.bounce FROM "
 		"outguard_reserve($1, $2, $3, $4, $5::integer, $6::integer, "
-		"$7::integer, $8::boolean, $9, $10, $11::bigint[], $12)",
+		"$7::integer, $8::boolean, $9, $10, $11::bigint[], $12) r "
+		"CROSS JOIN LATERAL (SELECT coalesce(array_agg(e.rf ORDER BY "
+		"w.i), '{}') AS refused, coalesce(array_agg(e.nr ORDER BY "
+		"w.i), '{}') AS new_rcpt, coalesce(array_agg(e.bo ORDER BY "
+		"w.i), '{}') AS bounce FROM unnest(r.window_s) WITH ORDINALITY "
+		"AS w(ws, i) CROSS JOIN LATERAL (SELECT coalesce(sum(c.refused), "
+		"0) AS rf, coalesce(sum(c.new_rcpt), 0) AS nr, "
+		"coalesce(sum(c.bounce), 0) AS bo FROM counts c WHERE "
+		"c.login = $1 AND c.ts >= $2 - w.ws + 1 AND (c.kind = 0 OR "
+		"(c.kind = 1 AND c.ts < ($2 - w.ws + 60) / 60 * 60))) e) x",
 		12, { T, B, T, B, T, T, T, T, T, T, T, B } },
 	[PG_USER] = { "SELECT class, status FROM users WHERE login = $1",
 		1, { T } },
@@ -240,14 +247,18 @@ void pg_fail(struct store *s, const char *what, PGconn *c, const PGresult *res)
 PGresult *pg_exec(struct store *s, struct pg_conn *pc, enum pg_stmt i, int n,
 		  const char *const *values)
 {
-	const struct pg_stmt_def *d = &stmts[i];
+	const struct pg_stmt_def *d;
 	Oid types[12];
 	PGresult *r;
 	char name[16];
 	int k;
 
+	if (i >= PG_DETECT_FIRST) /* store_pg_detect.c's */
+		d = &pg_detect_stmts[i - PG_DETECT_FIRST];
+	else
+		d = &stmts[i];
 	snprintf(name, sizeof(name), "og%d", (int)i);
-	if (!(pc->prepared & (1u << i))) {
+	if (!(pc->prepared & (1ull << i))) {
 		for (k = 0; k < d->n; k++)
 			types[k] = (Oid)atoi(d->types[k]);
 		r = PQprepare(pc->c, name, d->sql, d->n, types);
@@ -257,7 +268,7 @@ PGresult *pg_exec(struct store *s, struct pg_conn *pc, enum pg_stmt i, int n,
 			return NULL;
 		}
 		PQclear(r);
-		pc->prepared |= 1u << i;
+		pc->prepared |= 1ull << i;
 	}
 	r = PQexecPrepared(pc->c, name, n, values, NULL, NULL, 0);
 	if (PQresultStatus(r) != PGRES_TUPLES_OK &&

@@ -42,13 +42,48 @@ enum pg_stmt {
 	PG_STATUS,
 	PG_SEEN_ADD,
 	PG_TRIP,
+	/* store_pg_detect.c's, in its pg_detect_stmts[] */
+	PG_EXTRA,
+	PG_DETECT_FIRST = PG_EXTRA,
+	PG_EVENT_AGG,
+	PG_CONTACTS,
+	PG_BOUND,
+	PG_BOUNCES,
+	PG_PEAK,
+	PG_KNOWN,
+	PG_BASELINE,
+	PG_PRUNE_LOCK,
+	PG_PRUNE_UNLOCK,
+	PG_PRUNE_MSG,
+	PG_PRUNE_SESSION,
+	PG_PRUNE_COUNTS,
+	PG_PRUNE_EVENTS,
+	PG_PRUNE_QUARANTINE,
+	PG_PRUNE_INCIDENTS,
+	PG_PRUNE_CONTACTS,
+	PG_PRUNE_PEAKS,
+	PG_PRUNE_RESERVATIONS,
 	PG_NSTMTS
 };
+
+/* One prepared statement: its SQL and parameter types (OIDs as text). */
+struct pg_stmt_def {
+	const char *sql;
+	int n;
+	const char *types[12];
+};
+
+/* store_pg_detect.c's statements, PG_DETECT_FIRST on */
+extern const struct pg_stmt_def pg_detect_stmts[PG_NSTMTS - PG_DETECT_FIRST];
+
+/* pg_pruner_start, _stop - the pruning thread, store_pg_detect.c */
+int pg_pruner_start(struct store *s);
+void pg_pruner_stop(struct store *s);
 
 struct pg_conn {
 	struct pg_conn *next; /* in the free list */
 	PGconn *c;
-	unsigned prepared; /* bit i: statement i is prepared */
+	unsigned long long prepared; /* bit i: statement i is prepared */
 };
 
 struct pg_op; /* a queued write, store_pg_write.c */
@@ -89,6 +124,12 @@ struct store_pg {
 
 	/* for the log at close: mail-path round trips per lookup */
 	long calls, lookups, batches, written; /* atomic (__atomic_*) */
+
+	/* the pruning thread, store_pg_detect.c */
+	pthread_t pruner;
+	int pruner_running, prune_stop;
+	pthread_mutex_t prune_lock;
+	pthread_cond_t prune_cond;
 	pthread_mutex_t ver_lock;
 };
 

@@ -244,8 +244,13 @@ void store_pg_set_status(struct store *s, const char *login,
 static int op_cmp(const void *a, const void *b)
 {
 	const struct pg_op *const *x = a, *const *y = b;
-	const char *lx = (*x)->kind == PG_SEEN_ADD ? "" : (*x)->v[0];
-	const char *ly = (*y)->kind == PG_SEEN_ADD ? "" : (*y)->v[0];
+	/* seen_domains and bounces (many logins) first */
+	const char *lx = (*x)->kind == PG_SEEN_ADD || (*x)->kind == PG_BOUNCES
+				 ? ""
+				 : (*x)->v[0];
+	const char *ly = (*y)->kind == PG_SEEN_ADD || (*y)->kind == PG_BOUNCES
+				 ? ""
+				 : (*y)->v[0];
 	int c;
 
 	if ((*x)->kind == PG_SETTLE)

@@ -566,8 +566,8 @@ int store_contacts_known(struct store *s, const char *login, time_t since,
 
 	if (n <= 0)
 		return 0;
-	if (s->pg) /* no contacts there yet: every recipient is known */
-		return n;
+	if (s->pg)
+		return store_pg_contacts_known(s, login, since, hashes, n);
 	if ((json = malloc(cap)) == NULL)
 		return -1;
 	json[len++] = '[';

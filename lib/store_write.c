@@ -15,7 +15,6 @@
  *	counted in the log.
  */
 #include <errno.h>
-#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -620,9 +619,19 @@ void store_add_message_new(struct store *s, const char *login, time_t ts,
 			   int res_msgs, int res_rcpts, long new_rcpt)
 {
 	const char *v[6] = { login, client_addr, queue_id, message_id };
-	struct store_op *op = op_new(OP_MESSAGE, ts, rcpts, v);
+	struct store_op *op;
 
-	if (op != NULL)
+	if (s->pg) { /* the row, then its new recipients in counts */
+		lock_acquire(&s->pend_lock); /* queued until settled */
+		store_pend_add(s, login, 1 - res_msgs, rcpts - res_rcpts, 0);
+		lock_release(&s->pend_lock);
+		store_pg_add_message(s, login, ts, rcpts, client_addr, queue_id,
+				     message_id);
+		if (new_rcpt > 0)
+			store_pg_add_counts(s, login, ts, 0, new_rcpt, 0);
+		return;
+	}
+	if ((op = op_new(OP_MESSAGE, ts, rcpts, v)) != NULL)
 		op->x[1] = new_rcpt;
 	enqueue(s, login, op, res_msgs, res_rcpts);
 }
@@ -739,33 +748,18 @@ static struct store_op *extra_op(enum op_kind kind, const char *login,
 	return op;
 }
 
-/*
- * pg_not_yet - PostgreSQL does not keep the detection state (refused,
- * new_rcpt, bounce counts, contacts, peaks, folded events) yet: say so
- * once; 1 when s is on PostgreSQL
- */
-static int pg_not_yet(struct store *s)
-{
-	static atomic_int said;
-
-	if (!s->pg)
-		return 0;
-	if (atomic_exchange(&said, 1) == 0)
-		log_msg(LOG_NOTICE,
-			"store: the refused, new_rcpt and bounce "
-			"metrics, contacts and baselines are not kept on "
-			"PostgreSQL yet; those limits stay at 0 there");
-	return 1;
-}
-
 /* store_add_counts - queue refused, new_rcpt and bounce counts */
 void store_add_counts(struct store *s, const char *login, time_t ts,
 		      long refused, long new_rcpt, long bounce)
 {
 	const long x[STORE_EXTRA] = { refused, new_rcpt, bounce };
 
-	if ((refused == 0 && new_rcpt == 0 && bounce == 0) || pg_not_yet(s))
+	if (refused == 0 && new_rcpt == 0 && bounce == 0)
 		return;
+	if (s->pg) {
+		store_pg_add_counts(s, login, ts, refused, new_rcpt, bounce);
+		return;
+	}
 	enqueue(s, login, extra_op(OP_EXTRA_MIN, login, ts, x), 0, 0);
 	enqueue(s, login, extra_op(OP_EXTRA_SEC, login, ts, x), 0, 0);
 }
@@ -776,8 +770,8 @@ void store_add_event_folded(struct store *s, const struct store_event *e)
 	const char *v[6] = { e->login, e->client_addr, e->queue_id,
 			     e->kind,  e->action,      e->detail };
 
-	if (s->pg) { /* not folded there yet: one row each */
-		store_add_event(s, e);
+	if (s->pg) {
+		store_pg_add_event_folded(s, e);
 		return;
 	}
 	enqueue(s, e->login, op_new(OP_EVENT_AGG, e->ts, 0, v), 0, 0);
@@ -790,8 +784,12 @@ void store_add_contacts(struct store *s, const char *login, time_t ts,
 	const char *v[6] = { login };
 	struct store_op *op;
 
-	if (n <= 0 || pg_not_yet(s))
+	if (n <= 0)
 		return;
+	if (s->pg) {
+		store_pg_add_contacts(s, login, ts, hashes, n, max);
+		return;
+	}
 	if ((op = op_new(OP_CONTACTS, ts, max, v)) != NULL &&
 	    (op->hashes = malloc(n * sizeof(*hashes))) == NULL) {
 		op_free(op);
@@ -810,8 +808,10 @@ void store_add_bounces(struct store *s, time_t ts, const char *qids,
 {
 	const char *v[6] = { key, pos, qids };
 
-	if (pg_not_yet(s))
+	if (s->pg) {
+		store_pg_add_bounces(s, ts, qids, key, pos);
 		return;
+	}
 	enqueue(s, "", op_new(OP_BOUNCES, ts, 0, v), 0, 0);
 }
 
@@ -822,8 +822,10 @@ void store_add_peak(struct store *s, const char *login, const char *metric,
 	const char *v[6] = { login, metric };
 	struct store_op *op;
 
-	if (pg_not_yet(s))
+	if (s->pg) {
+		store_pg_add_peak(s, login, metric, window_s, ts, count);
 		return;
+	}
 	if ((op = op_new(OP_PEAK, ts, count, v)) != NULL)
 		op->x[0] = window_s;
 	enqueue(s, login, op, 0, 0);

@@ -10,27 +10,43 @@
  *	started again on the same database and log, more lines come, and
  *	the totals are exact: nothing lost, nothing counted twice (the
  *	position is saved with the counts).  A limit on bounce then
- *	refuses the login at RCPT.
+ *	refuses the login at RCPT.  With PG_URI set (test/pg/test_pg_unit.sh
+ *	starts a private server) the same runs on PostgreSQL.
  */
-#include <sqlite3.h>
 #include <stdlib.h>
 #include <unistd.h>
 
 #include "check.h"
-#include "sql_int.h"
 #include "guard.h"
+#include "store_int.h" /* store_admin_query */
 
 #define PF "Dec  3 08:00:00 mx postfix/smtp[123]: "
 
-static char dir[64], dbp[128], logp[128];
+static char dir[64], dbp[512], logp[128];
 static struct guard *g;
 static struct conf conf;
 
-/* sql_int - one integer, after the writer has caught up */
+/* int_row - the first column as a number */
+static int int_row(void *arg, int n, const char *const *names,
+		   const char *const *v)
+{
+	(void)names;
+	if (n >= 1 && v[0] != NULL)
+		*(long long *)arg = strtoll(v[0], NULL, 10);
+	return 0;
+}
+
+/* sql_int - one integer from the database (either store) */
 static long long sql_int(const char *text)
 {
+	long long v = -1;
+	char err[300];
+
 	store_flush(guard_store(g));
-	return sql_int_at(dbp, text);
+	if (store_admin_query(guard_store(g), "test", text, NULL, int_row, &v,
+			      err, sizeof(err)) < 0)
+		printf("# %s: %s\n", text, err);
+	return v;
 }
 
 /* bounces - the login's counted bounces */
@@ -39,7 +55,8 @@ static long long bounces(const char *login)
 	char q[160];
 
 	snprintf(q, sizeof(q),
-		 "SELECT total(bounce) FROM counts WHERE login = '%s' AND "
+		 "SELECT coalesce(sum(bounce), 0) FROM counts WHERE "
+		 "login = '%s' AND "
 		 "kind = 0",
 		 login);
 	return sql_int(q);
@@ -104,6 +121,8 @@ int main(void)
 	if (mkdtemp(dir) == NULL)
 		return 2;
 	snprintf(dbp, sizeof(dbp), "%s/og.db", dir);
+	if (getenv("PG_URI") != NULL && *getenv("PG_URI")) /* PostgreSQL */
+		snprintf(dbp, sizeof(dbp), "%s", getenv("PG_URI"));
 	snprintf(logp, sizeof(logp), "%s/mail.log", dir);
 	append(PF "old: a line before the daemon ever ran\n");
 	conf_init(&conf);
@@ -132,7 +151,8 @@ int main(void)
 	CHECK_INT("alice: one bounce", wait_for("alice", 1), 1);
 	CHECK_INT("bob: one bounce", wait_for("bob", 1), 1);
 	CHECK_INT("no other login counted",
-		  sql_int("SELECT total(bounce) FROM counts WHERE kind = 0"),
+		  sql_int("SELECT coalesce(sum(bounce), 0) FROM counts "
+			  "WHERE kind = 0"),
 		  2);
 	CHECK(sql_int("SELECT count(*) FROM daemon_state WHERE key = "
 		      "'maillog_pos'") == 1,
@@ -155,14 +175,14 @@ int main(void)
 	CHECK_INT("alice: still two, nothing read twice", bounces("alice"), 2);
 
 	/* a bounce limit refuses at RCPT */
-	sqlite3 *db;
-	sqlite3_open(dbp, &db);
-	sqlite3_exec(
-		db,
-		"INSERT INTO limits (class, metric, window_s, threshold, "
-		"action) VALUES ('default', 'bounce', 3600, 1, 'tempfail')",
-		NULL, NULL, NULL);
-	sqlite3_close(db);
+	CHECK_INT("a bounce limit added",
+		  store_admin_query(guard_store(g), "test",
+				    "INSERT INTO limits (class, metric, "
+				    "window_s, threshold, action) VALUES "
+				    "('default', 'bounce', 3600, 1, "
+				    "'tempfail')",
+				    NULL, NULL, NULL, err, sizeof(err)),
+		  1);
 	usleep(1200000); /* the watcher reloads within a second */
 	{
 		struct guard_conn *c = guard_conn_new(g, "192.0.2.7", NULL);

@@ -9,10 +9,18 @@
  *	slide across a window's edge; reservations and queued messages
  *	are counted once; bad policy rows are skipped with a problem;
  *	pruning deletes what is past retention, in as many calls as it
- *	takes, and nothing else.
+ *	takes, and nothing else.  The detection state (refused, new_rcpt
+ *	and bounce counts, contacts, bounces by queue id, peaks, folded
+ *	events) and its pruning are checked through the store's own
+ *	functions, so the same checks run on both stores: with PG_URI set
+ *	(test/pg/test_pg_unit.sh starts a private server) the tests that
+ *	fit PostgreSQL run there instead, on a database emptied before
+ *	each, and those that are SQLite's own (its files, migrations,
+ *	in-process reservations) are left out.
  */
 #include <sqlite3.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "check.h"
@@ -21,6 +29,7 @@
 
 static char dir[64];
 static const char *datadir; /* argv[1]: test/data, for ../../schema */
+static const char *pg_uri;  /* $PG_URI: run on PostgreSQL */
 
 /* db_path - a fresh database path in the temp dir */
 static const char *db_path(const char *name)
@@ -60,6 +69,63 @@ static long long sql_int(const char *path, const char *text)
 	}
 	sqlite3_close(db);
 	return v;
+}
+
+/* int_row - the first column as a number */
+static int int_row(void *arg, int n, const char *const *names,
+		   const char *const *v)
+{
+	(void)names;
+	if (n >= 1 && v[0] != NULL)
+		*(long long *)arg = strtoll(v[0], NULL, 10);
+	return 0;
+}
+
+/* q_int - one integer from SQL through the store (either backend) */
+static long long q_int(struct store *s, const char *text)
+{
+	long long v = -1;
+	char err[300];
+
+	if (store_admin_query(s, "test", text, NULL, int_row, &v, err,
+			      sizeof(err)) < 0)
+		printf("# %s: %s\n", text, err);
+	return v;
+}
+
+/* q_exec - a statement through the store; 0 or -1 */
+static int q_exec(struct store *s, const char *text)
+{
+	char err[300];
+
+	if (store_admin_query(s, "test", text, NULL, NULL, NULL, err,
+			      sizeof(err)) < 0) {
+		printf("# %s: %s\n", text, err);
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * fresh - a new, empty store: a new file on SQLite; on PostgreSQL the
+ * one database with its state tables emptied (the policy kept)
+ */
+static struct store *fresh(const char *name)
+{
+	char err[300];
+	struct store *s;
+
+	s = store_open(pg_uri ? pg_uri : db_path(name), STORE_CREATE, err,
+		       sizeof(err));
+	CHECK(s != NULL, err);
+	if (s != NULL && pg_uri)
+		CHECK_INT("emptied",
+			  q_exec(s, "TRUNCATE msg_log, session_log, counts, "
+				    "events, quarantine, incidents, contacts, "
+				    "peaks, reservations, daemon_state, users, "
+				    "seen_domains"),
+			  0);
+	return s;
 }
 
 /* test_create - a new database */
@@ -186,16 +252,17 @@ static void counts_at(struct store *s, const char *login, time_t now,
 /* test_windows - a row leaves the window exactly window_s later */
 static void test_windows(void)
 {
-	const char *p = db_path("win.db");
-	char err[300];
-	struct store *s = store_open(p, STORE_CREATE, err, sizeof(err));
+	struct store *s = fresh("win.db");
 	struct window_counts c[2];
 	time_t t0 = 1700000000;
 
+	if (s == NULL)
+		return;
 	store_add_message(s, "alice", t0, 7, "192.0.2.1", "Q1", 0, 0);
 	store_add_message(s, "alice", t0 + 1800, 3, "192.0.2.1", "Q2", 0, 0);
 	store_add_message(s, "bob", t0, 50, "192.0.2.2", "Q3", 0, 0);
 	store_add_session(s, "alice", t0, "192.0.2.1", "192.0.2.0/24");
+	store_flush(s);
 	counts_at(s, "alice", t0 + 3599, c);
 	CHECK_INT("hour msgs just inside", c[0].msgs, 2);
 	CHECK_INT("hour rcpts just inside", c[0].rcpts, 10);
@@ -236,9 +303,7 @@ static int windows_hour_day(void *arg, const struct store_user *u,
 /* test_networks - distinct networks, the current one apart */
 static void test_networks(void)
 {
-	const char *p = db_path("net.db");
-	char err[300];
-	struct store *s = store_open(p, STORE_CREATE, err, sizeof(err));
+	struct store *s = fresh("net.db");
 	struct window_counts c[1], c2[2];
 	struct store_user u;
 	time_t now = 1700000000;
@@ -247,6 +312,8 @@ static void test_networks(void)
 					    "203.0.113.0/24" };
 	unsigned i;
 
+	if (s == NULL)
+		return;
 	for (i = 0; i < sizeof(nets) / sizeof(nets[0]); i++)
 		store_add_session(s, "mia", now - 60 * (long)i, "x", nets[i]);
 	store_add_session(s, "mia", now - 7200, "x", "233.252.0.0/24");
@@ -476,11 +543,228 @@ static void test_prune_history(void)
 	store_close(s);
 }
 
+/* fold - a refusal of login at ts, folded into its minute's row */
+static void fold(struct store *s, const char *login, time_t ts)
+{
+	struct store_event e = { ts,	  login,      "192.0.2.7",     NULL,
+				 "limit", "tempfail", "over rcpt/3600" };
+
+	store_add_event_folded(s, &e);
+}
+
+/*
+ * test_detect - the detection state, through the store's functions:
+ * refused counted; a known contact is not new, a stranger is; a
+ * bounce joins its login by queue id and the log's position is kept;
+ * N refusals in a minute are one events row of count N; a day's peak
+ * is its highest, the baseline the second-highest day; a login's
+ * contacts stay at contact_max
+ */
+static void test_detect(void)
+{
+	struct store *s = fresh("detect.db");
+	const long long known[] = { 1111, 2222 },
+			asked[] = { 1111, 2222, 3333 };
+	struct window_counts c[2];
+	time_t now = 1700000040, day = 86400; /* a minute's start */
+	char buf[64];
+	long long h;
+	int i;
+
+	if (s == NULL)
+		return;
+	store_add_counts(s, "dora", now - 10, 3, 0, 0);
+	store_add_counts(s, "dora", now - 5000, 4, 0, 0); /* out of the hour */
+	store_add_counts(s, "dora", now, 2, 0, 0);
+	store_flush(s);
+	counts_at(s, "dora", now, c);
+	CHECK_INT("refused counted in the hour", c[0].refused, 5);
+	CHECK_INT("refused counted in the day", c[1].refused, 9);
+
+	store_add_contacts(s, "dora", now - 100, known, 2, 5000);
+	store_flush(s);
+	CHECK_INT("two known contacts, a stranger",
+		  store_contacts_known(s, "dora", now - 90 * day, asked, 3), 2);
+	CHECK_INT("contacts are the login's own",
+		  store_contacts_known(s, "erin", now - 90 * day, asked, 3), 0);
+	CHECK_INT("contacts older than since are new",
+		  store_contacts_known(s, "dora", now - 50, asked, 3), 0);
+	store_add_message_new(s, "dora", now, 3, "192.0.2.7", "QD1", NULL, 0, 0,
+			      1);
+	store_flush(s);
+	counts_at(s, "dora", now, c);
+	CHECK_INT("a message with its new recipient: msgs", c[0].msgs, 1);
+	CHECK_INT("a message with its new recipient: new_rcpt", c[0].new_rcpt,
+		  1);
+
+	store_add_message(s, "erin", now - 50, 2, "192.0.2.8", "QB1", 0, 0);
+	store_add_message(s, "fred", now - 40, 1, "192.0.2.8", "QB2", 0, 0);
+	store_flush(s);
+	store_add_bounces(s, now, "QB1 QB1 QUNKNOWN QB2", "maillog_pos",
+			  "4096");
+	store_flush(s);
+	counts_at(s, "erin", now, c);
+	CHECK_INT("two bounces joined to erin by queue id", c[0].bounce, 2);
+	counts_at(s, "fred", now, c);
+	CHECK_INT("one bounce joined to fred", c[0].bounce, 1);
+	CHECK_INT("the log's position kept",
+		  store_state_get(s, "maillog_pos", buf, sizeof(buf)), 1);
+	CHECK_STR("the log's position", buf, "4096");
+
+	for (i = 0; i < 7; i++)
+		fold(s, "gina", now + i);
+	fold(s, "gina", now + 60);
+	store_flush(s);
+	CHECK_INT("7 refusals in a minute, 1 in the next: two rows",
+		  q_int(s, "SELECT count(*) FROM events WHERE login = 'gina'"),
+		  2);
+	snprintf(buf, sizeof(buf), "%lld", (long long)now / 60);
+	CHECK_INT("the minute's row counts 7",
+		  q_int(s, "SELECT count FROM events WHERE login = 'gina' "
+			   "AND agg_minute = 28333334"),
+		  7);
+	CHECK_INT("minute as expected", strcmp(buf, "28333334"), 0);
+
+	store_add_peak(s, "hana", "rcpt", 3600, now - 3 * day, 10);
+	store_add_peak(s, "hana", "rcpt", 3600, now - 2 * day, 30);
+	store_add_peak(s, "hana", "rcpt", 3600, now - 2 * day + 60, 25);
+	store_add_peak(s, "hana", "rcpt", 3600, now - day, 20);
+	store_add_peak(s, "hana", "rcpt", 3600, now, 500); /* today: not yet */
+	store_flush(s);
+	CHECK_INT("a day keeps its highest peak",
+		  q_int(s, "SELECT count(*) FROM peaks WHERE login = 'hana' "
+			   "AND peak = 25"),
+		  0);
+	CHECK_INT("baseline: the second-highest day before today",
+		  store_baseline(s, "hana", "rcpt", 3600, now, 28), 20);
+
+	for (i = 0; i < 10; i++) {
+		h = 64LL * (i + 1); /* 0 modulo 64: the bound is checked */
+		store_add_contacts(s, "ines", now + i, &h, 1, 3);
+	}
+	store_flush(s);
+	CHECK_INT(
+		"contacts bounded to contact_max",
+		q_int(s, "SELECT count(*) FROM contacts WHERE login = 'ines'"),
+		3);
+	CHECK_INT(
+		"the newest kept",
+		q_int(s, "SELECT min(hash) FROM contacts WHERE login = 'ines'"),
+		64 * 8);
+	store_close(s);
+}
+
+/* prune_all - a whole pruning pass as of now; rows deleted or -1 */
+static long prune_all(struct store *s, time_t now)
+{
+	long total = 0;
+	int k, rc = 0;
+
+	if (pg_uri)
+		return store_pg_prune(s, now);
+	lock_acquire(&s->db_lock);
+	for (k = 0; k < 100 && (rc = store_prune(s, s->db, now)) > 0; k++)
+		total++;
+	lock_release(&s->db_lock);
+	return rc < 0 ? -1 : total;
+}
+
+/*
+ * test_prune_detect - pruning of the detection state: old counts,
+ * messages, events, contacts and peaks go, recent ones stay; on
+ * PostgreSQL a reservation a dead daemon never settled goes, a live
+ * one stays, and a pass waits for no one: while another daemon holds
+ * the prune lock it deletes nothing
+ */
+static void test_prune_detect(void)
+{
+	struct store *s = fresh("prune-detect.db"), *s2 = NULL;
+	const long long old_h = 4444, new_h = 5555;
+	const time_t now = 1700000000, day = 86400;
+	char err[300], q[300];
+
+	if (s == NULL)
+		return;
+	store_add_message(s, "jan", now - 2 * day, 4, "x", "QP1", 0, 0);
+	store_add_message(s, "jan", now - 60, 2, "x", "QP2", 0, 0);
+	store_add_counts(s, "jan", now - 2 * day, 1, 1, 1);
+	store_add_counts(s, "jan", now - 60, 1, 1, 1);
+	fold(s, "jan", now - 31 * day);
+	fold(s, "jan", now - 60);
+	store_add_contacts(s, "jan", now - 91 * day, &old_h, 1, 5000);
+	store_add_contacts(s, "jan", now - 60, &new_h, 1, 5000);
+	store_add_peak(s, "jan", "rcpt", 3600, now - 40 * day, 9);
+	store_add_peak(s, "jan", "rcpt", 3600, now - day, 7);
+	store_flush(s);
+	if (pg_uri) {
+		snprintf(q, sizeof(q),
+			 "INSERT INTO reservations (login, relay, ts, msgs, "
+			 "rcpts) VALUES ('jan', 'crashed', %lld, 1, 5), "
+			 "('jan', 'alive', %lld, 1, 2)",
+			 (long long)now - 7200, (long long)now - 10);
+		CHECK_INT("reservations made", q_exec(s, q), 0);
+		s2 = store_open(pg_uri, 0, err, sizeof(err));
+		CHECK(s2 != NULL, err);
+		CHECK_INT("another daemon takes the prune lock",
+			  q_int(s2, "SELECT count(*) FROM (SELECT "
+				    "pg_advisory_lock(28519, 1)) x"),
+			  1);
+		CHECK_INT("a pass while another daemon prunes: nothing",
+			  prune_all(s, now), 0);
+		CHECK_INT("so the old message stays",
+			  q_int(s, "SELECT count(*) FROM msg_log"), 2);
+		CHECK_INT("it lets the lock go (the same connection)",
+			  q_int(s2, "SELECT pg_advisory_unlock(28519, 1)::int"),
+			  1);
+		store_close(s2);
+	}
+	store_set_retention(s, 3600, 30 * day);
+	store_set_contacts(s, 90 * day, 28 * day);
+	CHECK(prune_all(s, now) >= 0, "a pass ran");
+	CHECK_INT("msg_log: the old message gone",
+		  q_int(s, "SELECT count(*) FROM msg_log"), 1);
+	CHECK_INT("counts: only the last hour's minute and second",
+		  q_int(s, "SELECT count(*) FROM counts"), 2);
+	CHECK_INT("counts: the recent refused kept",
+		  q_int(s, "SELECT sum(refused) FROM counts WHERE kind = 0"),
+		  1);
+	CHECK_INT("events: the recent folded row kept",
+		  q_int(s, "SELECT count(*) FROM events"), 1);
+	CHECK_INT("contacts: the one past contact_days gone",
+		  q_int(s, "SELECT count(*) FROM contacts"), 1);
+	CHECK_INT("contacts: the recent one kept",
+		  q_int(s, "SELECT hash FROM contacts"), new_h);
+	CHECK_INT("peaks: the one past baseline_days gone",
+		  q_int(s, "SELECT count(*) FROM peaks"), 1);
+	if (pg_uri) {
+		CHECK_INT("the stale reservation released",
+			  q_int(s, "SELECT count(*) FROM reservations WHERE "
+				   "relay = 'crashed'"),
+			  0);
+		CHECK_INT("the live reservation kept",
+			  q_int(s, "SELECT count(*) FROM reservations WHERE "
+				   "relay = 'alive'"),
+			  1);
+	}
+	CHECK_INT("a second pass finds nothing", prune_all(s, now), 0);
+	store_close(s);
+}
+
 int main(int argc, char **argv)
 {
 	datadir = argc > 1 ? argv[1] : "test/data";
 	if (check_tmpdir(dir, "store") < 0)
 		return 2;
+	pg_uri = getenv("PG_URI");
+	if (pg_uri != NULL && *pg_uri == '\0')
+		pg_uri = NULL;
+	if (pg_uri) { /* what fits PostgreSQL */
+		test_windows();
+		test_networks();
+		test_detect();
+		test_prune_detect();
+		return check_finish(dir);
+	}
 	test_create();
 	test_newer();
 	test_failed_migration();
@@ -492,5 +776,7 @@ int main(int argc, char **argv)
 	test_policy_problems();
 	test_prune();
 	test_prune_history();
+	test_detect();
+	test_prune_detect();
 	return check_finish(dir);
 }
