@@ -26,7 +26,7 @@ int store_admin_quarantine(struct store *s, int all, store_row_fn fn, void *arg)
 	static const char sql[] =
 		"SELECT id, ts, queue_id, login, mail_from, rcpts, subject, "
 		"reason, status, reviewed_by, reviewed_at, relay FROM quarantine "
-		"WHERE ?1 OR status = 'held' ORDER BY ts DESC, id DESC";
+		"WHERE ?1 <> 0 OR status = 'held' ORDER BY ts DESC, id DESC";
 	const struct store_arg args[] = { STORE_INT(all != 0), STORE_END };
 	int rc = store_admin_query(s, "admin quarantine", sql, args, fn, arg,
 				   NULL, 0);
