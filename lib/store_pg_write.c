@@ -201,9 +201,8 @@ void store_pg_add_event(struct store *s, const struct store_event *e)
 void store_pg_add_quarantine(struct store *s, const struct store_quarantine *q)
 {
 	char t[24];
-	const char *v[] = { q->login,	t,	    q->queue_id,
-			    q->mail_from, q->rcpts, q->subject,
-			    q->reason,	  s->relay };
+	const char *v[] = { q->login, t,	  q->queue_id, q->mail_from,
+			    q->rcpts, q->subject, q->reason,   s->relay };
 
 	snprintf(t, sizeof(t), "%lld", (long long)q->ts);
 	pg_enqueue(s, PG_QUARANTINE, 8, v);

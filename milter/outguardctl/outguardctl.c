@@ -494,9 +494,8 @@ int main(int argc, char **argv)
 		return CTL_USAGE;
 	log_open(PROG, 0, LOG_MAIL, LOG_WARNING, 1);
 	if (db == NULL) {
-		conf_db = db_from_conf(conf_path ? conf_path
-						 : CONF_DEFAULT_PATH,
-				       &conf_relay);
+		conf_db = db_from_conf(
+			conf_path ? conf_path : CONF_DEFAULT_PATH, &conf_relay);
 		if (conf_db == NULL) {
 			if (conf_path == NULL)
 				ctl_error("name the config with -c FILE or "
