@@ -6,16 +6,14 @@
 # outguard daemon (Database postgresql://..., RelayName relay1 and
 # relay2), one smtp-sink behind both.  Shown through Postfix, with the
 # real outcomes asserted:
-#   a. shared counting: 8 concurrent senders of one login, split over
-#      both relays, against 20 recipients an hour: never more than 20
+#   a. exact shared counting: 8 concurrent senders of one login, split
+#      over both relays, against 20 recipients an hour: exactly 20
 #      accepted in total, each of the others refused with the limit's
 #      451 4.7.1, and what was accepted is what the sink received, what
 #      the maillogs say was sent and what msg_log and counts hold.
-#      Exactly 20 is the goal; a race in the PostgreSQL reservations
-#      sometimes admits one fewer (a recipient granted by the database
-#      and then refused by the guard holds its reservation until the
-#      message settles): that is printed as a NOTE, and is a failure
-#      with FLEET_EXACT=1;
+#      (FLEET_EXACT=0 only checks "never more than 20" and prints a NOTE
+#      when fewer were let through: before store_pg_since counted
+#      signed growth, 17 or 19 of 20 were seen under load);
 #   b. live policy: outguardctl block on relay 1 -> the login's next
 #      recipient on relay 2 is refused (polled, at most 5 s);
 #   c. quarantine across relays: a message held on relay 2 is listed on
@@ -256,7 +254,7 @@ expect_eq "40 recipients were tried" 40 "$(rcpt_sent "${A[@]}")"
 acc=$(rcpt_replies "${A[@]}" "250")
 check "no more than $LIMIT recipients accepted over both relays ($acc)" \
 	[ "$acc" -le "$LIMIT" -a "$acc" -gt 0 ]
-if [ "${FLEET_EXACT:-0}" = 1 ]; then
+if [ "${FLEET_EXACT:-1}" = 1 ]; then
 	expect_eq "exactly $LIMIT recipients accepted" "$LIMIT" "$acc"
 elif [ "$acc" != "$LIMIT" ]; then
 	say "NOTE: $acc accepted, not exactly $LIMIT (see the header)"
