@@ -200,6 +200,19 @@ static int set_mail_log(struct conf *c, size_t off, const char *v)
 	return set_string(c, off, v);
 }
 
+/* set_relay_name - a relay's name for quarantine.relay */
+static int set_relay_name(struct conf *c, size_t off, const char *v)
+{
+	size_t n = strlen(v);
+
+	/* as store_relay_valid() (store.h): quarantine.relay's form */
+	if (n == 0 || n > 127 ||
+	    strspn(v, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+		      "0123456789.-_") != n)
+		return -1;
+	return set_string(c, off, v);
+}
+
 static const struct conf_key keys[] = {
 	{ "Socket", set_socket, FIELD(socket) },
 	{ "Database", set_string, FIELD(database) },
@@ -215,6 +228,7 @@ static const struct conf_key keys[] = {
 	{ "NotifyCommand", set_string, FIELD(notify_command) },
 	{ "MailLog", set_mail_log, FIELD(mail_log) },
 	{ "MetricsSocket", set_inet, FIELD(metrics_socket) },
+	{ "RelayName", set_relay_name, FIELD(relay_name) },
 };
 
 /* What a good value of a key looks like, where its error should say. */
@@ -223,6 +237,7 @@ static const struct conf_want {
 } wants[] = {
 	{ "MetricsSocket", "inet:PORT@HOST or inet6:PORT@HOST, with a host, "
 			   "e.g. inet:9101@127.0.0.1" },
+	{ "RelayName", "1 to 127 letters, digits, '.', '-' or '_'" },
 };
 
 /* want - the hint for key, or NULL */
@@ -261,6 +276,7 @@ void conf_free(struct conf *c)
 	free(c->notify_command);
 	free(c->mail_log);
 	free(c->metrics_socket);
+	free(c->relay_name);
 	memset(c, 0, sizeof(*c));
 }
 

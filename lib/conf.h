@@ -42,6 +42,7 @@ struct conf {
 	char *notify_command; /* or NULL */
 	char *mail_log;	      /* MailLog: a path, "journal", or NULL */
 	char *metrics_socket; /* inet:PORT@HOST of /metrics, or NULL: off */
+	char *relay_name;     /* RelayName, or NULL: the host name */
 };
 
 /* An inet:PORT@HOST or inet6:PORT@HOST spec, split. */

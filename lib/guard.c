@@ -47,10 +47,12 @@ struct guard *guard_new(const struct conf *conf, char *err, size_t errlen)
 	g->conf.pid_file = NULL;
 	g->conf.notify_command = NULL;
 	g->conf.metrics_socket = g->conf.socket_group = NULL;
+	g->conf.relay_name = NULL;
 	g->store = store_open(conf->database, STORE_CREATE, err, errlen);
 	if (g->store == NULL)
 		goto fail;
 	store_set_enforce(g->store, conf->on_store_error == CONF_STORE_ENFORCE);
+	store_set_relay(g->store, conf->relay_name);
 	if (guard_watch_start(g, err, errlen) < 0)
 		goto fail;
 	if (store_start_writer(g->store) < 0) {

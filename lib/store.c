@@ -41,6 +41,7 @@ struct store *store_open(const char *path, int flags, char *err, size_t errlen)
 	}
 	s->flags = flags;
 	s->healthy = 1;
+	store_relay_default(s->relay, sizeof(s->relay));
 	lock_init(&s->db_lock);
 	pthread_mutex_init(&s->health_lock, NULL);
 	lock_init(&s->q_lock);

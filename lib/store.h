@@ -63,6 +63,24 @@ int store_schema_version(void);
 /* store_start_writer - daemon mode: start the writer thread; 0 or -1 */
 int store_start_writer(struct store *s);
 
+/* Relay names (store_relay.c): what quarantine.relay holds. */
+#define STORE_RELAY_MAX 128 /* with the NUL */
+
+/* store_relay_default - $OUTGUARD_RELAY, else the host name, into buf */
+void store_relay_default(char *buf, size_t len);
+
+/* store_relay_valid - 1 when name is a good RelayName, else 0 */
+int store_relay_valid(const char *name);
+
+/*
+ * store_set_relay - this daemon's relay name (NULL or "": the default),
+ * written into the quarantine rows it writes; before store_start_writer
+ */
+void store_set_relay(struct store *s, const char *name);
+
+/* store_relay - this relay's name (the default unless set) */
+const char *store_relay(const struct store *s);
+
 /* store_flush - wait until the writer has committed what is queued */
 void store_flush(struct store *s);
 
@@ -443,7 +461,7 @@ int store_admin_seen(struct store *s, time_t since, int max, store_row_fn fn,
 /*
  * store_admin_quarantine - quarantine rows newest first, only the held
  * ones unless all (id, ts, queue_id, login, mail_from, rcpts, subject,
- * reason, status, reviewed_by, reviewed_at); 0/-1
+ * reason, status, reviewed_by, reviewed_at, relay); 0/-1
  */
 int store_admin_quarantine(struct store *s, int all, store_row_fn fn,
 			   void *arg);
@@ -470,7 +488,7 @@ int store_admin_incident_get(struct store *s, long long id, store_row_fn fn,
 /*
  * store_admin_incident_messages - quarantine rows of incident id, oldest
  * first, only held ones if held_only (id, ts, queue_id, mail_from,
- * rcpts, subject, reason, status); 0/-1
+ * rcpts, subject, reason, status, relay); 0/-1
  */
 int store_admin_incident_messages(struct store *s, long long id, int held_only,
 				  store_row_fn fn, void *arg);

@@ -18,14 +18,15 @@
 /*
  * store_admin_quarantine - quarantine rows, newest first: those still
  * held, or all of them.  Columns: id, ts, queue_id, login, mail_from,
- * rcpts, subject, reason, status, reviewed_by, reviewed_at.  0, or -1.
+ * rcpts, subject, reason, status, reviewed_by, reviewed_at, relay (the
+ * relay whose MTA holds it, NULL on rows from before).  0, or -1.
  */
 int store_admin_quarantine(struct store *s, int all, store_row_fn fn, void *arg)
 {
 	static const char sql[] =
 		"SELECT id, ts, queue_id, login, mail_from, rcpts, subject, "
-		"reason, status, reviewed_by, reviewed_at FROM quarantine "
-		"WHERE ?1 OR status = 'held' ORDER BY ts DESC, id DESC";
+		"reason, status, reviewed_by, reviewed_at, relay FROM quarantine "
+		"WHERE ?1 <> 0 OR status = 'held' ORDER BY ts DESC, id DESC";
 	const struct store_arg args[] = { STORE_INT(all != 0), STORE_END };
 	int rc = store_admin_query(s, "admin quarantine", sql, args, fn, arg,
 				   NULL, 0);
@@ -43,7 +44,7 @@ int store_admin_quarantine_get(struct store *s, const char *key,
 {
 	static const char sql[] =
 		"SELECT id, ts, queue_id, login, mail_from, rcpts, subject, "
-		"reason, status, reviewed_by, reviewed_at FROM quarantine "
+		"reason, status, reviewed_by, reviewed_at, relay FROM quarantine "
 		"WHERE id = ?1 OR queue_id = ?2 "
 		"ORDER BY id = ?1 DESC, ts DESC, id DESC LIMIT 1";
 	const char *c;

@@ -131,7 +131,7 @@ int store_admin_incidents(struct store *s, int all, time_t since,
 			  void *arg)
 {
 	static const char sql[] = INCIDENT_COLS
-		"WHERE (?1 OR i.status = 'open') AND "
+		"WHERE (?1 <> 0 OR i.status = 'open') AND "
 		"i.opened >= ?2 AND (?3 IS NULL OR i.login = ?3) "
 		"ORDER BY i.opened DESC, i.id DESC LIMIT ?4";
 	const struct store_arg args[] = { STORE_INT(all != 0), STORE_INT(since),
@@ -162,15 +162,15 @@ int store_admin_incident_get(struct store *s, long long id, store_row_fn fn,
 /*
  * store_admin_incident_messages - the quarantine rows of incident id,
  * oldest first; only the held ones when held_only.  Columns: id, ts,
- * queue_id, mail_from, rcpts, subject, reason, status.  0, or -1.
+ * queue_id, mail_from, rcpts, subject, reason, status, relay.  0, or -1.
  */
 int store_admin_incident_messages(struct store *s, long long id, int held_only,
 				  store_row_fn fn, void *arg)
 {
 	static const char sql[] =
 		"SELECT id, ts, queue_id, mail_from, rcpts, subject, reason, "
-		"status FROM quarantine WHERE incident_id = ?1 AND "
-		"(NOT ?2 OR status = 'held') ORDER BY ts, id";
+		"status, relay FROM quarantine WHERE incident_id = ?1 AND "
+		"(?2 = 0 OR status = 'held') ORDER BY ts, id";
 	const struct store_arg args[] = { STORE_INT(id),
 					  STORE_INT(held_only != 0),
 					  STORE_END };

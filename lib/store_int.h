@@ -36,6 +36,7 @@ struct store {
 	struct store_pg *pg;	   /* PostgreSQL (store_pg*.c), else NULL */
 	struct store_cache *cache; /* OnStoreError enforce, else NULL */
 	int flags;
+	char relay[STORE_RELAY_MAX]; /* quarantine.relay, store_relay.c */
 	sqlite3 *db;	     /* main connection: admin, policy, writer */
 	struct lock db_lock; /* one user of db at a time */
 	pthread_mutex_t readers_lock;

@@ -708,13 +708,17 @@ void store_pg_since(struct store *s, const char *login,
 		atol(PQgetvalue(r, 0, R_GRANTED));
 	if (!PQgetisnull(r, 0, R_ID))
 		f->res_id = atoll(PQgetvalue(r, 0, R_ID));
+	/* signed: a message that settled with fewer recipients than it
+	 * had reserved (or none) makes the count shrink; clipped at 0 the
+	 * guard would count more than the database and refuse what it
+	 * granted, and that reservation would in turn refuse others */
 	for (i = 0; i < f->n; i++) {
 		counts_from(r, f->ws[i], &m, &rc, &se, NULL);
-		if (m - f->m[i] > *msgs)
+		if (i == 0 || m - f->m[i] > *msgs)
 			*msgs = m - f->m[i];
-		if (rc - f->r[i] > *rcpts)
+		if (i == 0 || rc - f->r[i] > *rcpts)
 			*rcpts = rc - f->r[i];
-		if (se - f->se[i] > *sessions)
+		if (i == 0 || se - f->se[i] > *sessions)
 			*sessions = se - f->se[i];
 	}
 	*msgs += own_m;

@@ -70,10 +70,10 @@ static const struct pg_stmt_def stmts[PG_DETECT_FIRST] = {
 		"$5, $6, $7, (SELECT id FROM incidents WHERE login = $1 AND "
 		"status = 'open'))", 7, { T, B, T, T, T, T, T } },
 	[PG_QUARANTINE] = { "INSERT INTO quarantine (login, ts, queue_id, "
-		"mail_from, rcpts, subject, reason, incident_id) VALUES ($1, "
-		"$2, $3, $4, $5, $6, $7, (SELECT id FROM incidents WHERE "
-		"login = $1 AND status = 'open'))",
-		7, { T, B, T, T, T, T, T } },
+		"mail_from, rcpts, subject, reason, incident_id, relay) "
+		"VALUES ($1, $2, $3, $4, $5, $6, $7, (SELECT id FROM "
+		"incidents WHERE login = $1 AND status = 'open'), $8)",
+		8, { T, B, T, T, T, T, T, T } },
 	[PG_STATUS] = { "INSERT INTO users AS u (login, changed, status, "
 		"note) VALUES ($1, $2, $3, $4) ON CONFLICT (login) DO UPDATE "
 		"SET status = CASE WHEN u.status = 'blocked' THEN u.status "

@@ -35,7 +35,8 @@
 #include "log.h"
 #include "store_pg_int.h"
 
-#define OP_VALUES 7
+#define OP_VALUES 8 /* PG_QUARANTINE's */
+#define OP_SETTLE 7 /* PG_SETTLE's values */
 
 struct pg_op {
 	struct pg_op *next;
@@ -143,7 +144,7 @@ void store_pg_add_message(struct store *s, const char *login, time_t ts,
 	snprintf(r, sizeof(r), "%d", rcpts);
 	if (held_settle != NULL) /* recorded and never ended: store it */
 		enqueue_op(s, held_settle);
-	held_settle = op_new(PG_SETTLE, OP_VALUES, v);
+	held_settle = op_new(PG_SETTLE, OP_SETTLE, v);
 }
 
 /* store_pg_mark_drop - settle: the reservation goes, the row comes */
@@ -163,7 +164,7 @@ void store_pg_mark_drop(struct store *s, const char *login,
 		snprintf(id, sizeof(id), "%lld", f->res_id);
 		snprintf(t, sizeof(t), "%lld", (long long)time(NULL));
 		if (op == NULL)
-			op = op_new(PG_SETTLE, OP_VALUES, v);
+			op = op_new(PG_SETTLE, OP_SETTLE, v);
 		else if ((op->v[0] = strdup(id)) == NULL)
 			log_msg(LOG_ERR, "store: out of memory");
 	}
@@ -201,10 +202,10 @@ void store_pg_add_quarantine(struct store *s, const struct store_quarantine *q)
 {
 	char t[24];
 	const char *v[] = { q->login, t,	  q->queue_id, q->mail_from,
-			    q->rcpts, q->subject, q->reason };
+			    q->rcpts, q->subject, q->reason,   s->relay };
 
 	snprintf(t, sizeof(t), "%lld", (long long)q->ts);
-	pg_enqueue(s, PG_QUARANTINE, 7, v);
+	pg_enqueue(s, PG_QUARANTINE, 8, v);
 }
 
 /* store_pg_add_trip - open or count the login's incident */

@@ -55,7 +55,7 @@ struct store_op {
 	long n;		     /* recipients, or the status */
 	long x[STORE_EXTRA]; /* OP_EXTRA_*: refused, new_rcpt, bounce */
 	long long *hashes;   /* OP_CONTACTS: n of them */
-	char *v[6];	     /* strings, by kind; see op_sql */
+	char *v[7];	     /* strings, by kind; see op_sql (v[6]: ?12) */
 };
 
 /* the order of action severity; instr() of " name " gives the rank */
@@ -98,9 +98,10 @@ static const char *const op_sql[] = {
 		     "?5, ?6, ?7, ?8, (SELECT id FROM incidents WHERE "
 		     "login = ?3 AND status = 'open'))",
 	[OP_QUARANTINE] = "INSERT INTO quarantine (ts, queue_id, login, "
-			  "mail_from, rcpts, subject, reason, incident_id) "
-			  "VALUES (?1, ?3, ?4, ?5, ?6, ?7, ?8, (SELECT id FROM "
-			  "incidents WHERE login = ?4 AND status = 'open'))",
+			  "mail_from, rcpts, subject, reason, incident_id, "
+			  "relay) VALUES (?1, ?3, ?4, ?5, ?6, ?7, ?8, (SELECT "
+			  "id FROM incidents WHERE login = ?4 AND status = "
+			  "'open'), ?12)",
 	[OP_STATUS] = "INSERT INTO users (login, status, note, changed) "
 		      "VALUES (?3, ?4, ?5, ?1) ON CONFLICT(login) DO UPDATE "
 		      "SET status = CASE WHEN status = 'blocked' THEN status "
@@ -163,7 +164,7 @@ static void op_free(struct store_op *op)
 {
 	int i;
 
-	for (i = 0; i < 6; i++)
+	for (i = 0; i < 7; i++)
 		free(op->v[i]);
 	free(op->hashes);
 	free(op);
@@ -331,6 +332,8 @@ static int run_op(struct store_wconn *w, const struct store_op *op)
 	for (i = 0; i < STORE_EXTRA; i++)
 		if (sqlite3_bind_parameter_count(st) >= i + 9)
 			sqlite3_bind_int64(st, i + 9, op->x[i]);
+	if (sqlite3_bind_parameter_count(st) >= 12) /* OP_QUARANTINE */
+		sqlite3_bind_text(st, 12, op->v[6], -1, SQLITE_STATIC);
 	rc = sqlite3_step(st);
 	sqlite3_reset(st);
 	sqlite3_clear_bindings(st);
@@ -618,6 +621,15 @@ void store_add_message_new(struct store *s, const char *login, time_t ts,
 			   const char *queue_id, const char *message_id,
 			   int res_msgs, int res_rcpts, long new_rcpt)
 {
+	if (s->pg) { /* the row (new_rcpt: not on PostgreSQL yet, see the
+		      * pgdetect branch, which supersedes this) */
+		lock_acquire(&s->pend_lock); /* queued until settled */
+		store_pend_add(s, login, 1 - res_msgs, rcpts - res_rcpts, 0);
+		lock_release(&s->pend_lock);
+		store_pg_add_message(s, login, ts, rcpts, client_addr, queue_id,
+				     message_id);
+		return;
+	}
 	const char *v[6] = { login, client_addr, queue_id, message_id };
 	struct store_op *op;
 
@@ -692,8 +704,14 @@ void store_add_quarantine(struct store *s, const struct store_quarantine *q)
 	}
 	const char *v[6] = { q->queue_id, q->login,   q->mail_from,
 			     q->rcpts,	  q->subject, q->reason };
+	struct store_op *op = op_new(OP_QUARANTINE, q->ts, 0, v);
 
-	enqueue(s, q->login, op_new(OP_QUARANTINE, q->ts, 0, v), 0, 0);
+	/* the relay that holds it: the seventh string, ?12 */
+	if (op != NULL && (op->v[6] = strdup(s->relay)) == NULL) {
+		op_free(op);
+		op = NULL;
+	}
+	enqueue(s, q->login, op, 0, 0);
 }
 
 /* store_set_status - queue a users.status change */

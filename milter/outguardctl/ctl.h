@@ -11,7 +11,9 @@
  *	table printer of ctl_out.c, as aligned text or as JSON.
  *
  *	A command returns the exit status: CTL_OK, CTL_ERROR (after
- *	ctl_error() said why) or CTL_USAGE (after ctl_cmd_usage()).
+ *	ctl_error() said why), CTL_USAGE (after ctl_cmd_usage()) or
+ *	CTL_REMOTE (quarantined mail held on another relay was not acted
+ *	on, after saying which relay holds it; nothing else failed).
  */
 #ifndef OUTGUARD_CTL_H
 #define OUTGUARD_CTL_H
@@ -21,7 +23,7 @@
 
 #include "store.h"
 
-enum { CTL_OK = 0, CTL_ERROR = 1, CTL_USAGE = 2 };
+enum { CTL_OK = 0, CTL_ERROR = 1, CTL_USAGE = 2, CTL_REMOTE = 3 };
 
 #define CTL_LOGIN_MAX 320 /* longest login accepted on the command line */
 
@@ -31,6 +33,7 @@ struct ctl {
 	const char *conf_path; /* -c FILE (for its MTA key), or NULL */
 	int json;	       /* --json */
 	time_t now;	       /* when the run started */
+	const char *relay;     /* this relay: -r, RelayName, host name */
 	struct store *store;   /* opened by ctl_store() */
 };
 
@@ -137,9 +140,17 @@ int ctl_cmd_seen(struct ctl *ctl, int argc, char **argv);
 int ctl_cmd_quarantine(struct ctl *ctl, int argc, char **argv);
 
 /*
+ * ctl_quarantine_local - 1 when a quarantine row's relay (NULL: a row
+ * from before quarantine.relay) is this relay, whose MTA holds it
+ */
+int ctl_quarantine_local(const struct ctl *ctl, const char *relay);
+
+/*
  * ctl_quarantine_act - release (1) or delete (0) the quarantine row key
  * (its id, else its queue id) through the MTA's tools, set its status
- * and write an events row; prints the outcome.  CTL_OK or CTL_ERROR.
+ * and write an events row; prints the outcome.  CTL_OK or CTL_ERROR;
+ * CTL_REMOTE, changing nothing, when another relay holds the message
+ * (after saying "... held on RELAY: run outguardctl there").
  */
 int ctl_quarantine_act(struct ctl *ctl, const char *key, int release);
 

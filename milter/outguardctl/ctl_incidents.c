@@ -27,7 +27,11 @@
  *	command) and the outcome.
  *
  *	A message the MTA no longer has is reported and marked gone; the
- *	others are still done and the command exits 1.  While a message
+ *	others are still done and the command exits 1.  A message held on
+ *	another relay of a fleet (quarantine.relay) is left alone with a
+ *	line naming that relay; the local ones are still done, and the
+ *	incident stays open and the login as it is, exit CTL_REMOTE (3):
+ *	run the same command on each relay named, the last one settles.  While a message
  *	is still held after the attempt (the MTA's tools failed), the
  *	login is left as it is and the incident stays open, so the
  *	command can be run again.
@@ -192,7 +196,9 @@ static const struct ctl_col mcols[] = {
 	{ "SUBJECT", "subject", CTL_STR, 0 },
 	{ "REASON", "reason", CTL_STR, 0 },
 	{ "STATUS", "status", CTL_STR, 0 },
+	{ "RELAY", "relay", CTL_STR, 0 },
 };
+#define MCOLS ((int)(sizeof mcols / sizeof *mcols))
 
 /* columns of the login's events */
 static const struct ctl_col ecols[] = {
@@ -219,7 +225,7 @@ static int incidents_show(struct ctl *ctl, long long id)
 		return CTL_ERROR;
 	t = ctl_table_make(icols, ICOLS);
 	ctl_table_push(t, (const char *const *)r.v);
-	m = ctl_table_make(mcols, 8);
+	m = ctl_table_make(mcols, MCOLS);
 	e = ctl_table_make(ecols, 9);
 	since = (time_t)strtoll(r.v[1] ? r.v[1] : "0", NULL, 10) - 3600;
 	rc = store_admin_incident_messages(ctl->store, id, 0, ctl_table_row, m);
@@ -257,9 +263,11 @@ static int incidents_show(struct ctl *ctl, long long id)
 
 /* The messages of an incident: quarantine ids and statuses. */
 struct msgs {
+	const struct ctl *ctl; /* whose relay is local */
 	long long id[MSG_MAX];
 	char status[MSG_MAX][12];
-	int n;
+	char remote[MSG_MAX]; /* 1: held on another relay */
+	int n, nremote;
 };
 
 /* msgs_row - one message into struct msgs */
@@ -269,10 +277,12 @@ static int msgs_row(void *arg, int n, const char *const *names,
 	struct msgs *m = arg;
 
 	(void)names;
-	if (n < 8 || m->n >= MSG_MAX)
+	if (n < 9 || m->n >= MSG_MAX)
 		return 1;
 	m->id[m->n] = strtoll(v[0], NULL, 10);
 	snprintf(m->status[m->n], sizeof m->status[0], "%s", v[7] ? v[7] : "");
+	m->remote[m->n] = !ctl_quarantine_local(m->ctl, v[8]);
+	m->nremote += m->remote[m->n];
 	m->n++;
 	return 0;
 }
@@ -281,7 +291,8 @@ static int msgs_row(void *arg, int n, const char *const *names,
 static int msgs_get(struct ctl *ctl, long long id, int held_only,
 		    struct msgs *m)
 {
-	m->n = 0;
+	m->n = m->nremote = 0;
+	m->ctl = ctl;
 	if (store_admin_incident_messages(ctl->store, id, held_only, msgs_row,
 					  m) == 0)
 		return 0;
@@ -354,7 +365,10 @@ static void print_settled(struct ctl *ctl, long long id, const char *login,
 	fputs("}\n", stdout);
 }
 
-/* act_messages - release (1) or delete (0) the held ones; s counted */
+/*
+ * act_messages - release (1) or delete (0) the held ones; s counted.
+ * 0; -1 (said); -2 when only messages held on other relays are left.
+ */
 static int act_messages(struct ctl *ctl, long long id, int release,
 			struct settled *s)
 {
@@ -380,6 +394,13 @@ static int act_messages(struct ctl *ctl, long long id, int release,
 			}
 	if (msgs_get(ctl, id, 1, &after) < 0)
 		return -1;
+	if (after.n > 0 && after.n == after.nremote) {
+		ctl_error("incident %lld stays open: %d of its messages are "
+			  "held on other relays (named above); run the same "
+			  "command there",
+			  id, after.n);
+		return -2;
+	}
 	if (after.n > 0) {
 		ctl_error("incident %lld stays open: %d of its messages are "
 			  "still held; run the command again when the MTA's "
@@ -403,7 +424,7 @@ static int settle(struct ctl *ctl, long long id, int mode, int unblock,
 	char by[256], outcome[NOTE_MAX + 200], err[512], detail[NOTE_MAX + 260];
 	struct settled s = { 0 };
 	struct irow r;
-	int rc = CTL_ERROR;
+	int rc = CTL_ERROR, act = 0;
 
 	if (irow_get(ctl, id, &r) < 0)
 		return CTL_ERROR;
@@ -413,9 +434,12 @@ static int settle(struct ctl *ctl, long long id, int mode, int unblock,
 		goto out;
 	}
 	if (mode != 'c' &&
-	    (act_messages(ctl, id, mode == 'r', &s) < 0 ||
-	     settle_login(ctl, r.v[3], mode == 'r' || unblock, id, &s) < 0))
+	    ((act = act_messages(ctl, id, mode == 'r', &s)) < 0 ||
+	     settle_login(ctl, r.v[3], mode == 'r' || unblock, id, &s) < 0)) {
+		if (act == -2 && s.gone == 0)
+			rc = CTL_REMOTE;
 		goto out;
+	}
 	if (mode == 'c')
 		snprintf(outcome, sizeof outcome, "%s",
 			 *note ? note : "closed; nothing changed");

@@ -27,23 +27,41 @@
  *	row becomes "gone" (reviewed likewise) and the command fails.
  *
  *	ID is the row's id, or failing that a queue id.
+ *
+ *	On a fleet of relays sharing one PostgreSQL database, each row
+ *	names the relay whose MTA holds the message (quarantine.relay).
+ *	list shows every relay's rows, with where the local MTA has those
+ *	of this relay and "remote" for the others; show, release and
+ *	delete act through the local MTA only on this relay's rows (a
+ *	row without a relay, from before the column, counts as local).
+ *	For another relay's row they say "held on RELAY: run outguardctl
+ *	there" and return CTL_REMOTE, changing nothing.
  * DIAGNOSTICS
  *	A tool that fails has its own message printed; the exit status
  *	is then CTL_ERROR.
  */
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "ctl.h"
 
-#define QCOLS_STORE 11 /* columns of a store_admin_quarantine row */
+#define QCOLS_STORE 12 /* columns of a store_admin_quarantine row */
+#define QCOL_RELAY  11 /* quarantine.relay, of them */
 
 /* One quarantine row, as the store hands it out. */
 struct qrow {
 	char *v[QCOLS_STORE]; /* id, ts, queue_id, login, from, rcpts,
 				   subject, reason, status, reviewed_by,
-				   reviewed_at; malloced or NULL */
+				   reviewed_at, relay; malloced or NULL */
 };
+
+/* ctl_quarantine_local - 1 when relay (NULL: an old row) is this one */
+int ctl_quarantine_local(const struct ctl *ctl, const char *relay)
+{
+	return relay == NULL || *relay == 0 ||
+	       strcasecmp(relay, ctl->relay) == 0;
+}
 
 /* qrow_fill - a store row into the struct qrow at arg */
 static int qrow_fill(void *arg, int n, const char *const *names,
@@ -102,13 +120,14 @@ static const struct ctl_col qcols[] = {
 	{ "RCPTS", "rcpts", CTL_STR, 0 },
 	{ "SUBJECT", "subject", CTL_STR, 0 },
 	{ "REASON", "reason", CTL_STR, 0 },
+	{ "RELAY", "relay", CTL_STR, 0 },
 	{ "STATUS", "status", CTL_STR, 0 },
 	{ "REVIEWED BY", "reviewed_by", CTL_STR, 0 },
 	{ "REVIEWED AT", "reviewed_at", CTL_TIME, 0 },
 	{ "IN MTA", "in_mta", CTL_STR, 0 },
 };
 #define QCOLS		 ((int)(sizeof qcols / sizeof *qcols))
-#define QCOL_REVIEWED_BY 10
+#define QCOL_REVIEWED_BY 11
 
 /* qtable - a table of qcols; the review columns JSON-only unless review */
 static struct ctl_table *qtable(int review)
@@ -131,7 +150,9 @@ static void qtable_push(struct ctl_table *t, const char *const *v,
 
 	row[0] = v[0];
 	row[1] = v[1];
-	memcpy(row + 2, v + 1, (QCOLS_STORE - 1) * sizeof *v);
+	memcpy(row + 2, v + 1, 7 * sizeof *v); /* ts (as time) to reason */
+	row[9] = v[QCOL_RELAY];
+	memcpy(row + 10, v + 8, 3 * sizeof *v); /* status, reviewed */
 	row[QCOLS - 1] = where;
 	ctl_table_push(t, row);
 }
@@ -140,6 +161,7 @@ static void qtable_push(struct ctl_table *t, const char *const *v,
 struct list_arg {
 	struct ctl_table *t;
 	const struct ctl_mta *mta;
+	const struct ctl *ctl;
 };
 
 /* list_row - a quarantine row, with where the MTA has its message */
@@ -151,7 +173,10 @@ static int list_row(void *arg, int n, const char *const *names,
 	(void)names;
 	if (n < QCOLS_STORE)
 		return 1;
-	qtable_push(a->t, v, ctl_mta_where(a->mta, v[2], NULL));
+	qtable_push(a->t, v,
+		    ctl_quarantine_local(a->ctl, v[QCOL_RELAY])
+			    ? ctl_mta_where(a->mta, v[2], NULL)
+			    : "remote");
 	return 0;
 }
 
@@ -166,6 +191,7 @@ static int quarantine_list(struct ctl *ctl, int all)
 		return CTL_ERROR;
 	a.t = qtable(all);
 	a.mta = mta;
+	a.ctl = ctl;
 	rc = store_admin_quarantine(ctl->store, all, list_row, &a);
 	if (rc < 0)
 		ctl_error("cannot read the quarantine table");
@@ -217,16 +243,42 @@ static int mark_gone(struct ctl *ctl, const struct qrow *r)
 	return CTL_ERROR;
 }
 
+/*
+ * say_remote - another relay holds r's message: say which, on stderr
+ * (and as JSON on stdout when json_too); CTL_REMOTE
+ */
+static int say_remote(struct ctl *ctl, const struct qrow *r, int json_too)
+{
+	ctl_error("quarantine %s (queue id %s) is held on %s: run outguardctl "
+		  "there",
+		  r->v[0], r->v[2], r->v[QCOL_RELAY]);
+	if (json_too && ctl->json) {
+		printf("{\"id\":%s,\"queue_id\":", r->v[0]);
+		ctl_json_string(stdout, r->v[2]);
+		fputs(",\"status\":", stdout);
+		ctl_json_string(stdout, r->v[8]);
+		fputs(",\"relay\":", stdout);
+		ctl_json_string(stdout, r->v[QCOL_RELAY]);
+		fputs("}\n", stdout);
+	}
+	return CTL_REMOTE;
+}
+
 /* quarantine_show - show ID: the row, then the message */
 static int quarantine_show(struct ctl *ctl, const char *key)
 {
-	struct ctl_mta *mta;
+	struct ctl_mta *mta = NULL;
 	const char *where;
 	struct qrow r;
 	int rc = CTL_ERROR, st;
 
 	if (qrow_get(ctl, key, &r) < 0)
 		return CTL_ERROR;
+	if (!ctl_quarantine_local(ctl, r.v[QCOL_RELAY])) {
+		print_row(ctl, &r, "remote");
+		rc = say_remote(ctl, &r, 0);
+		goto out;
+	}
 	if ((mta = ctl_mta_open(ctl)) == NULL)
 		goto out;
 	where = ctl_mta_where(mta, r.v[2], NULL);
@@ -308,6 +360,10 @@ int ctl_quarantine_act(struct ctl *ctl, const char *key, int release)
 		       strcmp(r.v[8], "deleted") == 0)) {
 		ctl_error("quarantine %s (queue id %s) was %s already", r.v[0],
 			  r.v[2], r.v[8]);
+		goto out;
+	}
+	if (!ctl_quarantine_local(ctl, r.v[QCOL_RELAY])) {
+		rc = say_remote(ctl, &r, 1);
 		goto out;
 	}
 	if ((mta = ctl_mta_open(ctl)) == NULL)

@@ -2,7 +2,7 @@
  * NAME
  *	outguardctl - the outguard admin tool
  * SYNOPSIS
- *	outguardctl [-c FILE | -d DB] [--json] COMMAND [ARG...]
+ *	outguardctl [-c FILE | -d DB] [-r RELAY] [--json] COMMAND [ARG...]
  * DESCRIPTION
  *	Reads and changes the database the daemon uses, while it runs:
  *	the database is in WAL mode and every connection waits for locks
@@ -12,12 +12,18 @@
  *	directly.  --json, accepted anywhere before "--", makes every
  *	command print JSON for scripts instead of aligned text.
  *
+ *	The relay this runs on (whose MTA holds the quarantined mail it may
+ *	release or delete) is -r RELAY, else the RelayName of the config
+ *	used (-c, or the default one without -d), else $OUTGUARD_RELAY,
+ *	else the host name: as the daemon names itself.
+ *
  *	This file parses the global options, opens the store when a
  *	command first asks for it, dispatches through ctl_cmds[] and holds
  *	the small parsers and formatters the commands share.
  * DIAGNOSTICS
  *	Exit 0 on success, 1 on an error (with "outguardctl: ..." on
- *	stderr), 2 on a usage error.  A missing database is an error: the
+ *	stderr), 2 on a usage error, 3 when quarantined mail held on
+ *	another relay was named but not acted on (CTL_REMOTE).  A missing database is an error: the
  *	tool never creates one.
  */
 #define _GNU_SOURCE /* strptime */
@@ -62,11 +68,13 @@ static void usage(FILE *f)
 {
 	const struct ctl_cmd *c;
 
-	fprintf(f, "usage: " PROG " [-c FILE | -d DB] [--json] COMMAND "
-		   "[ARG...]\n"
+	fprintf(f, "usage: " PROG " [-c FILE | -d DB] [-r RELAY] [--json] "
+		   "COMMAND [ARG...]\n"
 		   "  -c FILE  take the Database of config FILE "
 		   "(default " CONF_DEFAULT_PATH ")\n"
 		   "  -d DB    use the database file DB\n"
+		   "  -r RELAY this relay's name (default: RelayName, else "
+		   "the host name)\n"
 		   "  --json   print JSON instead of text\n"
 		   "  -V       print the version\n"
 		   "commands:\n");
@@ -87,7 +95,7 @@ int ctl_cmd_usage(const char *name)
 		if (strcmp(c->name, name) == 0)
 			fprintf(stderr,
 				"usage: " PROG " [-c FILE | -d DB] "
-				"[--json] %s %s\n",
+				"[-r RELAY] [--json] %s %s\n",
 				c->name, c->synopsis);
 	return CTL_USAGE;
 }
@@ -367,8 +375,11 @@ static int strip_json(int *argc, char **argv)
 	return found;
 }
 
-/* db_from_conf - the Database of config file path (malloced), or NULL */
-static char *db_from_conf(const char *path)
+/*
+ * db_from_conf - the Database of config file path (malloced), or NULL;
+ * its RelayName (malloced, NULL when none) into *relay
+ */
+static char *db_from_conf(const char *path, char **relay)
 {
 	struct conf c;
 	char err[512], *db = NULL;
@@ -379,6 +390,9 @@ static char *db_from_conf(const char *path)
 	else if (c.database == NULL || *c.database == 0)
 		ctl_error("%s: no Database", path);
 	else if ((db = strdup(c.database)) == NULL)
+		ctl_nomem();
+	if (db != NULL && c.relay_name != NULL &&
+	    (*relay = strdup(c.relay_name)) == NULL)
 		ctl_nomem();
 	conf_free(&c);
 	return db;
@@ -412,7 +426,7 @@ static const struct ctl_cmd *find_cmd(const char *name)
  * status in *rc (help and version print and succeed).
  */
 static int parse_globals(int argc, char **argv, const char **conf_path,
-			 const char **db, int *rc)
+			 const char **db, const char **relay, int *rc)
 {
 	const char **opt;
 	int i;
@@ -435,6 +449,7 @@ static int parse_globals(int argc, char **argv, const char **conf_path,
 		}
 		opt = !strncmp(argv[i], "-c", 2)   ? conf_path
 		      : !strncmp(argv[i], "-d", 2) ? db
+		      : !strncmp(argv[i], "-r", 2) ? relay
 						   : NULL;
 		if (opt == NULL || *opt != NULL) {
 			ctl_error("bad option: %s", argv[i]);
@@ -449,6 +464,10 @@ static int parse_globals(int argc, char **argv, const char **conf_path,
 		ctl_error("-c and -d exclude each other");
 		return -1;
 	}
+	if (*relay && !store_relay_valid(*relay)) {
+		ctl_error("bad relay name: %s", *relay);
+		return -1;
+	}
 	if (i >= argc)
 		usage(stderr);
 	return i < argc ? i : -1;
@@ -459,13 +478,13 @@ int main(int argc, char **argv)
 {
 	struct ctl ctl = { 0 };
 	const struct ctl_cmd *cmd;
-	const char *conf_path = NULL, *db = NULL;
-	char *conf_db = NULL;
+	const char *conf_path = NULL, *db = NULL, *relay = NULL;
+	char *conf_db = NULL, *conf_relay = NULL, host[STORE_RELAY_MAX];
 	int i, rc;
 
 	ctl.json = strip_json(&argc, argv);
 	ctl.now = time(NULL);
-	if ((i = parse_globals(argc, argv, &conf_path, &db, &rc)) < 0)
+	if ((i = parse_globals(argc, argv, &conf_path, &db, &relay, &rc)) < 0)
 		return rc;
 	if (strcmp(argv[i], "help") == 0) {
 		usage(stdout);
@@ -475,8 +494,8 @@ int main(int argc, char **argv)
 		return CTL_USAGE;
 	log_open(PROG, 0, LOG_MAIL, LOG_WARNING, 1);
 	if (db == NULL) {
-		conf_db = db_from_conf(conf_path ? conf_path
-						 : CONF_DEFAULT_PATH);
+		conf_db = db_from_conf(
+			conf_path ? conf_path : CONF_DEFAULT_PATH, &conf_relay);
 		if (conf_db == NULL) {
 			if (conf_path == NULL)
 				ctl_error("name the config with -c FILE or "
@@ -485,11 +504,14 @@ int main(int argc, char **argv)
 		}
 	}
 	ctl.db_path = db ? db : conf_db;
+	store_relay_default(host, sizeof host);
+	ctl.relay = relay ? relay : conf_relay ? conf_relay : host;
 	/* which MTA holds quarantined mail comes from the config (-c) */
 	ctl.conf_path = db ? NULL : (conf_path ? conf_path : CONF_DEFAULT_PATH);
 	rc = cmd->run(&ctl, argc - i, argv + i);
 	store_close(ctl.store);
 	free(conf_db);
+	free(conf_relay);
 	if (fflush(stdout) != 0 || ferror(stdout)) {
 		ctl_error("stdout: %s", strerror(errno));
 		rc = CTL_ERROR;

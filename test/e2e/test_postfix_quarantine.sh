@@ -5,6 +5,8 @@
 # message, release delivers one to the sink, delete removes the other,
 # and a second release of the deleted one fails with a clear message;
 # every release, delete and gone records reviewed_by and reviewed_at.
+# Each row names this host as its relay (quarantine.relay); a row of
+# another relay is not released (exit 3), one without a relay is local.
 
 . "$(dirname "$0")/lib.sh"
 
@@ -80,6 +82,27 @@ expect_eq "quarantine show exits 0" 0 $?
 check "show prints the message's Subject" \
 	grep -q "^Subject: quarantine-one" <<<"$out"
 check "show prints the row" grep -q "$QID1" <<<"$out"
+
+# quarantine.relay: the daemon names this host; a row without a relay
+# (from before the column) is local; another relay's row is left alone
+HOST=$(hostname)
+expect_eq "both rows name this host as their relay" "$HOST|$HOST" \
+	"$(sql "SELECT group_concat(relay, '|') FROM quarantine WHERE id IN ($ID1, $ID2)")"
+sql "UPDATE quarantine SET relay = NULL WHERE id = $ID1"
+sql "UPDATE quarantine SET relay = 'mx9' WHERE id = $ID2"
+out=$(ogctl quarantine release "$ID2" 2>&1)
+expect_eq "releasing another relay's message exits 3" 3 $?
+check "and names that relay" grep -q \
+	"quarantine $ID2 (queue id $QID2) is held on mx9: run outguardctl there" \
+	<<<"$out"
+expect_eq "its row is still held" held "$(qstatus "$ID2")"
+expect_eq "Postfix still holds it" 2 "$(pf_hold_count)"
+check "list shows it as remote" json_check \
+	"any(r['id']==$ID2 and r['relay']=='mx9' and r['in_mta']=='remote' for r in d)" \
+	<<<"$(ogctl quarantine list --json)"
+check "-r mx9 makes it local: show prints it" \
+	"$OUTGUARDCTL" -d "$OG_DB" -r mx9 quarantine show "$ID2"
+sql "UPDATE quarantine SET relay = '$HOST' WHERE id = $ID2"
 
 check "quarantine release $ID1 succeeds" ogctl quarantine release "$ID1"
 check "the released message reaches the sink" sink_wait 1

@@ -54,6 +54,13 @@ static const struct row rows[] = {
 	  "1: bad value for MetricsSocket: \"unix:/run/m.sock\" (want "
 	  "inet:PORT@HOST or inet6:PORT@HOST, with a host, e.g. "
 	  "inet:9101@127.0.0.1)" },
+	{ "RelayName relay-2.example_net\n", NULL },
+	{ "RelayName relay 2\n",
+	  "1: bad value for RelayName: \"relay 2\" (want 1 to 127 letters, "
+	  "digits, '.', '-' or '_')" },
+	{ "RelayName relay/2\n",
+	  "1: bad value for RelayName: \"relay/2\" (want 1 to 127 letters, "
+	  "digits, '.', '-' or '_')" },
 };
 
 /* write_file - text to a temp file; its path */
