@@ -621,15 +621,6 @@ void store_add_message_new(struct store *s, const char *login, time_t ts,
 			   const char *queue_id, const char *message_id,
 			   int res_msgs, int res_rcpts, long new_rcpt)
 {
-	if (s->pg) { /* the row (new_rcpt: not on PostgreSQL yet, see the
-		      * pgdetect branch, which supersedes this) */
-		lock_acquire(&s->pend_lock); /* queued until settled */
-		store_pend_add(s, login, 1 - res_msgs, rcpts - res_rcpts, 0);
-		lock_release(&s->pend_lock);
-		store_pg_add_message(s, login, ts, rcpts, client_addr, queue_id,
-				     message_id);
-		return;
-	}
 	const char *v[6] = { login, client_addr, queue_id, message_id };
 	struct store_op *op;
 
