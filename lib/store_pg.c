@@ -145,18 +145,6 @@ out:
 	return -1;
 }
 
-/* relay_name - this daemon's name: $OUTGUARD_RELAY, else the host name */
-static void relay_name(char *buf, size_t len)
-{
-	const char *env = getenv("OUTGUARD_RELAY");
-
-	if (env != NULL && *env)
-		snprintf(buf, len, "%s", env);
-	else if (gethostname(buf, len) < 0)
-		snprintf(buf, len, "localhost");
-	buf[len - 1] = '\0';
-}
-
 /* store_pg_open - connect, create or migrate, set up the mirror */
 int store_pg_open(struct store *s, const char *uri, int flags, char *err,
 		  size_t errlen)
@@ -186,7 +174,6 @@ int store_pg_open(struct store *s, const char *uri, int flags, char *err,
 	pthread_mutex_init(&pg->ver_lock, NULL);
 	pg->policy_version = -1;
 	pg->listen_pipe[0] = pg->listen_pipe[1] = -1;
-	relay_name(pg->relay, sizeof(pg->relay));
 	if ((c = pg_connect(uri, err, errlen)) == NULL)
 		return -1;
 	if (pg_migrate(c, (flags & STORE_CREATE) && !(flags & STORE_READONLY),
@@ -214,7 +201,7 @@ int store_pg_open(struct store *s, const char *uri, int flags, char *err,
 int store_pg_start_writer(struct store *s)
 {
 	struct pg_conn *pc = pg_get(s);
-	const char *v[1] = { s->pg->relay };
+	const char *v[1] = { s->relay };
 	PGresult *r;
 
 	if (pc == NULL)
@@ -534,7 +521,7 @@ static PGresult *reserve(struct store *s, const char *login, time_t now,
 	snprintf(arr + len, sizeof(arr) - len, "}");
 	v[0] = login;
 	v[1] = ts;
-	v[2] = s->pg->relay;
+	v[2] = s->relay;
 	v[3] = res_id > 0 ? id : NULL;
 	v[4] = w;
 	v[5] = want > 0 ? "1" : "0";

@@ -90,7 +90,6 @@ struct pg_op; /* a queued write, store_pg_write.c */
 
 struct store_pg {
 	char *uri;
-	char relay[128]; /* this daemon's name in reservations */
 	pthread_mutex_t pool_lock;
 	pthread_cond_t pool_cond;
 	struct pg_conn *pool; /* free connections */

@@ -24,7 +24,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "store_pg_int.h"
+#include "store_int.h"
 
 /* store_relay_default - $OUTGUARD_RELAY, else the host name, into buf */
 void store_relay_default(char *buf, size_t len)
@@ -61,8 +61,6 @@ void store_set_relay(struct store *s, const char *name)
 		snprintf(s->relay, sizeof(s->relay), "%s", name);
 	else
 		store_relay_default(s->relay, sizeof(s->relay));
-	if (s->pg != NULL)
-		snprintf(s->pg->relay, sizeof(s->pg->relay), "%s", s->relay);
 }
 
 /* store_relay - this relay's name */
