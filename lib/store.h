@@ -275,6 +275,17 @@ int store_contacts_known(struct store *s, const char *login, time_t since,
 			 const long long *hashes, int n);
 
 /*
+ * store_contacts_stale - store_contacts_known, and the hashes reordered
+ * (sorted within each part): first the *nstale that are new or were
+ * last written before fresh, then those written at or after fresh,
+ * which store_add_contacts need not write again.  On a store failure
+ * -1 and *nstale = n; on PostgreSQL (no such read there yet) what
+ * store_contacts_known says, and *nstale = n.
+ */
+int store_contacts_stale(struct store *s, const char *login, time_t since,
+			 time_t fresh, long long *hashes, int n, int *nstale);
+
+/*
  * store_set_contacts - how long the writer keeps contacts rows
  * (contact_days) and peaks rows (baseline_days), in seconds; it prunes
  * older ones
