@@ -82,6 +82,14 @@ int store_healthy(struct store *s, char *why, size_t whylen);
  */
 void store_set_enforce(struct store *s, int on);
 
+/*
+ * store_set_queue_logins - with on (MailLog is set: bounces are
+ * followed), each counted message with a queue id is also written to
+ * queue_logins, where store_add_bounces finds its login (schema 7).
+ * Set it before the writer starts.
+ */
+void store_set_queue_logins(struct store *s, int on);
+
 /* store_chown - hand the database files to uid/gid (before dropping) */
 int store_chown(struct store *s, unsigned uid, unsigned gid);
 
