@@ -209,6 +209,21 @@ static void test_windows(void)
 	CHECK_INT("day: all gone", c[1].msgs, 0);
 	counts_at(s, "ALICE", t0 + 10, c);
 	CHECK_INT("logins are stored lower-case by the caller", c[0].msgs, 0);
+	store_flush(s);
+	CHECK_INT("no MailLog: no queue_logins rows",
+		  sql_int(p, "SELECT count(*) FROM queue_logins"), 0);
+	store_set_queue_logins(s, 1);
+	store_add_message(s, "carol", t0, 1, "192.0.2.3", "Q4", 0, 0);
+	store_add_message(s, "dave", t0 + 5, 1, "192.0.2.3", "Q4", 0, 0);
+	store_add_message(s, "carol", t0 + 6, 1, "192.0.2.3", "", 0, 0);
+	store_flush(s);
+	CHECK_INT("MailLog: one row per queue id",
+		  sql_int(p, "SELECT count(*) FROM queue_logins"), 1);
+	CHECK_INT("MailLog: the newest message of a queue id",
+		  sql_int(p, "SELECT count(*) FROM queue_logins WHERE "
+			     "queue_id = 'Q4' AND login = 'dave' AND ts = "
+			     "1700000005"),
+		  1);
 	store_close(s);
 }
 
