@@ -53,6 +53,7 @@ struct guard *guard_new(const struct conf *conf, char *err, size_t errlen)
 		goto fail;
 	store_set_enforce(g->store, conf->on_store_error == CONF_STORE_ENFORCE);
 	store_set_relay(g->store, conf->relay_name);
+	store_set_queue_logins(g->store, conf->mail_log != NULL);
 	if (guard_watch_start(g, err, errlen) < 0)
 		goto fail;
 	if (store_start_writer(g->store) < 0) {

@@ -91,6 +91,8 @@ struct guard_conn {
 	long refused_counted;		/* refusals for the refused metric */
 	int nhashes;			/* hashes of this message */
 	long msg_new_rcpt;		/* its recipients new to the login */
+	int contacts_read;		/* hashes read: write nstale */
+	int nstale;			/* hashes[0..nstale) to write */
 	long baseline[GUARD_BASELINES]; /* usual peaks, per limits row */
 	int baselined;			/* baseline[] read for cls */
 	int reserved;		/* 1 once the message holds a reservation */

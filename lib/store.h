@@ -100,6 +100,14 @@ int store_healthy(struct store *s, char *why, size_t whylen);
  */
 void store_set_enforce(struct store *s, int on);
 
+/*
+ * store_set_queue_logins - with on (MailLog is set: bounces are
+ * followed), each counted message with a queue id is also written to
+ * queue_logins, where store_add_bounces finds its login (schema 9).
+ * Set it before the writer starts.
+ */
+void store_set_queue_logins(struct store *s, int on);
+
 /* store_chown - hand the database files to uid/gid (before dropping) */
 int store_chown(struct store *s, unsigned uid, unsigned gid);
 
@@ -291,6 +299,17 @@ void store_add_contacts(struct store *s, const char *login, time_t ts,
  */
 int store_contacts_known(struct store *s, const char *login, time_t since,
 			 const long long *hashes, int n);
+
+/*
+ * store_contacts_stale - store_contacts_known, and the hashes reordered
+ * (sorted within each part): first the *nstale that are new or were
+ * last written before fresh, then those written at or after fresh,
+ * which store_add_contacts need not write again.  On a store failure
+ * -1 and *nstale = n; on PostgreSQL (no such read there yet) what
+ * store_contacts_known says, and *nstale = n.
+ */
+int store_contacts_stale(struct store *s, const char *login, time_t since,
+			 time_t fresh, long long *hashes, int n, int *nstale);
 
 /*
  * store_set_contacts - how long the writer keeps contacts rows

@@ -66,7 +66,8 @@ struct store {
 	long keep_history;		 /* msg_log and session_log, seconds */
 	long keep_contacts;		 /* contact_days, seconds */
 	long keep_peaks;		 /* baseline_days, seconds */
-	int wal_frames;			 /* writer thread: frames in the WAL */
+	int queue_logins; /* MailLog: messages' queue ids to queue_logins */
+	int wal_frames;	  /* writer thread: frames in the WAL */
 	int ckpt_at;	  /* writer thread: checkpoint from here */
 	int prune_behind; /* writer thread: a prune pass is on */
 	dev_t st_dev;	  /* the file opened, to notice removal */

@@ -3,8 +3,9 @@
  *	store_prune - keep the database from growing without bound
  * DESCRIPTION
  *	Counter rows older than the longest window (plus a minute),
- *	msg_log and session_log rows older than the history kept for
- *	outguardctl simulate (history_days, at least the counters') and
+ *	msg_log, session_log and queue_logins rows older than the history
+ *	kept for outguardctl simulate (history_days, at least the
+ *	counters') and
  *	events, finished quarantine rows and closed incidents older than
  *	their retention, contacts older than contact_days and peaks
  *	older than baseline_days, are
@@ -30,6 +31,8 @@ static const char *const prune_sql[] = {
 	"WHERE ts < ?4 LIMIT ?3)",
 	"DELETE FROM session_log WHERE rowid IN (SELECT rowid FROM "
 	"session_log WHERE ts < ?4 LIMIT ?3)",
+	"DELETE FROM queue_logins WHERE queue_id IN (SELECT queue_id FROM "
+	"queue_logins WHERE ts < ?4 LIMIT ?3)",
 	"DELETE FROM counts WHERE (login, kind, key) IN (SELECT login, kind, "
 	"key FROM counts WHERE ts < ?1 LIMIT ?3)",
 	"DELETE FROM events WHERE id IN (SELECT id FROM events "

@@ -62,9 +62,9 @@ static const char sender_sql[] =
 	"(address = ?2 OR address = '@' || ?3)";
 static const char seen_sql[] = "SELECT 1 FROM seen_domains WHERE domain = ?1";
 /* contacts (schema/migrations/006): which of a message's recipients,
- * a JSON array of hashes, the login wrote to since ?2 */
+ * a JSON array of hashes, the login wrote to since ?2, and when last */
 static const char known_sql[] =
-	"SELECT count(*) FROM contacts WHERE login = ?1 AND ts >= ?2 AND "
+	"SELECT hash, ts FROM contacts WHERE login = ?1 AND ts >= ?2 AND "
 	"hash IN (SELECT value FROM json_each(?3))";
 static const char msgid_sql[] =
 	"SELECT 1 FROM msg_log WHERE message_id = ?2 AND login = ?1";
@@ -555,26 +555,48 @@ int store_message_counted(struct store *s, const char *login,
 	return rc;
 }
 
-/* store_contacts_known - how many of the hashes login wrote to since */
-int store_contacts_known(struct store *s, const char *login, time_t since,
-			 const long long *hashes, int n)
+/* contacts_json - hashes[0..n) as a JSON array; NULL when out of memory */
+static char *contacts_json(const long long *hashes, int n)
 {
-	struct store_reader *r;
 	size_t len = 0, cap = (size_t)n * 22 + 3;
 	char *json;
-	int i, rc = -1;
+	int i;
 
-	if (n <= 0)
-		return 0;
-	if (s->pg)
-		return store_pg_contacts_known(s, login, since, hashes, n);
 	if ((json = malloc(cap)) == NULL)
-		return -1;
+		return NULL;
 	json[len++] = '[';
 	for (i = 0; i < n; i++)
 		len += (size_t)snprintf(json + len, cap - len, "%s%lld",
 					i ? "," : "", hashes[i]);
 	snprintf(json + len, cap - len, "]");
+	return json;
+}
+
+/* cmp_hash - qsort and bsearch order of hashes */
+static int cmp_hash(const void *a, const void *b)
+{
+	long long x = *(const long long *)a, y = *(const long long *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/*
+ * contacts_read - how many of hashes[0..n) (distinct; sorted when fresh
+ * is set) login wrote to since; with fresh, fresh[i] = 1 for those whose
+ * ts is at or after fresh_ts.  -1 on a store failure.
+ */
+static int contacts_read(struct store *s, const char *login, time_t since,
+			 time_t fresh_ts, const long long *hashes, int n,
+			 unsigned char *fresh)
+{
+	struct store_reader *r;
+	const long long *at;
+	long long h;
+	char *json;
+	int rc, known = 0;
+
+	if ((json = contacts_json(hashes, n)) == NULL)
+		return -1;
 	if ((r = reader_get(s)) == NULL) {
 		free(json);
 		return -1;
@@ -582,15 +604,73 @@ int store_contacts_known(struct store *s, const char *login, time_t since,
 	sqlite3_bind_text(r->known_st, 1, login, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(r->known_st, 2, (sqlite3_int64)since);
 	sqlite3_bind_text(r->known_st, 3, json, -1, SQLITE_STATIC);
-	if (sqlite3_step(r->known_st) == SQLITE_ROW)
-		rc = (int)sqlite3_column_int64(r->known_st, 0);
+	while ((rc = sqlite3_step(r->known_st)) == SQLITE_ROW) {
+		known++;
+		if (fresh == NULL ||
+		    sqlite3_column_int64(r->known_st, 1) < fresh_ts)
+			continue;
+		h = sqlite3_column_int64(r->known_st, 0);
+		at = bsearch(&h, hashes, n, sizeof(*hashes), cmp_hash);
+		if (at != NULL)
+			fresh[at - hashes] = 1;
+	}
 	sqlite3_reset(r->known_st);
 	sqlite3_clear_bindings(r->known_st);
-	if (rc < 0)
+	if (rc != SQLITE_DONE) {
 		store_fail(s, "read contacts", r->db);
+		known = -1;
+	}
 	reader_put(s, r);
 	free(json);
-	return rc;
+	return known;
+}
+
+/* store_contacts_known - how many of the hashes login wrote to since */
+int store_contacts_known(struct store *s, const char *login, time_t since,
+			 const long long *hashes, int n)
+{
+	if (n <= 0)
+		return 0;
+	if (s->pg)
+		return store_pg_contacts_known(s, login, since, hashes, n);
+	return contacts_read(s, login, since, 0, hashes, n, NULL);
+}
+
+/*
+ * store_contacts_stale - store_contacts_known, in the same statement,
+ * and the hashes that need writing first: new, or last written before
+ * fresh
+ */
+int store_contacts_stale(struct store *s, const char *login, time_t since,
+			 time_t fresh, long long *hashes, int n, int *nstale)
+{
+	unsigned char *mark;
+	long long *tmp;
+	int i, k = 0, known;
+
+	*nstale = n;
+	if (n <= 0 || s->pg)
+		return store_contacts_known(s, login, since, hashes, n);
+	if ((mark = calloc((size_t)n, 1)) == NULL ||
+	    (tmp = malloc((size_t)n * sizeof(*tmp))) == NULL) {
+		free(mark);
+		return -1;
+	}
+	qsort(hashes, n, sizeof(*hashes), cmp_hash);
+	known = contacts_read(s, login, since, fresh, hashes, n, mark);
+	if (known >= 0) {
+		for (i = 0; i < n; i++)
+			if (!mark[i])
+				tmp[k++] = hashes[i];
+		*nstale = k;
+		for (i = 0; i < n; i++)
+			if (mark[i])
+				tmp[k++] = hashes[i];
+		memcpy(hashes, tmp, (size_t)n * sizeof(*tmp));
+	}
+	free(tmp);
+	free(mark);
+	return known;
 }
 
 /* store_policy_version - policy_version.version */

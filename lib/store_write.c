@@ -45,7 +45,8 @@ enum op_kind {
 	OP_BOUNCES,    /* bounces by queue id, and the log's position */
 	OP_BOUNCE_SEC, /* not queued: a bounce's second row */
 	OP_STATE,      /* not queued: daemon_state key = value */
-	OP_PEAK	       /* a day's peak of a metric and window */
+	OP_PEAK,       /* a day's peak of a metric and window */
+	OP_QUEUE_LOGIN /* not queued: an OP_MESSAGE's queue id, with MailLog */
 };
 
 struct store_op {
@@ -53,6 +54,7 @@ struct store_op {
 	enum op_kind kind;
 	long long ts;
 	long n;		     /* recipients, or the status */
+	int queue_login;     /* OP_MESSAGE: also into queue_logins */
 	long x[STORE_EXTRA]; /* OP_EXTRA_*: refused, new_rcpt, bounce */
 	long long *hashes;   /* OP_CONTACTS: n of them */
 	char *v[7];	     /* strings, by kind; see op_sql (v[6]: ?12) */
@@ -138,15 +140,15 @@ static const char *const op_sql[] = {
 	[OP_BOUND] = "DELETE FROM contacts WHERE login = ?3 AND ts <= (SELECT "
 		     "ts FROM contacts WHERE login = ?3 ORDER BY ts DESC "
 		     "LIMIT 1 OFFSET ?2)",
-	/* the newest message with the queue id (msg_log_queue_id) */
+	/* the newest message with the queue id (queue_logins, 007) */
 	[OP_BOUNCES] = "INSERT INTO counts (login, kind, key, ts, bounce) "
-		       "SELECT login, 0, ?1 / 60, ?1 / 60 * 60, 1 FROM msg_log "
-		       "WHERE queue_id = ?3 ORDER BY ts DESC LIMIT 1 "
+		       "SELECT login, 0, ?1 / 60, ?1 / 60 * 60, 1 FROM "
+		       "queue_logins WHERE queue_id = ?3 "
 		       "ON CONFLICT (login, kind, key) DO UPDATE SET "
 		       "bounce = bounce + 1",
 	[OP_BOUNCE_SEC] = "INSERT INTO counts (login, kind, key, ts, bounce) "
-			  "SELECT login, 1, ?1, ?1, 1 FROM msg_log "
-			  "WHERE queue_id = ?3 ORDER BY ts DESC LIMIT 1 "
+			  "SELECT login, 1, ?1, ?1, 1 FROM queue_logins "
+			  "WHERE queue_id = ?3 "
 			  "ON CONFLICT (login, kind, key) DO UPDATE SET "
 			  "bounce = bounce + 1",
 	[OP_PEAK] = "INSERT INTO peaks (login, metric, window_s, day, peak) "
@@ -155,6 +157,9 @@ static const char *const op_sql[] = {
 		    "max(peak, excluded.peak)",
 	[OP_STATE] = "INSERT OR REPLACE INTO daemon_state (key, value) "
 		     "VALUES (?3, ?4)",
+	/* ?3 queue id, ?4 login; the newest message of a queue id wins */
+	[OP_QUEUE_LOGIN] = "INSERT OR REPLACE INTO queue_logins (queue_id, "
+			   "login, ts) VALUES (?3, ?4, ?1)",
 };
 #define NOPS (sizeof(op_sql) / sizeof(op_sql[0]))
 _Static_assert(NOPS <= STORE_WCONN_STMTS, "store_wconn has too few statements");
@@ -321,6 +326,9 @@ static int run_op(struct store_wconn *w, const struct store_op *op)
 		return run_contacts(w, op);
 	if (op->kind == OP_BOUNCES)
 		return run_bounces(w, op);
+	if (op->kind == OP_MESSAGE && op->queue_login &&
+	    bind_step(w, OP_QUEUE_LOGIN, op->ts, op->v[2], op->v[0]) < 0)
+		return -1;
 	if ((st = wconn_stmt(w, op->kind)) == NULL)
 		return -1;
 	sqlite3_bind_int64(st, 1, op->ts);
@@ -596,6 +604,22 @@ void store_set_contacts(struct store *s, long keep_s, long peaks_s)
 	lock_release(&s->q_lock);
 }
 
+/* store_set_queue_logins - write messages' queue ids to queue_logins */
+void store_set_queue_logins(struct store *s, int on)
+{
+	s->queue_logins = on;
+}
+
+/* queue_login - op (an OP_MESSAGE) goes to queue_logins too when bounces
+ * are followed and it has a queue id */
+static struct store_op *queue_login(struct store *s, struct store_op *op)
+{
+	if (op != NULL && s->queue_logins && op->v[2] != NULL &&
+	    op->v[2][0] != '\0')
+		op->queue_login = 1;
+	return op;
+}
+
 /* store_add_message - queue an accepted message, drop its reservation */
 void store_add_message(struct store *s, const char *login, time_t ts, int rcpts,
 		       const char *client_addr, const char *queue_id,
@@ -611,8 +635,8 @@ void store_add_message(struct store *s, const char *login, time_t ts, int rcpts,
 	}
 	const char *v[6] = { login, client_addr, queue_id };
 
-	enqueue(s, login, op_new(OP_MESSAGE, ts, rcpts, v), res_msgs,
-		res_rcpts);
+	enqueue(s, login, queue_login(s, op_new(OP_MESSAGE, ts, rcpts, v)),
+		res_msgs, res_rcpts);
 }
 
 /* store_add_message_new - queue a message with its new recipients */
@@ -634,7 +658,7 @@ void store_add_message_new(struct store *s, const char *login, time_t ts,
 			store_pg_add_counts(s, login, ts, 0, new_rcpt, 0);
 		return;
 	}
-	if ((op = op_new(OP_MESSAGE, ts, rcpts, v)) != NULL)
+	if ((op = queue_login(s, op_new(OP_MESSAGE, ts, rcpts, v))) != NULL)
 		op->x[1] = new_rcpt;
 	enqueue(s, login, op, res_msgs, res_rcpts);
 }
@@ -654,7 +678,8 @@ void store_add_message_id(struct store *s, const char *login, time_t ts,
 	}
 	const char *v[6] = { login, client_addr, queue_id, message_id };
 
-	enqueue(s, login, op_new(OP_MESSAGE, ts, rcpts, v), 0, 0);
+	enqueue(s, login, queue_login(s, op_new(OP_MESSAGE, ts, rcpts, v)), 0,
+		0);
 }
 
 /* store_add_session - queue an authenticated session */

@@ -132,6 +132,14 @@ int main(void)
 		return check_done();
 	accept_msg("alice", "4AAA1", 3);
 	accept_msg("bob", "4BBB1", 2);
+	if (strncmp(dbp, "postgresql:", 11) != 0) { /* SQLite's join (009) */
+		CHECK_INT("queue_logins has the two messages",
+			  sql_int("SELECT count(*) FROM queue_logins"), 2);
+		CHECK_INT("no msg_log_queue_id index (009)",
+			  sql_int("SELECT count(*) FROM sqlite_master WHERE "
+				  "name = 'msg_log_queue_id'"),
+			  0);
+	}
 	append(PF
 	       "4AAA1: to=<u0@example.net>, relay=mx[192.0.2.1]:25, "
 	       "delay=1, delays=0/0/0/1, dsn=5.1.1, status=bounced "

@@ -4,7 +4,8 @@
  * DESCRIPTION
  *	SipHash-2-4 against the reference vector and its key parser; the
  *	store's contacts: store_contacts_known() counts which of a
- *	message's hashes a login wrote to since a time, the memory per
+ *	message's hashes a login wrote to since a time,
+ *	store_contacts_stale() puts first those to write again, the memory per
  *	login stays near contact_max however many strangers it writes to
  *	(and keeps the newest), and pruning removes contacts older than
  *	contact_days.  The learned baseline's peaks: the day's highest
@@ -68,11 +69,11 @@ static long long rows(sqlite3 *db, const char *login, const char *extra)
 /* test_store - known, the bound, pruning */
 static void test_store(void)
 {
-	long long h[20], batch[10];
+	long long h[20], batch[10], mix[13];
 	char path[128], err[300];
 	struct store *s;
 	sqlite3 *db;
-	int i, j;
+	int i, j, n;
 
 	snprintf(path, sizeof(path), "%s/c.db", dir);
 	s = store_open(path, STORE_CREATE, err, sizeof(err));
@@ -95,6 +96,27 @@ static void test_store(void)
 		  store_contacts_known(s, "alice", T0 + 5, h, 10), 3);
 	CHECK_INT("nothing asked", store_contacts_known(s, "alice", T0, h, 0),
 		  0);
+
+	/* which need writing: h[0..3) at T0 + 5 are fresh at T0 + 5; the
+	 * other seven known at T0 are stale, h[10..13) are new */
+	for (i = 0; i < 13; i++)
+		mix[i] = h[12 - i];
+	CHECK_INT("stale: 10 known of 13",
+		  store_contacts_stale(s, "alice", T0, T0 + 5, mix, 13, &n),
+		  10);
+	CHECK_INT("stale: 13 less the 3 fresh to write", n, 10);
+	for (i = 0, j = 0; i < 13; i++)
+		j += (i < n) ==
+		     (mix[i] != h[0] && mix[i] != h[1] && mix[i] != h[2]);
+	CHECK_INT("stale: the fresh ones last, the rest first", j, 13);
+	for (i = 0; i < 10; i++)
+		mix[i] = h[i];
+	CHECK_INT("stale: all fresh since T0",
+		  store_contacts_stale(s, "alice", T0, T0, mix, 10, &n), 10);
+	CHECK_INT("stale: none to write", n, 0);
+	CHECK_INT("stale: nothing known for bob",
+		  store_contacts_stale(s, "bob", T0, T0, mix, 13, &n), 0);
+	CHECK_INT("stale: bob writes all", n, 13);
 
 	/* 3,000 strangers in messages of 10, a bound of 100 */
 	for (i = 0; i < 300; i++) {

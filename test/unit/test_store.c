@@ -249,6 +249,26 @@ static void counts_at(struct store *s, const char *login, time_t now,
 	CHECK_INT("counts read", store_counts_get(s, login, now, c, 2), 0);
 }
 
+/* test_queue_logins - rows only with MailLog, the newest per queue id */
+static void test_queue_logins(struct store *s, const char *p, time_t t0)
+{
+	store_flush(s);
+	CHECK_INT("no MailLog: no queue_logins rows",
+		  sql_int(p, "SELECT count(*) FROM queue_logins"), 0);
+	store_set_queue_logins(s, 1);
+	store_add_message(s, "carol", t0, 1, "192.0.2.3", "Q4", 0, 0);
+	store_add_message(s, "dave", t0 + 5, 1, "192.0.2.3", "Q4", 0, 0);
+	store_add_message(s, "carol", t0 + 6, 1, "192.0.2.3", "", 0, 0);
+	store_flush(s);
+	CHECK_INT("MailLog: one row per queue id",
+		  sql_int(p, "SELECT count(*) FROM queue_logins"), 1);
+	CHECK_INT("MailLog: the newest message of a queue id",
+		  sql_int(p, "SELECT count(*) FROM queue_logins WHERE "
+			     "queue_id = 'Q4' AND login = 'dave' AND ts = "
+			     "1700000005"),
+		  1);
+}
+
 /* test_windows - a row leaves the window exactly window_s later */
 static void test_windows(void)
 {
@@ -276,6 +296,8 @@ static void test_windows(void)
 	CHECK_INT("day: all gone", c[1].msgs, 0);
 	counts_at(s, "ALICE", t0 + 10, c);
 	CHECK_INT("logins are stored lower-case by the caller", c[0].msgs, 0);
+	if (!pg_uri) /* queue_logins: SQLite's bounce join (schema 9) */
+		test_queue_logins(s, db_path("win.db"), t0);
 	store_close(s);
 }
 
@@ -597,6 +619,7 @@ static void test_detect(void)
 	CHECK_INT("a message with its new recipient: new_rcpt", c[0].new_rcpt,
 		  1);
 
+	store_set_queue_logins(s, 1); /* MailLog is set: bounces join */
 	store_add_message(s, "erin", now - 50, 2, "192.0.2.8", "QB1", 0, 0);
 	store_add_message(s, "fred", now - 40, 1, "192.0.2.8", "QB2", 0, 0);
 	store_flush(s);
