@@ -221,7 +221,7 @@ int store_admin_events(struct store *s, time_t since, const char *login,
 	static const char sql[] =
 		"SELECT id, ts, login, client_addr, queue_id, kind, action, "
 		"count, detail FROM events WHERE ts >= ?1 "
-		"AND (?2 IS NULL OR login = ?2 COLLATE NOCASE) "
+		"AND (?2 IS NULL OR lower(login) = lower(?2)) "
 		"ORDER BY ts DESC, id DESC LIMIT ?3";
 	const struct store_arg args[] = { STORE_INT(since), STORE_TEXT(login),
 					  STORE_INT(max > 0 ? max : -1),
