@@ -42,6 +42,17 @@ OUTGUARDCTL=${OUTGUARDCTL:?OUTGUARDCTL: the outguardctl binary}
 command -v sqlite3 >/dev/null || pg_skip "no sqlite3"
 export TZ=UTC MAIL_CONFIG=/nonexistent SUDO_USER=pm
 pg_start
+# a database that sorts text as most do in production (ICU en-US: case
+# and punctuation second), so an ORDER BY that relies on the C
+# collation shows; without ICU, the harness's C.UTF-8 database
+if pg_super -c "CREATE DATABASE og_icu OWNER $PG_USER TEMPLATE template0
+	LOCALE_PROVIDER icu ICU_LOCALE 'en-US' LOCALE 'C.UTF-8'" \
+	>/dev/null 2>&1; then
+	PG_URI=${PG_URI%/*}/og_icu
+	echo "# PostgreSQL database with ICU collation en-US"
+else
+	echo "# no ICU: the PostgreSQL database sorts as C.UTF-8"
+fi
 
 LITE=$PG_TMP/lite.db
 printf 'Database %s\nSyslog no\n' "$LITE" >"$PG_TMP/lite.conf"
@@ -110,6 +121,10 @@ ctl2()
 	ra=$?
 	b=$("$OUTGUARDCTL" -d "$PG_URI" "$@" 2>"$PG_TMP/eb")
 	rb=$?
+	if [ -n "${MASK:-}" ]; then
+		a=$(printf '%s\n' "$a" | grep -Ev "$MASK")
+		b=$(printf '%s\n' "$b" | grep -Ev "$MASK")
+	fi
 	ea=$(sed "s|$LITE|DB|g" "$PG_TMP/ea")
 	eb=$(sed "s|$PG_URI|DB|g; s|postgresql://outguard:\*\*\*@[^ ]*|DB|g" \
 		"$PG_TMP/eb")
@@ -193,9 +208,26 @@ INSERT INTO events (ts, login, client_addr, queue_id, kind, action,
 	($now - 60, 'Bob', NULL, NULL, 'rule', 'reject', 'rule 3', 5, NULL),
 	($now - 90000, 'dave', NULL, NULL, 'forgery', 'header', 'old', 1,
 	 NULL);
+INSERT INTO events (ts, login, kind, action, detail) VALUES
+	($now - 70, 'zoë', 'rule', 'header', 'tab	here \"quoted\" € ''x''');
+INSERT INTO msg_log (login, ts, rcpts, new_rcpt) VALUES
+	('hank', $now - 400, 30, 25), ('hank', $now - 300, 40, 38);
+INSERT INTO session_log (login, ts, network) VALUES
+	('hank', $now - 400, '198.51.100.0/24'),
+	('hank', $now - 300, '203.0.113.0/24');
+INSERT INTO counts (login, kind, key, ts, refused, bounce) VALUES
+	('hank', 0, '$(((now - 600) / 60))', $(((now - 600) / 60 * 60)), 7, 3);
+INSERT INTO msg_log (login, ts, rcpts) VALUES ('ab-c', $now - 20, 9),
+	('abc', $now - 20, 9), ('Ab_d', $now - 20, 9), ('abd', $now - 20, 9);
+INSERT INTO protected_domains (domain, note) VALUES ('ab.com', NULL),
+	('a-b.com', 'dash'), ('a.b.com', NULL), ('Zeta.com', 'upper'),
+	('zet.com', NULL);
 INSERT INTO seen_domains (domain, first_seen, last_seen, hits, rule)
 	VALUES ('paypa1.com', $now - 3000, $now - 100, 4, 'lookalike paypal'),
-	('examp1e.org', $now - 200000, $now - 150000, 1, NULL);
+	('examp1e.org', $now - 200000, $now - 150000, 1, NULL),
+	('a-b.net', $now - 3000, $now - 100, 1, NULL),
+	('ab.net', $now - 3000, $now - 100, 1, NULL),
+	('Ab.org', $now - 3000, $now - 100, 1, NULL);
 INSERT INTO rules (id, field, pattern, reason) VALUES
 	(10, 'subject', '(unclosed', 'broken on purpose');
 INSERT INTO rules (id, enabled, field, pattern, action) VALUES
@@ -204,9 +236,17 @@ INSERT INTO rules (id, enabled, field, pattern, action) VALUES
 same_rows "fixture" "$TABLES"
 
 # --- read commands ---------------------------------------------------------
-for login in alice Alice bob carol dave erin frank gina nobody; do
+for login in alice Alice bob carol dave erin frank gina zoë nobody; do
 	ctl_both status "$login"
 done
+# hank's detection counts (refused, new_rcpt; SPEC 6.1) are read on
+# PostgreSQL by the detection state of lib/store_pg_detect.c (branch
+# pgdetect): until it is merged, status compares hank's other lines
+# (the fixture's counts rows and the msg_log trigger are compared by
+# same_rows above; simulate replays them below)
+MASK='^(refused|new_rcpt|bounce) |"metric":"(refused|new_rcpt|bounce)"'
+ctl_both status hank
+MASK=
 ctl_both top
 ctl_both top --window 3h --limit 1
 ctl_both top --window 2d
@@ -215,6 +255,8 @@ ctl_both events
 ctl_both events --login BOB
 ctl_both events --since 2d --limit 3
 ctl_both events --login nobody
+ctl_both events --login ZOË
+ctl_both events --login zoë
 ctl_both rules list
 ctl_both rules test paypal-login.com
 ctl_both rules test "Subject: hello"
@@ -235,8 +277,8 @@ want_rc 2 "status without a login"
 cat >"$PG_TMP/tight.sql" <<'EOF'
 UPDATE limits SET threshold = 5 WHERE metric = 'rcpt' AND window_s = 3600;
 EOF
-ctl_both simulate --since 1d "$PG_TMP/tight.sql"
-ctl_both simulate --since 3h "$PG_TMP/tight.sql"
+ctl_both simulate --since $((now - 86400)) "$PG_TMP/tight.sql"
+ctl_both simulate --since $((now - 3 * 3600)) "$PG_TMP/tight.sql"
 cat >"$PG_TMP/bad.sql" <<'EOF'
 UPDATE nosuch SET x = 1;
 EOF
@@ -300,7 +342,7 @@ settle_times
 ctl_both incidents list --all
 ctl_both events --limit 100
 ctl_both top
-ctl_both simulate --since 1d "$PG_TMP/tight.sql"
+ctl_both simulate --since $((now - 86400)) "$PG_TMP/tight.sql"
 
 # --- the MTA's commands: no crash (worker fleet owns their output) ---------
 for cmd in "quarantine list" "quarantine list --all" "quarantine show 1" \
