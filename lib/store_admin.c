@@ -180,8 +180,8 @@ int store_admin_reset(struct store *s, const char *login, char *err,
 			       "lower(?1" ADMIN_C ")), m AS (DELETE FROM "
 			       "msg_log WHERE lower(login" ADMIN_C ") = "
 			       "lower(?1" ADMIN_C ")) DELETE FROM session_log "
-			       "WHERE lower(login" ADMIN_C ") = lower(?1" ADMIN_C
-			       ")",
+			       "WHERE lower(login" ADMIN_C
+			       ") = lower(?1" ADMIN_C ")",
 			       args, NULL, NULL, err, errlen) < 0
 			       ? -1
 			       : 0;
@@ -288,7 +288,8 @@ int store_admin_top(struct store *s, time_t now, long window_s, int max,
 		"coalesce(u.status, 'active') AS status FROM l "
 		"LEFT JOIN m ON m.login = l.login "
 		"LEFT JOIN s ON s.login = l.login "
-		"LEFT JOIN users u ON lower(u.login::text" ADMIN_C ") = l.login "
+		"LEFT JOIN users u ON lower(u.login::text" ADMIN_C
+		") = l.login "
 		"ORDER BY 2 DESC, 3 DESC, 4 DESC, 1 LIMIT ?2";
 	const struct store_arg args[] = { STORE_INT(now - window_s),
 					  STORE_INT(max > 0 ? max : -1),
