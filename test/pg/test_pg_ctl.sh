@@ -179,7 +179,8 @@ INSERT INTO peaks (login, metric, window_s, day, peak) VALUES
 	('alice', 'rcpt', 3600, $day - 40, 2000);
 INSERT INTO users (login, class, status, note, changed) VALUES
 	('frank', 'bulk', 'watch', 'newsletter', $now - 1000),
-	('gina', 'default', 'blocked', NULL, $now - 2000);
+	('gina', 'default', 'blocked', NULL, $now - 2000),
+	('ivy', 'gone', 'active', 'class deleted', $now - 3000);
 INSERT INTO incidents (login, opened, updated, kind, action, trigger,
 	trips, counts, networks) VALUES
 	('alice', $now - 500, $now - 400, 'limit', 'block',
@@ -236,7 +237,7 @@ INSERT INTO rules (id, enabled, field, pattern, action) VALUES
 same_rows "fixture" "$TABLES"
 
 # --- read commands ---------------------------------------------------------
-for login in alice Alice bob carol dave erin frank gina zoë nobody; do
+for login in alice Alice bob carol dave erin frank gina ivy zoë nobody; do
 	ctl_both status "$login"
 done
 # hank's detection counts (refused, new_rcpt; SPEC 6.1) are read on
@@ -279,6 +280,15 @@ UPDATE limits SET threshold = 5 WHERE metric = 'rcpt' AND window_s = 3600;
 EOF
 ctl_both simulate --since $((now - 86400)) "$PG_TMP/tight.sql"
 ctl_both simulate --since $((now - 3 * 3600)) "$PG_TMP/tight.sql"
+cat >"$PG_TMP/users.sql" <<'EOF'
+UPDATE users SET status = 'blocked' WHERE login = 'frank';
+INSERT INTO users (login, class, status) VALUES ('hank', 'bulk', 'watch');
+INSERT INTO limits (class, metric, window_s, threshold, action)
+	VALUES ('default', 'session', 3600, 1, 'reject');
+EOF
+ctl_both simulate --since $((now - 86400)) "$PG_TMP/users.sql"
+printf '' >"$PG_TMP/empty.sql"
+ctl_both simulate --since $((now - 2 * 86400)) "$PG_TMP/empty.sql"
 cat >"$PG_TMP/bad.sql" <<'EOF'
 UPDATE nosuch SET x = 1;
 EOF
