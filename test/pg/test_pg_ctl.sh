@@ -17,6 +17,9 @@
 #	The quarantine commands and incidents release/delete run a
 #	stand-in for Postfix's tools (postqueue, postsuper, postcat in a
 #	directory put first in PATH) and are compared the same way.
+#	The PostgreSQL database sorts text as ICU's en-US (when the
+#	server has ICU), so an ORDER BY or lower() that would differ from
+#	SQLite's byte order and ASCII folding shows.
 # DIAGNOSTICS
 #	"ok - ..." and "FAIL - ..." lines, then "N passed, N failed"; exits
 #	1 when a check failed, 77 (skip) without PostgreSQL.
