@@ -34,6 +34,13 @@
 
 #define ADMIN_MAX_COLS 16 /* columns handed to a store_row_fn */
 
+/*
+ * In a statement's PostgreSQL variant: the C collation, so that lower()
+ * folds only ASCII letters and ORDER BY compares bytes, as SQLite does
+ * (PostgreSQL's default collation comes from the database's locale).
+ */
+#define ADMIN_C " COLLATE \"C\""
+
 /* admin_bind - bind args to st's parameters (extra args: none); 0, -1 */
 static int admin_bind(sqlite3_stmt *st, const struct store_arg *args)
 {
@@ -170,9 +177,11 @@ int store_admin_reset(struct store *s, const char *login, char *err,
 		return store_pg_admin_query(
 			       s, "reset",
 			       "WITH c AS (DELETE FROM counts WHERE login = "
-			       "lower(?1)), m AS (DELETE FROM msg_log WHERE "
-			       "lower(login) = lower(?1)) DELETE FROM "
-			       "session_log WHERE lower(login) = lower(?1)",
+			       "lower(?1" ADMIN_C ")), m AS (DELETE FROM "
+			       "msg_log WHERE lower(login" ADMIN_C ") = "
+			       "lower(?1" ADMIN_C ")) DELETE FROM session_log "
+			       "WHERE lower(login" ADMIN_C
+			       ") = lower(?1" ADMIN_C ")",
 			       args, NULL, NULL, err, errlen) < 0
 			       ? -1
 			       : 0;
@@ -221,14 +230,21 @@ int store_admin_events(struct store *s, time_t since, const char *login,
 	static const char sql[] =
 		"SELECT id, ts, login, client_addr, queue_id, kind, action, "
 		"count, detail FROM events WHERE ts >= ?1 "
-		"AND (?2 IS NULL OR login = ?2 COLLATE NOCASE) "
+		"AND (?2 IS NULL OR lower(login) = lower(?2)) "
 		"ORDER BY ts DESC, id DESC LIMIT ?3";
+	/* PostgreSQL: lower() of ASCII only, as SQLite's (ADMIN_C) */
+	static const char sql_pg[] =
+		"SELECT id, ts, login, client_addr, queue_id, kind, action, "
+		"count, detail FROM events WHERE ts >= ?1 "
+		"AND (?2 IS NULL OR lower(login" ADMIN_C ") = lower(?2" ADMIN_C
+		")) ORDER BY ts DESC, id DESC LIMIT ?3";
 	const struct store_arg args[] = { STORE_INT(since), STORE_TEXT(login),
 					  STORE_INT(max > 0 ? max : -1),
 					  STORE_END };
 	int rc;
 
-	rc = store_admin_query(s, "admin events", sql, args, fn, arg, NULL, 0);
+	rc = store_admin_query(s, "admin events", s->pg ? sql_pg : sql, args,
+			       fn, arg, NULL, 0);
 	return rc < 0 ? -1 : 0;
 }
 
@@ -256,12 +272,32 @@ int store_admin_top(struct store *s, time_t now, long window_s, int max,
 		"LEFT JOIN s ON s.login = l.login "
 		"LEFT JOIN users u ON u.login = l.login COLLATE NOCASE "
 		"ORDER BY 2 DESC, 3 DESC, 4 DESC, 1 LIMIT ?2";
+	/* PostgreSQL: logins lower-cased and sorted as bytes (ADMIN_C) */
+	static const char sql_pg[] =
+		"WITH m AS (SELECT lower(login" ADMIN_C ") AS login, "
+		"COUNT(*) AS msgs, SUM(rcpts) AS rcpts FROM msg_log "
+		"WHERE ts > ?1 GROUP BY 1), "
+		"s AS (SELECT lower(login" ADMIN_C ") AS login, "
+		"COUNT(*) AS sessions FROM session_log WHERE ts > ?1 "
+		"GROUP BY 1), "
+		"l AS (SELECT login FROM m UNION SELECT login FROM s) "
+		"SELECT l.login AS login, coalesce(m.rcpts, 0) AS rcpts, "
+		"coalesce(m.msgs, 0) AS msgs, "
+		"coalesce(s.sessions, 0) AS sessions, "
+		"coalesce(u.class, 'default') AS class, "
+		"coalesce(u.status, 'active') AS status FROM l "
+		"LEFT JOIN m ON m.login = l.login "
+		"LEFT JOIN s ON s.login = l.login "
+		"LEFT JOIN users u ON lower(u.login::text" ADMIN_C
+		") = l.login "
+		"ORDER BY 2 DESC, 3 DESC, 4 DESC, 1 LIMIT ?2";
 	const struct store_arg args[] = { STORE_INT(now - window_s),
 					  STORE_INT(max > 0 ? max : -1),
 					  STORE_END };
 	int rc;
 
-	rc = store_admin_query(s, "admin top", sql, args, fn, arg, NULL, 0);
+	rc = store_admin_query(s, "admin top", s->pg ? sql_pg : sql, args, fn,
+			       arg, NULL, 0);
 	return rc < 0 ? -1 : 0;
 }
 

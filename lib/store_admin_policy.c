@@ -101,11 +101,16 @@ int store_admin_seen(struct store *s, time_t since, int max, store_row_fn fn,
 		"SELECT domain, first_seen, last_seen, hits, rule "
 		"FROM seen_domains WHERE first_seen >= ?1 "
 		"ORDER BY first_seen DESC, domain LIMIT ?2";
+	/* PostgreSQL: domains sorted as bytes, as SQLite sorts them */
+	static const char sql_pg[] =
+		"SELECT domain, first_seen, last_seen, hits, rule "
+		"FROM seen_domains WHERE first_seen >= ?1 "
+		"ORDER BY first_seen DESC, domain COLLATE \"C\" LIMIT ?2";
 	const struct store_arg args[] = { STORE_INT(since),
 					  STORE_INT(max > 0 ? max : -1),
 					  STORE_END };
-	int rc = store_admin_query(s, "admin seen", sql, args, fn, arg, NULL,
-				   0);
+	int rc = store_admin_query(s, "admin seen", s->pg ? sql_pg : sql, args,
+				   fn, arg, NULL, 0);
 
 	return rc < 0 ? -1 : 0;
 }

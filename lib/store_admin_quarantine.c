@@ -45,8 +45,9 @@ int store_admin_quarantine_get(struct store *s, const char *key,
 	static const char sql[] =
 		"SELECT id, ts, queue_id, login, mail_from, rcpts, subject, "
 		"reason, status, reviewed_by, reviewed_at, relay FROM quarantine "
-		"WHERE id = ?1 OR queue_id = ?2 "
-		"ORDER BY id = ?1 DESC, ts DESC, id DESC LIMIT 1";
+		"WHERE id = CAST(?1 AS bigint) OR queue_id = ?2 "
+		"ORDER BY id = CAST(?1 AS bigint) DESC, ts DESC, id DESC "
+		"LIMIT 1";
 	const char *c;
 	int rc;
 

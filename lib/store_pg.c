@@ -371,7 +371,8 @@ int store_pg_policy_version(struct store *s, long long *version)
  */
 static const char *const policy_tables[][2] = {
 	{ "classes", "name, note" },
-	{ "limits", "id, class, metric, window_s, threshold, action" },
+	{ "limits",
+	  "id, class, metric, window_s, threshold, action, baseline_factor" },
 	{ "local_domains", "domain" },
 	{ "user_senders", "login, address" },
 	{ "freemail_domains", "domain" },

@@ -56,6 +56,12 @@ static const char hist_sql[] =
 	"AND bounce > 0 AND ts >= ?1 "
 	"ORDER BY 1, 2, 3";
 
+/* the live users' status on PostgreSQL: the copy's users, before FILE */
+static const char live_users_pg[] =
+	"CREATE TABLE sim_live_users (login TEXT PRIMARY KEY COLLATE NOCASE, "
+	"status TEXT) WITHOUT ROWID;"
+	"INSERT INTO sim_live_users SELECT login, status FROM main.users;";
+
 /* is_policy - 1 when name is a policy table */
 static int is_policy(const char *name)
 {
@@ -117,6 +123,12 @@ static int copy_policy(struct store_sim *m, char *err, size_t errlen)
 	sqlite3_stmt *st;
 	int rc;
 
+	if (m->live->pg) { /* PostgreSQL: no ATTACH, the rows are copied */
+		if (store_pg_sim_copy(m->live, m->db, policy_tables, NPOLICY,
+				      err, errlen) < 0)
+			return -1;
+		return exec(m->db, live_users_pg, err, errlen);
+	}
 	if (sqlite3_prepare_v2(m->db, "ATTACH ?1 AS live", -1, &st, NULL) !=
 	    SQLITE_OK) {
 		snprintf(err, errlen, "attach: %s", sqlite3_errmsg(m->db));
@@ -273,6 +285,8 @@ int store_sim_history(struct store_sim *m, long long since, store_hist_fn fn,
 	sqlite3_stmt *st = NULL;
 	int rc;
 
+	if (s->pg)
+		return store_pg_sim_history(s, since, fn, arg, err, errlen);
 	lock_acquire(&s->db_lock);
 	rc = sqlite3_prepare_v2(s->db, hist_sql, -1, &st, NULL);
 	if (rc == SQLITE_OK) {
