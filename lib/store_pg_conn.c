@@ -27,6 +27,8 @@
 
 #define T "25" /* text */
 #define B "20" /* bigint */
+#define TA "1009" /* text[] */
+#define BA "1016" /* bigint[] */
 
 /* clang-format off */
 static const struct pg_stmt_def stmts[PG_DETECT_FIRST] = {
@@ -102,6 +104,12 @@ static const struct pg_stmt_def stmts[PG_DETECT_FIRST] = {
 		"AND ts > i.opened - 3600 ORDER BY key LIMIT 64) k), "
 		"i.networks) ELSE i.networks END",
 		6, { T, B, T, T, T, T } },
+	[PG_SETTLE_N] = { "SELECT outguard_settle($1, $2, $3, $4, $5, $6, "
+		"$7)", 7, { BA, TA, BA, BA, TA, TA, TA } },
+	[PG_SESSION_N] = { "INSERT INTO session_log (login, ts, client_addr, "
+		"network) SELECT * FROM unnest($1::text[], $2::bigint[], "
+		"$3::text[], $4::text[]) ORDER BY 1, 2",
+		4, { TA, BA, TA, TA } },
 };
 /* clang-format on */
 

@@ -42,6 +42,8 @@ enum pg_stmt {
 	PG_STATUS,
 	PG_SEEN_ADD,
 	PG_TRIP,
+	PG_SETTLE_N,  /* the settles of a batch, as arrays */
+	PG_SESSION_N, /* the sessions of a batch, as arrays */
 	/* store_pg_detect.c's, in its pg_detect_stmts[] */
 	PG_EXTRA,
 	PG_DETECT_FIRST = PG_EXTRA,
