@@ -42,7 +42,8 @@ enum pg_stmt {
 	PG_STATUS,
 	PG_SEEN_ADD,
 	PG_TRIP,
-	PG_SETTLE_N,  /* the settles of a batch, as arrays */
+	PG_SETTLE_N,  /* the msg_log rows of a batch's settles, as arrays */
+	PG_UNRESERVE, /* the reservations of a batch's settles */
 	PG_SESSION_N, /* the sessions of a batch, as arrays */
 	/* store_pg_detect.c's, in its pg_detect_stmts[] */
 	PG_EXTRA,

@@ -8,19 +8,23 @@
  *	A message's reservation (store_pg.c) ends when its mark is
  *	dropped: store_pg_add_message() keeps the message's msg_log row in
  *	the calling thread (the guard records a message and then ends it
- *	in the same callback), and store_pg_mark_drop() queues one
- *	outguard_settle() that deletes the reservation and stores the row
- *	in one statement, so every reader sees the message either reserved
- *	or stored.  A message dropped without a record only deletes its
- *	reservation.
+ *	in the same callback), and store_pg_mark_drop() queues its settle:
+ *	the reservation deleted and the row stored in one transaction, so
+ *	every reader sees the message either reserved or stored.  A
+ *	message dropped without a record only deletes its reservation.
  *
  *	Writes are queued and committed by one writer thread with its own
  *	connection, a batch per transaction, off the mail path.  A batch
- *	is sorted by login (stably: a login's trip stays before its
- *	events), so two relays' batches take the rows of counts in one
- *	order.  A failed batch is rolled back, kept and retried after a
- *	second on a new connection if the old one broke.  Without a writer
- *	(outguardctl) a write runs at once.
+ *	costs a few statements however many messages it holds: its
+ *	reservations go in one DELETE, its msg_log rows in one INSERT and
+ *	its sessions in another (arrays of the values, unnest()), the
+ *	other writes one statement each, sorted by login (stably: a
+ *	login's trip stays before its events).  Every relay's batches take
+ *	one advisory lock first, so two never update the same counts rows
+ *	at once (no deadlock whatever a batch's order).  A failed batch is
+ *	rolled back, kept and retried after a second on a new connection
+ *	if the old one broke.  Without a writer (outguardctl) a write runs
+ *	at once, a settle as one outguard_settle().
  *
  *	store_pg_admin_query() runs outguardctl's statements: "?N" becomes
  *	"$N" and every argument is sent as text.
@@ -314,12 +318,12 @@ static int arr_put(struct pg_arr *a, const char *s)
 }
 
 /*
- * run_arrays - the ops of arr of kind (at most 7 values each) as one
- * statement st taking an array per value; 0 (also when there are none)
- * or -1
+ * run_arrays - the ops of arr of kind as one statement st taking an
+ * array per value, of their values first to first + nv - 1; 0 (also
+ * when there are none) or -1
  */
 static int run_arrays(struct store *s, struct pg_op **arr, long n,
-		      enum pg_stmt kind, enum pg_stmt st, int nv)
+		      enum pg_stmt kind, enum pg_stmt st, int first, int nv)
 {
 	struct pg_arr a[OP_VALUES];
 	const char *v[OP_VALUES];
@@ -333,7 +337,7 @@ static int run_arrays(struct store *s, struct pg_op **arr, long n,
 			continue;
 		any = 1;
 		for (j = 0; j < nv; j++)
-			if (arr_put(&a[j], arr[i]->v[j]) < 0)
+			if (arr_put(&a[j], arr[i]->v[first + j]) < 0)
 				goto out;
 	}
 	if (!any) {
@@ -390,8 +394,9 @@ static int write_batch(struct store *s, struct pg_op **arr, long n)
 		store_fail(s, err, NULL);
 		goto fail;
 	}
-	if (run_arrays(s, arr, n, PG_SETTLE, PG_SETTLE_N, OP_VALUES) < 0 ||
-	    run_arrays(s, arr, n, PG_SESSION, PG_SESSION_N, 4) < 0)
+	if (run_arrays(s, arr, n, PG_SETTLE, PG_UNRESERVE, 0, 1) < 0 ||
+	    run_arrays(s, arr, n, PG_SETTLE, PG_SETTLE_N, 1, 6) < 0 ||
+	    run_arrays(s, arr, n, PG_SESSION, PG_SESSION_N, 0, 4) < 0)
 		goto fail;
 	for (i = 0; i < n; i++)
 		if (arr[i]->kind != PG_SETTLE && arr[i]->kind != PG_SESSION &&
