@@ -434,6 +434,13 @@ static void *writer_main(void *arg)
 			pthread_cond_wait(&pg->q_cond, &pg->q_lock);
 		if (pg->q_head == NULL)
 			break;
+		if (pg->q_len < PG_BATCH_MIN && !pg->stopping) {
+			/* let a batch gather: its statements and commit
+			 * cost the server alike for 2 writes or 200 */
+			pthread_mutex_unlock(&pg->q_lock);
+			poll(NULL, 0, PG_BATCH_WAIT_MS);
+			pthread_mutex_lock(&pg->q_lock);
+		}
 		for (n = 0; n < PG_BATCH_MAX && (op = pg->q_head) != NULL;
 		     n++) {
 			pg->q_head = op->next;

@@ -13,7 +13,9 @@
 #   - exact shared counting: pgstore runs two stores (relays a and b) on
 #     one database, 64 threads over both, one login, against a limit
 #     of 1,000 recipients an hour: exactly 1,000 are accepted, msg_log
-#     and counts hold exactly 1,000, and no reservation is left; the
+#     and counts hold exactly 1,000, no reservation is left, and the
+#     queue ids (with quotes, a backslash, a comma, braces and NULL:
+#     the writer sends a batch as arrays) are stored as sent; the
 #     same with 2,000, where lookups lease 16 recipients at once;
 #   - a policy change made with psql reaches store_policy_version() of
 #     a running store through LISTEN/NOTIFY (the delay is printed);
@@ -151,6 +153,11 @@ check "msg_log holds what was accepted" \
 check "counts hold it" \
 	"$(pg_sql "SELECT sum(rcpts) FROM counts WHERE login = 'alice' AND kind = 0")" 1000
 check "no reservation left" "$(pg_sql 'SELECT count(*) FROM reservations')" 0
+# the writer sends a batch's values as arrays: quotes, a backslash, a
+# comma, braces and the word NULL arrive as they were (pgstore's QID)
+check "queue ids stored as sent" \
+	"$(pg_sql "SELECT count(*) FROM msg_log WHERE login = 'alice'
+	AND queue_id IS DISTINCT FROM 'Q\"1\\,{x} NULL'")" 0
 
 # far from the limit a lookup leases 16 recipients (PG_LEASE, while
 # every limit leaves 1,024 more): still exactly the limit
