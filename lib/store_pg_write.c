@@ -366,7 +366,8 @@ out:
  * apart from the per-login locks of outguard_reserve), so two relays
  * never update the same counts rows at once: no deadlock whatever the
  * order of a batch's statements, and a batch waits at most for another
- * relay's batch.
+ * relay's batch (a writer cut off inside its transaction is ended by
+ * the server after 10 s idle, its lock with it).
  */
 static int write_batch(struct store *s, struct pg_op **arr, long n)
 {
@@ -389,6 +390,7 @@ static int write_batch(struct store *s, struct pg_op **arr, long n)
 	c = pg->wconn->c;
 	if (pg_simple(c,
 		      "BEGIN; SET LOCAL synchronous_commit = off; "
+		      "SET LOCAL idle_in_transaction_session_timeout = 10000; "
 		      "SELECT pg_advisory_xact_lock(1869021185)",
 		      err, sizeof(err)) < 0) {
 		store_fail(s, err, NULL);
