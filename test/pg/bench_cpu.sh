@@ -27,9 +27,11 @@ B=${1:-$TOP/build}
 R=${2:-1}
 S=${3:-5}
 N=${4:-3}
+# shellcheck source=pg_lib.sh
 . "$HERE/pg_lib.sh"
-[ -x "$B/milter/outguard" ] && [ -x "$B/test/bench/milterload" ] ||
+if [ ! -x "$B/milter/outguard" ] || [ ! -x "$B/test/bench/milterload" ]; then
 	pg_skip "build outguard and milterload in $B first"
+fi
 pg_require
 pg_start >/dev/null
 D=$PG_TMP/og
