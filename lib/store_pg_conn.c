@@ -27,6 +27,8 @@
 
 #define T "25" /* text */
 #define B "20" /* bigint */
+#define TA "1009" /* text[] */
+#define BA "1016" /* bigint[] */
 
 /* clang-format off */
 static const struct pg_stmt_def stmts[PG_DETECT_FIRST] = {
@@ -102,6 +104,19 @@ static const struct pg_stmt_def stmts[PG_DETECT_FIRST] = {
 		"AND ts > i.opened - 3600 ORDER BY key LIMIT 64) k), "
 		"i.networks) ELSE i.networks END",
 		6, { T, B, T, T, T, T } },
+	[PG_SETTLE_N] = { "INSERT INTO msg_log (login, ts, rcpts, client_addr, "
+		"queue_id, message_id) SELECT s.login, s.ts, s.rcpts, "
+		"s.client_addr, s.queue_id, s.message_id FROM unnest($1::text[], "
+		"$2::bigint[], $3::bigint[], $4::text[], $5::text[], $6::text[]) "
+		"AS s(login, ts, rcpts, client_addr, queue_id, message_id) "
+		"WHERE s.rcpts > 0 ORDER BY s.login, s.ts",
+		6, { TA, BA, BA, TA, TA, TA } },
+	[PG_UNRESERVE] = { "DELETE FROM reservations WHERE id = ANY ($1)",
+		1, { BA } },
+	[PG_SESSION_N] = { "INSERT INTO session_log (login, ts, client_addr, "
+		"network) SELECT * FROM unnest($1::text[], $2::bigint[], "
+		"$3::text[], $4::text[]) ORDER BY 1, 2",
+		4, { TA, BA, TA, TA } },
 };
 /* clang-format on */
 

@@ -26,6 +26,11 @@
 #define PG_LEASE_MARGIN 1024
 #define PG_QUEUE_MAX	200000
 #define PG_BATCH_MAX	500
+/* the writer waits PG_BATCH_WAIT_MS for a batch of fewer than
+ * PG_BATCH_MIN writes to grow (settles only leave reservations later:
+ * the counts are the same) */
+#define PG_BATCH_MIN	 64
+#define PG_BATCH_WAIT_MS 10
 
 /* The prepared statements, by index. */
 enum pg_stmt {
@@ -42,6 +47,9 @@ enum pg_stmt {
 	PG_STATUS,
 	PG_SEEN_ADD,
 	PG_TRIP,
+	PG_SETTLE_N,  /* the msg_log rows of a batch's settles, as arrays */
+	PG_UNRESERVE, /* the reservations of a batch's settles */
+	PG_SESSION_N, /* the sessions of a batch, as arrays */
 	/* store_pg_detect.c's, in its pg_detect_stmts[] */
 	PG_EXTRA,
 	PG_DETECT_FIRST = PG_EXTRA,

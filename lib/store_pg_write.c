@@ -8,19 +8,23 @@
  *	A message's reservation (store_pg.c) ends when its mark is
  *	dropped: store_pg_add_message() keeps the message's msg_log row in
  *	the calling thread (the guard records a message and then ends it
- *	in the same callback), and store_pg_mark_drop() queues one
- *	outguard_settle() that deletes the reservation and stores the row
- *	in one statement, so every reader sees the message either reserved
- *	or stored.  A message dropped without a record only deletes its
- *	reservation.
+ *	in the same callback), and store_pg_mark_drop() queues its settle:
+ *	the reservation deleted and the row stored in one transaction, so
+ *	every reader sees the message either reserved or stored.  A
+ *	message dropped without a record only deletes its reservation.
  *
  *	Writes are queued and committed by one writer thread with its own
  *	connection, a batch per transaction, off the mail path.  A batch
- *	is sorted by login (stably: a login's trip stays before its
- *	events), so two relays' batches take the rows of counts in one
- *	order.  A failed batch is rolled back, kept and retried after a
- *	second on a new connection if the old one broke.  Without a writer
- *	(outguardctl) a write runs at once.
+ *	costs a few statements however many messages it holds: its
+ *	reservations go in one DELETE, its msg_log rows in one INSERT and
+ *	its sessions in another (arrays of the values, unnest()), the
+ *	other writes one statement each, sorted by login (stably: a
+ *	login's trip stays before its events).  Every relay's batches take
+ *	one advisory lock first, so two never update the same counts rows
+ *	at once (no deadlock whatever a batch's order).  A failed batch is
+ *	rolled back, kept and retried after a second on a new connection
+ *	if the old one broke.  Without a writer (outguardctl) a write runs
+ *	at once, a settle as one outguard_settle().
  *
  *	store_pg_admin_query() runs outguardctl's statements: "?N" becomes
  *	"$N" and every argument is sent as text.
@@ -277,7 +281,94 @@ static void committed(struct store *s, const struct pg_op *op)
 		store_cache_committed(s, op->v[0], 0, 0, 1);
 }
 
-/* write_batch - ops (n of them, in arr) in one transaction; 0 or -1 */
+/* One array parameter being built: text, grown as needed. */
+struct pg_arr {
+	char *t;
+	size_t len, cap;
+};
+
+/* arr_put - append s (NULL: NULL) to a, quoted as an array element;
+ * room for the closing brace and NUL is always left */
+static int arr_put(struct pg_arr *a, const char *s)
+{
+	size_t need = (s != NULL ? 2 * strlen(s) : 0) + 8;
+	char *t;
+
+	if (a->len + need > a->cap) {
+		a->cap = (a->len + need) * 2 + 256;
+		if ((t = realloc(a->t, a->cap)) == NULL)
+			return -1;
+		a->t = t;
+	}
+	a->t[a->len] = a->len == 0 ? '{' : ',';
+	a->len++;
+	if (s == NULL) {
+		memcpy(a->t + a->len, "NULL", 4);
+		a->len += 4;
+		return 0;
+	}
+	a->t[a->len++] = '"';
+	for (; *s; s++) {
+		if (*s == '"' || *s == '\\')
+			a->t[a->len++] = '\\';
+		a->t[a->len++] = *s;
+	}
+	a->t[a->len++] = '"';
+	return 0;
+}
+
+/*
+ * run_arrays - the ops of arr of kind as one statement st taking an
+ * array per value, of their values first to first + nv - 1; 0 (also
+ * when there are none) or -1
+ */
+static int run_arrays(struct store *s, struct pg_op **arr, long n,
+		      enum pg_stmt kind, enum pg_stmt st, int first, int nv)
+{
+	struct pg_arr a[OP_VALUES];
+	const char *v[OP_VALUES];
+	PGresult *r = NULL;
+	int j, rc = -1, any = 0;
+	long i;
+
+	memset(a, 0, sizeof(a));
+	for (i = 0; i < n; i++) {
+		if (arr[i]->kind != kind)
+			continue;
+		any = 1;
+		for (j = 0; j < nv; j++)
+			if (arr_put(&a[j], arr[i]->v[first + j]) < 0)
+				goto out;
+	}
+	if (!any) {
+		rc = 0;
+		goto out;
+	}
+	for (j = 0; j < nv; j++) {
+		a[j].t[a[j].len++] = '}';
+		a[j].t[a[j].len] = '\0';
+		v[j] = a[j].t;
+	}
+	r = pg_exec(s, s->pg->wconn, st, nv, v);
+	rc = r != NULL ? 0 : -1;
+	PQclear(r);
+out:
+	for (j = 0; j < OP_VALUES; j++)
+		free(a[j].t);
+	return rc;
+}
+
+/*
+ * write_batch - ops (n of them, in arr) in one transaction; 0 or -1.
+ * The settles of the batch are one statement and its sessions another
+ * (arrays), the rest one statement each in arr's order.  The batches
+ * of every daemon take one lock first (28519 << 16 | 1, a bigint key,
+ * apart from the per-login locks of outguard_reserve), so two relays
+ * never update the same counts rows at once: no deadlock whatever the
+ * order of a batch's statements, and a batch waits at most for another
+ * relay's batch (a writer cut off inside its transaction is ended by
+ * the server after 10 s idle, its lock with it).
+ */
 static int write_batch(struct store *s, struct pg_op **arr, long n)
 {
 	struct store_pg *pg = s->pg;
@@ -297,14 +388,21 @@ static int write_batch(struct store *s, struct pg_op **arr, long n)
 		pg->wconn->c = c;
 	}
 	c = pg->wconn->c;
-	if (pg_simple(c, "BEGIN", err, sizeof(err)) < 0 ||
-	    pg_simple(c, "SET LOCAL synchronous_commit = off", err,
-		      sizeof(err)) < 0) {
+	if (pg_simple(c,
+		      "BEGIN; SET LOCAL synchronous_commit = off; "
+		      "SET LOCAL idle_in_transaction_session_timeout = 10000; "
+		      "SELECT pg_advisory_xact_lock(1869021185)",
+		      err, sizeof(err)) < 0) {
 		store_fail(s, err, NULL);
 		goto fail;
 	}
+	if (run_arrays(s, arr, n, PG_SETTLE, PG_UNRESERVE, 0, 1) < 0 ||
+	    run_arrays(s, arr, n, PG_SETTLE, PG_SETTLE_N, 1, 6) < 0 ||
+	    run_arrays(s, arr, n, PG_SESSION, PG_SESSION_N, 0, 4) < 0)
+		goto fail;
 	for (i = 0; i < n; i++)
-		if (op_run(s, pg->wconn, arr[i]) < 0)
+		if (arr[i]->kind != PG_SETTLE && arr[i]->kind != PG_SESSION &&
+		    op_run(s, pg->wconn, arr[i]) < 0)
 			goto fail;
 	if (pg_simple(c, "COMMIT", err, sizeof(err)) < 0) {
 		store_fail(s, err, NULL);
@@ -338,6 +436,13 @@ static void *writer_main(void *arg)
 			pthread_cond_wait(&pg->q_cond, &pg->q_lock);
 		if (pg->q_head == NULL)
 			break;
+		if (pg->q_len < PG_BATCH_MIN && !pg->stopping) {
+			/* let a batch gather: its statements and commit
+			 * cost the server alike for 2 writes or 200 */
+			pthread_mutex_unlock(&pg->q_lock);
+			poll(NULL, 0, PG_BATCH_WAIT_MS);
+			pthread_mutex_lock(&pg->q_lock);
+		}
 		for (n = 0; n < PG_BATCH_MAX && (op = pg->q_head) != NULL;
 		     n++) {
 			pg->q_head = op->next;

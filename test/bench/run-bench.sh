@@ -48,7 +48,8 @@
 #	BUILD, ROUNDS (3), DURATION (8), WARMUP (1), CONNS (8),
 #	LOGINS (1000), RCPTS ("1 10"), METRICS (0), HAMMER (4), KEEP=1
 #	keeps the temporary directory with every report and log, PG=1
-#	adds outguard-pg.
+#	adds outguard-pg, FILTERS (a list of the names above) measures
+#	only those.
 # DIAGNOSTICS
 #	Progress goes to stderr.  Exit 1 when a build, a filter start-up
 #	or a run fails.
@@ -289,6 +290,8 @@ if [ "${PG:-0}" = 1 ] && [ -n "$og" ]; then
 	pg_start
 	filters="$filters outguard-pg"
 fi
+# FILTERS="outguard outguard-pg": only those (no ratio without nullfilter)
+[ -n "${FILTERS:-}" ] && filters=$FILTERS
 rows=$tmp/table
 for rcpts in $rcpts_list; do
 	measure "$rcpts" >>"$rows" || break

@@ -45,6 +45,9 @@
 #include "policy.h"
 #include "store.h"
 
+/* every message's queue id: what the writer's arrays must quote */
+#define QID "Q\"1\\,{x} NULL"
+
 static struct store *relay[2];
 static struct policy *pol[2];
 static const char *login;
@@ -126,7 +129,7 @@ static void *sender(void *arg)
 		}
 		if (ok > 0)
 			store_add_message(s, login, time(NULL), (int)ok,
-					  "192.0.2.1", "QID", 1, (int)ok);
+					  "192.0.2.1", QID, 1, (int)ok);
 		else
 			store_release(s, login, 0, 0);
 		store_mark_drop(s, login, &mark);

@@ -13,7 +13,9 @@
 #   - exact shared counting: pgstore runs two stores (relays a and b) on
 #     one database, 64 threads over both, one login, against a limit
 #     of 1,000 recipients an hour: exactly 1,000 are accepted, msg_log
-#     and counts hold exactly 1,000, and no reservation is left; the
+#     and counts hold exactly 1,000, no reservation is left, and the
+#     queue ids (with quotes, a backslash, a comma, braces and NULL:
+#     the writer sends a batch as arrays) are stored as sent; the
 #     same with 2,000, where lookups lease 16 recipients at once;
 #   - a policy change made with psql reaches store_policy_version() of
 #     a running store through LISTEN/NOTIFY (the delay is printed);
@@ -21,6 +23,8 @@
 #     store that holds the login's row (NOTIFY outguard_user);
 #   - pg_terminate_backend of every outguard connection: the next
 #     message works again (reconnect).
+#   - the daemon's mail path (milterload, 300 messages of 3 recipients):
+#     msg_log and counts hold every accepted message and session;
 #   - OnStoreError enforce (SPEC 6.3): one store sends 600 recipients
 #     of bob's 1,000 an hour, PostgreSQL is stopped, the store goes on
 #     accepting exactly the 400 left from its own counts (not more,
@@ -56,6 +60,7 @@ check()
 pg_require
 OUTGUARD=${OUTGUARD:?OUTGUARD: the outguard binary}
 OUTGUARDCTL=${OUTGUARDCTL:?OUTGUARDCTL: the outguardctl binary}
+MILTERLOAD=${MILTERLOAD:?MILTERLOAD: test/bench/milterload}
 PGSTORE=${PGSTORE:?PGSTORE: the pgstore test program}
 pg_start
 
@@ -151,6 +156,11 @@ check "msg_log holds what was accepted" \
 check "counts hold it" \
 	"$(pg_sql "SELECT sum(rcpts) FROM counts WHERE login = 'alice' AND kind = 0")" 1000
 check "no reservation left" "$(pg_sql 'SELECT count(*) FROM reservations')" 0
+# the writer sends a batch's values as arrays: quotes, a backslash, a
+# comma, braces and the word NULL arrive as they were (pgstore's QID)
+check "queue ids stored as sent" \
+	"$(pg_sql "SELECT count(*) FROM msg_log WHERE login = 'alice'
+	AND queue_id IS DISTINCT FROM 'Q\"1\\,{x} NULL'")" 0
 
 # far from the limit a lookup leases 16 recipients (PG_LEASE, while
 # every limit leaves 1,024 more): still exactly the limit
@@ -213,6 +223,34 @@ grep -q "enforcing the limits" "$PG_TMP/outage.err" &&
 grep -q "writes reach PostgreSQL again" "$PG_TMP/outage.err" &&
 	ok "the return is logged" || bad "no log of the return"
 sed 's/^/# /' "$PG_TMP/outage.err" | grep -v "store error" | head -n 8
+
+# the daemon's mail path: every message it accepts reaches msg_log
+# and counts (settled by the writer, in batches), none is left reserved
+pg_sql "UPDATE limits SET threshold = 1000000 WHERE class = 'default';
+INSERT INTO local_domains VALUES ('example.test') ON CONFLICT DO NOTHING" \
+	>/dev/null
+printf 'Database %s\nSocket unix:%s/mail.sock\nSyslog no\n' "$PG_URI" \
+	"$PG_TMP" >"$PG_TMP/mail.conf"
+"$OUTGUARD" -f -c "$PG_TMP/mail.conf" >"$PG_TMP/mail.log" 2>&1 &
+ogpid=$!
+for _ in $(seq 100); do
+	[ -S "$PG_TMP/mail.sock" ] && break
+	sleep 0.1
+done
+"$MILTERLOAD" -s "unix:$PG_TMP/mail.sock" -c 4 -n 300 -r 3 -l 20 -q \
+	>"$PG_TMP/ml.out" 2>&1
+check "milterload through the daemon" "$?" 0
+kill -TERM "$ogpid"
+wait "$ogpid"
+ml=$(grep -o 'continue=[0-9]* accept=[0-9]*' "$PG_TMP/ml.out")
+check "the daemon accepted every message" "$ml" "continue=300 accept=0"
+check "msg_log holds them" "$(pg_sql "SELECT count(*) || ' ' || sum(rcpts)
+	FROM msg_log WHERE login LIKE 'user%'")" "300 900"
+check "counts hold them" "$(pg_sql "SELECT sum(msgs) || ' ' || sum(rcpts)
+	|| ' ' || sum(sessions) FROM counts WHERE login LIKE 'user%'
+	AND kind = 0")" "300 900 300"
+check "no reservation left by the daemon" \
+	"$(pg_sql 'SELECT count(*) FROM reservations')" 0
 
 echo "$PASS passed, $FAIL failed"
 [ "$FAIL" = 0 ]
