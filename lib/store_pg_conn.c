@@ -25,8 +25,8 @@
 #include "log.h"
 #include "store_pg_int.h"
 
-#define T "25" /* text */
-#define B "20" /* bigint */
+#define T  "25"	  /* text */
+#define B  "20"	  /* bigint */
 #define TA "1009" /* text[] */
 #define BA "1016" /* bigint[] */
 
