@@ -366,97 +366,25 @@ int store_pg_policy_version(struct store *s, long long *version)
 }
 
 /*
- * The policy tables and their columns, the same on both stores; the
- * mirror is refilled from them at every load.
+ * The policy tables, the same on both stores; the mirror is refilled
+ * from them at every load, column by column as its schema has them.
  */
-static const char *const policy_tables[][2] = {
-	{ "classes", "name, note" },
-	{ "limits",
-	  "id, class, metric, window_s, threshold, action, baseline_factor" },
-	{ "local_domains", "domain" },
-	{ "user_senders", "login, address" },
-	{ "freemail_domains", "domain" },
-	{ "rules", "id, enabled, scope, field, pattern, action, reason" },
-	{ "protected_domains", "domain, note" },
-	{ "webmail_sources", "network, header, pattern, ip_header" },
-	{ "network_groups", "cidr, name" },
-	{ "settings", "key, value" },
-	{ "policy_version", "id, version" },
+static const char *const policy_tables[] = {
+	"classes",	    "limits",	"local_domains",     "user_senders",
+	"freemail_domains", "rules",	"protected_domains", "webmail_sources",
+	"network_groups",   "settings", "policy_version",
 };
-
-/* copy_table - one table's rows from PostgreSQL into the mirror */
-static int copy_table(PGconn *c, sqlite3 *db, const char *table,
-		      const char *cols, char *err, size_t errlen)
-{
-	char sql[512], marks[64];
-	sqlite3_stmt *st = NULL;
-	PGresult *r;
-	int i, j, n, rc = -1;
-
-	snprintf(sql, sizeof(sql), "SELECT %s FROM %s ORDER BY 1", cols, table);
-	r = PQexec(c, sql);
-	if (PQresultStatus(r) != PGRES_TUPLES_OK) {
-		snprintf(err, errlen, "%s: %s", table, PQerrorMessage(c));
-		goto out;
-	}
-	n = PQnfields(r);
-	for (i = 0, marks[0] = '\0'; i < n && i < 16; i++)
-		strcat(marks, i ? ",?" : "?");
-	snprintf(sql, sizeof(sql), "DELETE FROM %s", table);
-	if (sqlite3_exec(db, sql, NULL, NULL, NULL) != SQLITE_OK)
-		goto sqlerr;
-	snprintf(sql, sizeof(sql), "INSERT INTO %s (%s) VALUES (%s)", table,
-		 cols, marks);
-	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
-		goto sqlerr;
-	for (i = 0; i < PQntuples(r); i++) {
-		for (j = 0; j < n; j++)
-			if (PQgetisnull(r, i, j))
-				sqlite3_bind_null(st, j + 1);
-			else
-				sqlite3_bind_text(st, j + 1,
-						  PQgetvalue(r, i, j), -1,
-						  SQLITE_STATIC);
-		if (sqlite3_step(st) != SQLITE_DONE)
-			goto sqlerr;
-		sqlite3_reset(st);
-	}
-	rc = 0;
-	goto out;
-sqlerr:
-	snprintf(err, errlen, "mirror %s: %s", table, sqlite3_errmsg(db));
-out:
-	sqlite3_finalize(st);
-	PQclear(r);
-	return rc;
-}
 
 /* store_pg_policy_sync - the policy tables into the mirror, one snapshot */
 int store_pg_policy_sync(struct store *s, char *err, size_t errlen)
 {
-	struct pg_conn *pc = pg_get(s);
-	unsigned i;
-	int rc = -1;
+	int rc;
 
-	if (pc == NULL) {
-		store_healthy(s, err, errlen);
-		return -1;
-	}
-	if (pg_simple(pc->c, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY",
-		      err, errlen) < 0)
-		goto out;
 	lock_acquire(&s->db_lock);
-	sqlite3_exec(s->db, "BEGIN", NULL, NULL, NULL);
-	for (i = 0; i < sizeof(policy_tables) / sizeof(policy_tables[0]); i++)
-		if (copy_table(pc->c, s->db, policy_tables[i][0],
-			       policy_tables[i][1], err, errlen) < 0)
-			break;
-	rc = i == sizeof(policy_tables) / sizeof(policy_tables[0]) ? 0 : -1;
-	sqlite3_exec(s->db, rc == 0 ? "COMMIT" : "ROLLBACK", NULL, NULL, NULL);
+	rc = store_pg_sim_copy(s, s->db, policy_tables,
+			       sizeof(policy_tables) / sizeof(policy_tables[0]),
+			       err, errlen);
 	lock_release(&s->db_lock);
-	pg_simple(pc->c, "COMMIT", NULL, 0);
-out:
-	pg_put(s, pc);
 	if (rc == 0)
 		store_ok(s);
 	return rc;

@@ -102,7 +102,8 @@ int store_pg_admin_query(struct store *s, const char *what, const char *sql,
 			 const struct store_arg *args, store_row_fn fn,
 			 void *arg, char *err, size_t errlen);
 
-/* store_pg_sim_copy - simulate: policy tables into db (store_pg_sim.c) */
+/* store_pg_sim_copy - policy tables into a SQLite db: simulate's copy, the
+ * daemon's mirror (store_pg_sim.c) */
 int store_pg_sim_copy(struct store *s, struct sqlite3 *db,
 		      const char *const *tables, int ntables, char *err,
 		      size_t errlen);

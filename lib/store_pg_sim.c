@@ -10,7 +10,8 @@
  *	store_pg_sim_copy() copies the policy tables, in one snapshot,
  *	into the copy's tables of the same names, column by column as the
  *	copy's (SQLite) schema names them (a column PostgreSQL lacks is an
- *	error).  store_pg_sim_history() runs the history query and hands
+ *	error); the daemon's policy mirror is filled the same way
+ *	(store_pg_policy_sync).  store_pg_sim_history() runs the history query and hands
  *	its rows over one at a time (libpq's single-row mode: the history
  *	is never held in memory whole), ordered by login bytes as SQLite
  *	orders them.
