@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "check.h"
+#include "sql_int.h"
 #include "store.h"
 #include "store_int.h" /* store_prune */
 
@@ -51,24 +52,6 @@ static int sql(const char *path, const char *text)
 	rc = sqlite3_exec(db, text, NULL, NULL, NULL);
 	sqlite3_close(db);
 	return rc == SQLITE_OK ? 0 : -1;
-}
-
-/* sql_int - one integer from SQL */
-static long long sql_int(const char *path, const char *text)
-{
-	sqlite3_stmt *st;
-	sqlite3 *db;
-	long long v = -1;
-
-	if (sqlite3_open(path, &db) != SQLITE_OK)
-		return -1;
-	if (sqlite3_prepare_v2(db, text, -1, &st, NULL) == SQLITE_OK) {
-		if (sqlite3_step(st) == SQLITE_ROW)
-			v = sqlite3_column_int64(st, 0);
-		sqlite3_finalize(st);
-	}
-	sqlite3_close(db);
-	return v;
 }
 
 /* int_row - the first column as a number */
@@ -137,11 +120,11 @@ static void test_create(void)
 	struct policy *pol;
 
 	CHECK(s != NULL, "create a new database");
-	CHECK_INT("user_version", sql_int(p, "PRAGMA user_version"),
+	CHECK_INT("user_version", sql_int_at(p, "PRAGMA user_version"),
 		  store_schema_version());
 	CHECK_INT("default class limits",
-		  sql_int(p, "SELECT COUNT(*) FROM "
-			     "limits WHERE class='default'"),
+		  sql_int_at(p, "SELECT COUNT(*) FROM "
+				"limits WHERE class='default'"),
 		  9);
 	pol = store_policy_load(s, err, sizeof(err));
 	CHECK(pol != NULL, "load the default policy");
@@ -175,7 +158,7 @@ static void test_newer(void)
 		 "than this outguard (%d)",
 		 store_schema_version());
 	CHECK_STR("newer message", err, want);
-	CHECK_INT("left at 99", sql_int(p, "PRAGMA user_version"), 99);
+	CHECK_INT("left at 99", sql_int_at(p, "PRAGMA user_version"), 99);
 }
 
 /* test_failed_migration - a failing step is rolled back whole */
@@ -190,10 +173,10 @@ static void test_failed_migration(void)
 	s = store_open(p, STORE_CREATE, err, sizeof(err));
 	CHECK(s == NULL, "conflicting database refused");
 	CHECK(strncmp(err, "schema step 1: ", 15) == 0, err);
-	CHECK_INT("version still 0", sql_int(p, "PRAGMA user_version"), 0);
+	CHECK_INT("version still 0", sql_int_at(p, "PRAGMA user_version"), 0);
 	CHECK_INT("no half-made tables",
-		  sql_int(p, "SELECT COUNT(*) FROM "
-			     "sqlite_master WHERE name='classes'"),
+		  sql_int_at(p, "SELECT COUNT(*) FROM "
+				"sqlite_master WHERE name='classes'"),
 		  0);
 }
 
@@ -223,21 +206,22 @@ static void test_migrate_v1(void)
 	CHECK(s != NULL, err);
 	store_close(s);
 	CHECK_INT("now at the current version",
-		  sql_int(p, "PRAGMA user_version"), store_schema_version());
+		  sql_int_at(p, "PRAGMA user_version"), store_schema_version());
 	CHECK_INT("site limit kept",
-		  sql_int(p, "SELECT threshold FROM limits "
-			     "WHERE id = 5"),
+		  sql_int_at(p, "SELECT threshold FROM limits "
+				"WHERE id = 5"),
 		  42);
 	CHECK_INT("users kept",
-		  sql_int(p, "SELECT COUNT(*) FROM users WHERE "
-			     "status = 'blocked'"),
+		  sql_int_at(p, "SELECT COUNT(*) FROM users WHERE "
+				"status = 'blocked'"),
 		  1);
 	CHECK_INT("version 2 settings added",
-		  sql_int(p, "SELECT COUNT(*) FROM settings WHERE key = "
-			     "'action_foreign_sender'"),
+		  sql_int_at(p, "SELECT COUNT(*) FROM settings WHERE key = "
+				"'action_foreign_sender'"),
 		  1);
 	CHECK_INT("version 2 protected domains added",
-		  sql_int(p, "SELECT COUNT(*) > 20 FROM protected_domains"), 1);
+		  sql_int_at(p, "SELECT COUNT(*) > 20 FROM protected_domains"),
+		  1);
 }
 
 /* counts_at - hour and day counts of login at now */
@@ -254,18 +238,18 @@ static void test_queue_logins(struct store *s, const char *p, time_t t0)
 {
 	store_flush(s);
 	CHECK_INT("no MailLog: no queue_logins rows",
-		  sql_int(p, "SELECT count(*) FROM queue_logins"), 0);
+		  sql_int_at(p, "SELECT count(*) FROM queue_logins"), 0);
 	store_set_queue_logins(s, 1);
 	store_add_message(s, "carol", t0, 1, "192.0.2.3", "Q4", 0, 0);
 	store_add_message(s, "dave", t0 + 5, 1, "192.0.2.3", "Q4", 0, 0);
 	store_add_message(s, "carol", t0 + 6, 1, "192.0.2.3", "", 0, 0);
 	store_flush(s);
 	CHECK_INT("MailLog: one row per queue id",
-		  sql_int(p, "SELECT count(*) FROM queue_logins"), 1);
+		  sql_int_at(p, "SELECT count(*) FROM queue_logins"), 1);
 	CHECK_INT("MailLog: the newest message of a queue id",
-		  sql_int(p, "SELECT count(*) FROM queue_logins WHERE "
-			     "queue_id = 'Q4' AND login = 'dave' AND ts = "
-			     "1700000005"),
+		  sql_int_at(p, "SELECT count(*) FROM queue_logins WHERE "
+				"queue_id = 'Q4' AND login = 'dave' AND ts = "
+				"1700000005"),
 		  1);
 }
 
@@ -384,8 +368,8 @@ static void test_reservations(void)
 	store_release(s, "carol", 1, 2);
 	counts_at(s, "carol", now, c);
 	CHECK_INT("released reservation gone", c[0].rcpts, 5);
-	CHECK_INT("one msg_log row", sql_int(p, "SELECT COUNT(*) FROM msg_log"),
-		  1);
+	CHECK_INT("one msg_log row",
+		  sql_int_at(p, "SELECT COUNT(*) FROM msg_log"), 1);
 	store_close(s);
 }
 
@@ -516,16 +500,17 @@ static void test_prune(void)
 	lock_release(&s->db_lock);
 	CHECK_INT("prune done", rc, 0);
 	CHECK_INT("msg_log: only the row inside the hour + 60 s kept",
-		  sql_int(p, "SELECT COUNT(*) FROM msg_log"), 1);
+		  sql_int_at(p, "SELECT COUNT(*) FROM msg_log"), 1);
 	CHECK_INT("msg_log: that row is u1's",
-		  sql_int(p, "SELECT COUNT(*) FROM msg_log WHERE login = 'u1'"),
+		  sql_int_at(p,
+			     "SELECT COUNT(*) FROM msg_log WHERE login = 'u1'"),
 		  1);
 	CHECK_INT("session_log: 12000 old rows gone",
-		  sql_int(p, "SELECT COUNT(*) FROM session_log"), 0);
+		  sql_int_at(p, "SELECT COUNT(*) FROM session_log"), 0);
 	CHECK_INT("events: the one inside 30 days kept",
-		  sql_int(p, "SELECT COUNT(*) FROM events"), 1);
+		  sql_int_at(p, "SELECT COUNT(*) FROM events"), 1);
 	CHECK_INT("quarantine: held and recent kept",
-		  sql_int(p, "SELECT COUNT(*) FROM quarantine"), 2);
+		  sql_int_at(p, "SELECT COUNT(*) FROM quarantine"), 2);
 	store_close(s);
 }
 
@@ -557,11 +542,12 @@ static void test_prune_history(void)
 	lock_release(&s->db_lock);
 	CHECK_INT("history prune done", rc, 0);
 	CHECK_INT("msg_log: the rows of the last 30 days kept",
-		  sql_int(p, "SELECT COUNT(*) FROM msg_log"), 2);
+		  sql_int_at(p, "SELECT COUNT(*) FROM msg_log"), 2);
 	CHECK_INT("session_log: the row of the last 30 days kept",
-		  sql_int(p, "SELECT COUNT(*) FROM session_log"), 1);
+		  sql_int_at(p, "SELECT COUNT(*) FROM session_log"), 1);
 	CHECK_INT("counts: only the last hour's minute and second",
-		  sql_int(p, "SELECT COUNT(*) FROM counts WHERE kind < 2"), 2);
+		  sql_int_at(p, "SELECT COUNT(*) FROM counts WHERE kind < 2"),
+		  2);
 	store_close(s);
 }
 
