@@ -38,6 +38,8 @@
 #   PG_PID        the postmaster's PID
 #   PG_FSYNC      set before pg_start: on or off (default off: the tests
 #                 do not survive power loss, and it spares the disk)
+#   ok, bad       count a passed or failed check in PASS and FAIL and
+#                 print it ("ok - ..." / "FAIL - ...")
 
 # shellcheck shell=bash disable=SC2034
 PG_HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -54,6 +56,21 @@ PG_URI=
 PG_URI_SOCK=
 PG_PID=
 PG_OWNER=
+PASS=0
+FAIL=0
+
+# ok WHAT, bad WHAT - count a check
+ok()
+{
+	PASS=$((PASS + 1))
+	echo "ok - $*"
+}
+bad()
+{
+	FAIL=$((FAIL + 1))
+	echo "FAIL - $*"
+}
+
 PG_FSYNC=${PG_FSYNC:-off}
 
 # pg_skip - exit 77, which ctest reports as skipped

@@ -27,18 +27,6 @@ set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/pg_lib.sh"
 
-PASS=0
-FAIL=0
-ok()
-{
-	PASS=$((PASS + 1))
-	echo "ok - $*"
-}
-bad()
-{
-	FAIL=$((FAIL + 1))
-	echo "FAIL - $*"
-}
 
 pg_require
 OUTGUARD=${OUTGUARD:?OUTGUARD: the outguard binary}

@@ -30,21 +30,8 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 TOP=$(cd "$HERE/../.." && pwd)
 . "$HERE/pg_lib.sh"
 
-PASS=0
-FAIL=0
 LOGIN=alice
 
-# ok, bad - count a check
-ok()
-{
-	PASS=$((PASS + 1))
-	echo "ok - $*"
-}
-bad()
-{
-	FAIL=$((FAIL + 1))
-	echo "FAIL - $*"
-}
 
 # expect WHAT WANT GOT
 expect()

@@ -25,24 +25,11 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 TOP=$(cd "$HERE/../.." && pwd)
 . "$HERE/pg_lib.sh"
 
-PASS=0
-FAIL=0
 # PostgreSQL-only columns (table.column), see schema/postgresql/outguard.sql
 PG_ONLY="network_groups.id reservations.id reservations.login
 reservations.msgs reservations.rcpts reservations.relay reservations.ts
 schema_version.id schema_version.version webmail_sources.id"
 
-# ok, bad - count a check
-ok()
-{
-	PASS=$((PASS + 1))
-	echo "ok - $*"
-}
-bad()
-{
-	FAIL=$((FAIL + 1))
-	echo "FAIL - $*"
-}
 
 # same WHAT A B - the files A and B are equal, else show the diff
 same()
