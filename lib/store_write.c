@@ -620,25 +620,6 @@ static struct store_op *queue_login(struct store *s, struct store_op *op)
 	return op;
 }
 
-/* store_add_message - queue an accepted message, drop its reservation */
-void store_add_message(struct store *s, const char *login, time_t ts, int rcpts,
-		       const char *client_addr, const char *queue_id,
-		       int res_msgs, int res_rcpts)
-{
-	if (s->pg) { /* the reservation leaves the local counts */
-		lock_acquire(&s->pend_lock); /* queued until settled */
-		store_pend_add(s, login, 1 - res_msgs, rcpts - res_rcpts, 0);
-		lock_release(&s->pend_lock);
-		store_pg_add_message(s, login, ts, rcpts, client_addr, queue_id,
-				     NULL);
-		return;
-	}
-	const char *v[6] = { login, client_addr, queue_id };
-
-	enqueue(s, login, queue_login(s, op_new(OP_MESSAGE, ts, rcpts, v)),
-		res_msgs, res_rcpts);
-}
-
 /* store_add_message_new - queue a message with its new recipients */
 void store_add_message_new(struct store *s, const char *login, time_t ts,
 			   int rcpts, const char *client_addr,
@@ -663,23 +644,22 @@ void store_add_message_new(struct store *s, const char *login, time_t ts,
 	enqueue(s, login, op, res_msgs, res_rcpts);
 }
 
+/* store_add_message - queue an accepted message, drop its reservation */
+void store_add_message(struct store *s, const char *login, time_t ts, int rcpts,
+		       const char *client_addr, const char *queue_id,
+		       int res_msgs, int res_rcpts)
+{
+	store_add_message_new(s, login, ts, rcpts, client_addr, queue_id, NULL,
+			      res_msgs, res_rcpts, 0);
+}
+
 /* store_add_message_id - queue a message known by its Message-Id */
 void store_add_message_id(struct store *s, const char *login, time_t ts,
 			  int rcpts, const char *client_addr,
 			  const char *queue_id, const char *message_id)
 {
-	if (s->pg) {
-		lock_acquire(&s->pend_lock); /* queued until settled */
-		store_pend_add(s, login, 1, rcpts, 0);
-		lock_release(&s->pend_lock);
-		store_pg_add_message(s, login, ts, rcpts, client_addr, queue_id,
-				     message_id);
-		return;
-	}
-	const char *v[6] = { login, client_addr, queue_id, message_id };
-
-	enqueue(s, login, queue_login(s, op_new(OP_MESSAGE, ts, rcpts, v)), 0,
-		0);
+	store_add_message_new(s, login, ts, rcpts, client_addr, queue_id,
+			      message_id, 0, 0, 0);
 }
 
 /* store_add_session - queue an authenticated session */
