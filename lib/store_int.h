@@ -76,8 +76,9 @@ struct store {
 	int generation; /* bumped when connections are reopened */
 
 	/* counts not yet in the database, store_write.c */
-	struct lock_rw commit_lock; /* readers shared, commit exclusive */
+	struct lock_rw commit_lock; /* readers shared, a commit's end excl. */
 	struct lock pend_lock;
+	long long committing; /* the batch committing (writer_batch), or 0 */
 	struct store_pend **pend;
 	unsigned pend_size;
 	struct lock login_locks[STORE_LOGIN_LOCKS];
@@ -126,6 +127,24 @@ void store_readers_close(struct store *s);
  */
 void store_pend_extra(struct store *s, const char *login, const long *x,
 		      long *out);
+
+/* msgs, rcpts, sessions and the STORE_EXTRA: a batch's share */
+#define STORE_FLY (3 + STORE_EXTRA)
+
+/*
+ * store_pend_fly - add v (sign -1: take off) to login's share of the
+ * batch the writer commits (caller holds pend_lock)
+ */
+void store_pend_fly(struct store *s, const char *login, const long v[STORE_FLY],
+		    long sign);
+
+/*
+ * store_pend_flying - login's share of the batch committing into v;
+ * returns the batch's number (daemon_state writer_batch), or 0 when no
+ * batch commits or login has no share in it (caller holds pend_lock)
+ */
+long long store_pend_flying(struct store *s, const char *login,
+			    long v[STORE_FLY]);
 
 /* store_pend_get - counts pending for login (caller holds pend_lock) */
 void store_pend_get(struct store *s, const char *login, long *msgs, long *rcpts,

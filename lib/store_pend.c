@@ -7,6 +7,11 @@
  *	Readers add these to what the database says; the writer subtracts
  *	them in the same critical section that commits them.
  *
+ *	While the writer commits a batch, each entry also holds the
+ *	batch's share of its pending counts (store_pend_fly): a read
+ *	whose snapshot already holds the batch takes that share off
+ *	(store_read.c), so readers need not wait for the commit.
+ *
  *	A message's lookup marks the entry (store_pend_mark): while marks
  *	are held, the entry also keeps what commits moved from it into the
  *	database, so pending plus moved only grows with what messages
@@ -26,6 +31,7 @@ struct store_pend {
 	long msgs, rcpts, sessions;		      /* pending */
 	long moved_msgs, moved_rcpts, moved_sessions; /* committed since */
 	long extra[STORE_EXTRA]; /* refused, new_rcpt, bounce */
+	long fly[STORE_FLY];	 /* of all these, in the batch committing */
 	int marks;		 /* marks held */
 	char login[];
 };
@@ -69,12 +75,23 @@ static struct store_pend *pend_find(struct store *s, const char *login,
 	return p;
 }
 
+/* flying - has the entry a share in the batch committing? */
+static int flying(const struct store_pend *p)
+{
+	int i;
+
+	for (i = 0; i < STORE_FLY; i++)
+		if (p->fly[i] != 0)
+			return 1;
+	return 0;
+}
+
 /* pend_gc - free an entry with nothing pending and no mark */
 static void pend_gc(struct store_pend **link, struct store_pend *p)
 {
 	if (p->msgs <= 0 && p->rcpts <= 0 && p->sessions <= 0 &&
 	    p->extra[0] <= 0 && p->extra[1] <= 0 && p->extra[2] <= 0 &&
-	    p->marks == 0) {
+	    p->marks == 0 && !flying(p)) {
 		*link = p->next;
 		free(p);
 	}
@@ -235,6 +252,37 @@ void store_pend_extra(struct store *s, const char *login, const long *x,
 	for (i = 0; i < STORE_EXTRA; i++)
 		p->extra[i] += x[i];
 	pend_gc(link, p);
+}
+
+/* store_pend_fly - add v (sign -1: take off) to login's share of the
+ * batch committing (caller holds pend_lock) */
+void store_pend_fly(struct store *s, const char *login, const long v[STORE_FLY],
+		    long sign)
+{
+	struct store_pend **link, *p;
+	int i;
+
+	LOCK_HELD(&s->pend_lock);
+	if ((p = pend_find(s, login, sign > 0, &link)) == NULL)
+		return;
+	for (i = 0; i < STORE_FLY; i++)
+		p->fly[i] += sign * v[i];
+	pend_gc(link, p);
+}
+
+/* store_pend_flying - login's share of the batch committing, into v;
+ * the batch's number, 0 when none commits (caller holds pend_lock) */
+long long store_pend_flying(struct store *s, const char *login,
+			    long v[STORE_FLY])
+{
+	struct store_pend *p;
+	int i;
+
+	LOCK_HELD(&s->pend_lock);
+	p = s->committing ? pend_find(s, login, 0, NULL) : NULL;
+	for (i = 0; i < STORE_FLY; i++)
+		v[i] = p ? p->fly[i] : 0;
+	return p && flying(p) ? s->committing : 0;
 }
 
 /* store_pend_free - drop the table (at close) */

@@ -14,9 +14,10 @@
  *	a connection per milter thread (64 at once) and a million logins
  *	the daemon used twice the memory and 15% more CPU per message.
  *	WAL lets the reads run beside the writer.  Counts add what the
- *	writer has queued and what messages in flight have reserved, read
- *	under the commit lock so nothing is counted twice or missed; a
- *	lookup marks them (store_pend_mark) in the same step.
+ *	writer has queued and what messages in flight have reserved, so
+ *	that nothing is counted twice or missed (counts_read: a batch
+ *	committing meanwhile is told by its number); a lookup marks them
+ *	(store_pend_mark) in the same step.
  *
  *	A count reads the login's rows of counts, which lie next to each
  *	other: its minutes from the oldest window's first minute on, and
@@ -41,7 +42,7 @@ struct store_reader {
 	sqlite3 *db;
 	sqlite3_stmt *user_st, *cnt_st, *net_st, *sec_st;
 	sqlite3_stmt *begin_st, *commit_st, *sender_st, *seen_st, *msgid_st;
-	sqlite3_stmt *known_st;
+	sqlite3_stmt *known_st, *batch_st;
 };
 
 static const char user_sql[] =
@@ -57,6 +58,9 @@ static const char sec_sql[] =
 	"SELECT total(msgs), total(rcpts), total(sessions), total(refused), "
 	"total(new_rcpt), total(bounce) FROM counts "
 	"WHERE login = ?1 AND kind = 1 AND key BETWEEN ?2 AND ?3";
+/* the last batch the writers committed (store_write.c) */
+static const char batch_sql[] =
+	"SELECT value FROM daemon_state WHERE key = 'writer_batch'";
 static const char sender_sql[] =
 	"SELECT 1 FROM user_senders WHERE login = ?1 AND "
 	"(address = ?2 OR address = '@' || ?3)";
@@ -82,6 +86,7 @@ static void reader_free(struct store_reader *r)
 	sqlite3_finalize(r->seen_st);
 	sqlite3_finalize(r->msgid_st);
 	sqlite3_finalize(r->known_st);
+	sqlite3_finalize(r->batch_st);
 	sqlite3_close(r->db);
 	free(r);
 }
@@ -121,7 +126,9 @@ static struct store_reader *reader_new(struct store *s)
 	    sqlite3_prepare_v3(r->db, msgid_sql, -1, SQLITE_PREPARE_PERSISTENT,
 			       &r->msgid_st, NULL) != SQLITE_OK ||
 	    sqlite3_prepare_v3(r->db, known_sql, -1, SQLITE_PREPARE_PERSISTENT,
-			       &r->known_st, NULL) != SQLITE_OK) {
+			       &r->known_st, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v3(r->db, batch_sql, -1, SQLITE_PREPARE_PERSISTENT,
+			       &r->batch_st, NULL) != SQLITE_OK) {
 		store_fail(s, "prepare reads", r->db);
 		reader_free(r);
 		return NULL;
@@ -323,10 +330,27 @@ static int sum_networks(sqlite3_stmt *st, const long long *lo,
 }
 
 /*
- * counts_read - counts per window on reader r; 0 or -1.  The caller
- * holds commit_lock shared from before the read transaction starts to
- * after it ends, so the rows it sees and the pending counts it adds
- * are from the same side of every commit.
+ * batch_seen - the last batch committed in r's snapshot (its read
+ * transaction is open); 0 when unknown
+ */
+static long long batch_seen(struct store_reader *r)
+{
+	long long k = 0;
+
+	if (sqlite3_step(r->batch_st) == SQLITE_ROW)
+		k = sqlite3_column_int64(r->batch_st, 0);
+	sqlite3_reset(r->batch_st);
+	return k;
+}
+
+/*
+ * counts_read - counts per window on reader r, in its open read
+ * transaction; 0 or -1.  The caller holds commit_lock shared from
+ * before the transaction starts to after it ends: no commit moves
+ * counts out of pending meanwhile.  A batch may commit meanwhile: when
+ * the login has a share in it and the snapshot holds the batch, that
+ * share is taken off what is pending, so nothing is counted twice or
+ * missed.
  */
 static int counts_read(struct store *s, struct store_reader *r,
 		       const char *login, const char *network, time_t now,
@@ -334,7 +358,8 @@ static int counts_read(struct store *s, struct store_reader *r,
 {
 	long long lo[POLICY_MAX_WINDOWS], first;
 	int edge[POLICY_MAX_WINDOWS];
-	long pm, pr, ps, px[STORE_EXTRA];
+	long pm, pr, ps, px[STORE_EXTRA], fly[STORE_FLY];
+	long long k;
 	int i, rc = 0;
 
 	LOCK_RW_HELD(&s->commit_lock);
@@ -365,12 +390,20 @@ static int counts_read(struct store *s, struct store_reader *r,
 	lock_acquire(&s->pend_lock);
 	store_pend_get(s, login, &pm, &pr, &ps);
 	store_pend_extra(s, login, NULL, px);
+	k = store_pend_flying(s, login, fly);
 	if (mark != NULL && rc == 0)
 		store_pend_mark(s, login, mark);
 	lock_release(&s->pend_lock);
 	if (rc < 0) {
 		store_fail(s, "read counts", r->db);
 		return -1;
+	}
+	if (k != 0 && batch_seen(r) >= k) {
+		pm -= fly[0];
+		pr -= fly[1];
+		ps -= fly[2];
+		for (i = 0; i < STORE_EXTRA; i++)
+			px[i] -= fly[3 + i];
 	}
 	for (i = 0; i < n; i++) {
 		c[i].msgs += pm;
@@ -395,7 +428,11 @@ int store_counts_get(struct store *s, const char *login, time_t now,
 	if (r == NULL)
 		return -1;
 	lock_rw_read(&s->commit_lock);
+	sqlite3_step(r->begin_st);
+	sqlite3_reset(r->begin_st);
 	rc = counts_read(s, r, login, NULL, now, c, n, NULL);
+	sqlite3_step(r->commit_st);
+	sqlite3_reset(r->commit_st);
 	lock_rw_release(&s->commit_lock);
 	reader_put(s, r);
 	return rc;

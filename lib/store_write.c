@@ -6,7 +6,8 @@
  *	thread (store_writer.c) in batches, in one transaction each: the
  *	mail path never waits for a disk or a lock.  Counted rows stay
  *	visible to readers through store_pend until the commit that
- *	stores them.  Without a writer thread (outguardctl, tests) the
+ *	stores them; reads go on while a batch commits (write_batch).
+ *	Without a writer thread (outguardctl, tests) the
  *	queue is written at once by the caller.
  * DIAGNOSTICS
  *	A failed batch is rolled back, kept, and retried after a second;
@@ -37,16 +38,17 @@ enum op_kind {
 	OP_STATUS,
 	OP_SEEN,
 	OP_TRIP,
-	OP_EXTRA_MIN,  /* refused, new_rcpt, bounce in a minute row */
-	OP_EXTRA_SEC,  /* the same in a second row */
-	OP_EVENT_AGG,  /* a refusal folded into its minute's events row */
-	OP_CONTACTS,   /* recipients' hashes into contacts, one row each */
-	OP_BOUND,      /* not queued: contacts of a login past contact_max */
-	OP_BOUNCES,    /* bounces by queue id, and the log's position */
-	OP_BOUNCE_SEC, /* not queued: a bounce's second row */
-	OP_STATE,      /* not queued: daemon_state key = value */
-	OP_PEAK,       /* a day's peak of a metric and window */
-	OP_QUEUE_LOGIN /* not queued: an OP_MESSAGE's queue id, with MailLog */
+	OP_EXTRA_MIN,	/* refused, new_rcpt, bounce in a minute row */
+	OP_EXTRA_SEC,	/* the same in a second row */
+	OP_EVENT_AGG,	/* a refusal folded into its minute's events row */
+	OP_CONTACTS,	/* recipients' hashes into contacts, one row each */
+	OP_BOUND,	/* not queued: contacts of a login past contact_max */
+	OP_BOUNCES,	/* bounces by queue id, and the log's position */
+	OP_BOUNCE_SEC,	/* not queued: a bounce's second row */
+	OP_STATE,	/* not queued: daemon_state key = value */
+	OP_PEAK,	/* a day's peak of a metric and window */
+	OP_QUEUE_LOGIN, /* not queued: an OP_MESSAGE's queue id, with MailLog */
+	OP_BATCH	/* not queued: the batch's number */
 };
 
 struct store_op {
@@ -160,6 +162,10 @@ static const char *const op_sql[] = {
 	/* ?3 queue id, ?4 login; the newest message of a queue id wins */
 	[OP_QUEUE_LOGIN] = "INSERT OR REPLACE INTO queue_logins (queue_id, "
 			   "login, ts) VALUES (?3, ?4, ?1)",
+	/* one more than the last batch of any writer on the file */
+	[OP_BATCH] = "INSERT INTO daemon_state (key, value) VALUES "
+		     "('writer_batch', 1) ON CONFLICT (key) DO UPDATE SET "
+		     "value = value + 1 RETURNING value",
 };
 #define NOPS (sizeof(op_sql) / sizeof(op_sql[0]))
 _Static_assert(NOPS <= STORE_WCONN_STMTS, "store_wconn has too few statements");
@@ -203,18 +209,34 @@ static void op_pending(const struct store_op *op, long *m, long *r, long *se)
 	*se = op->kind == OP_SESSION ? 1 : 0;
 }
 
+/* op_share - what op adds to its login's pending counts (msgs, rcpts,
+ * sessions, then refused, new_rcpt, bounce), into v; 0 if nothing */
+static int op_share(const struct store_op *op, long v[STORE_FLY])
+{
+	int extra = op->kind == OP_EXTRA_MIN ||
+		    (op->kind == OP_MESSAGE && op->x[1] != 0);
+	int i, any;
+
+	op_pending(op, &v[0], &v[1], &v[2]);
+	for (i = 0; i < STORE_EXTRA; i++)
+		v[3 + i] = extra ? op->x[i] : 0;
+	for (i = any = 0; i < STORE_FLY; i++)
+		any |= v[i] != 0;
+	return any;
+}
+
 /* op_extra - the refused, new_rcpt and bounce op adds (sign -1: takes
  * off) to store_pend until committed (caller holds pend_lock) */
 static void op_extra(struct store *s, const struct store_op *op, long sign)
 {
-	long x[STORE_EXTRA];
+	long v[STORE_FLY], x[STORE_EXTRA];
 	int i;
 
-	if (op->kind != OP_EXTRA_MIN &&
-	    (op->kind != OP_MESSAGE || op->x[1] == 0))
+	op_share(op, v);
+	if (v[3] == 0 && v[4] == 0 && v[5] == 0)
 		return;
 	for (i = 0; i < STORE_EXTRA; i++)
-		x[i] = sign * op->x[i];
+		x[i] = sign * v[3 + i];
 	store_pend_extra(s, op->v[0], x, NULL);
 }
 
@@ -348,34 +370,78 @@ static int run_op(struct store_wconn *w, const struct store_op *op)
 	return rc == SQLITE_DONE ? 0 : -1;
 }
 
-/* write_batch - commit ops in one transaction; pending drops at commit */
+/* batch_number - number the batch (first in its transaction); 0 when
+ * that failed */
+static long long batch_number(struct store_wconn *w)
+{
+	sqlite3_stmt *st = wconn_stmt(w, OP_BATCH);
+	long long k = 0;
+
+	if (st != NULL && sqlite3_step(st) == SQLITE_ROW)
+		k = sqlite3_column_int64(st, 0);
+	if (st != NULL && sqlite3_step(st) != SQLITE_DONE)
+		k = 0;
+	if (st != NULL)
+		sqlite3_reset(st);
+	return k;
+}
+
+/* batch_fly - ops are batch k, committing: their shares fly */
+static void batch_fly(struct store *s, struct store_op *ops, long long k)
+{
+	struct store_op *op;
+	long v[STORE_FLY];
+
+	lock_acquire(&s->pend_lock);
+	for (op = ops; op != NULL; op = op->next)
+		if (op_share(op, v))
+			store_pend_fly(s, op->v[0], v, 1);
+	s->committing = k;
+	lock_release(&s->pend_lock);
+}
+
+/*
+ * write_batch - commit ops in one transaction; pending drops at commit.
+ * The batch is numbered (daemon_state writer_batch) and its share of
+ * the pending counts marked as flying while COMMIT writes the WAL, so
+ * readers go on meanwhile: one whose snapshot holds the number holds
+ * the batch, and takes its share off the pending counts.  Only moving
+ * the counts out of pending waits for the reads under way.
+ */
 static int write_batch(struct store *s, struct store_wconn *w,
 		       struct store_op *ops)
 {
 	sqlite3 *db = w->db;
 	struct store_op *op;
-	long m, r, se;
+	long long k;
+	long v[STORE_FLY];
 	int rc;
 
-	if (sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
+	if (sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL) !=
+		    SQLITE_OK ||
+	    (k = batch_number(w)) == 0)
 		goto fail;
 	for (op = ops; op != NULL; op = op->next)
 		if (run_op(w, op) < 0)
 			goto fail;
-	lock_rw_write(&s->commit_lock);
+	batch_fly(s, ops, k);
 	rc = sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
-	if (rc == SQLITE_OK) {
-		lock_acquire(&s->pend_lock);
-		for (op = ops; op != NULL; op = op->next) {
-			op_pending(op, &m, &r, &se);
-			if (m || r || se) {
-				store_pend_commit(s, op->v[0], m, r, se);
-				store_cache_count(s, op->v[0], m, r, se);
-			}
-			op_extra(s, op, -1);
+	lock_rw_write(&s->commit_lock);
+	lock_acquire(&s->pend_lock);
+	s->committing = 0;
+	for (op = ops; op != NULL; op = op->next) {
+		if (!op_share(op, v))
+			continue;
+		store_pend_fly(s, op->v[0], v, -1);
+		if (rc != SQLITE_OK)
+			continue;
+		if (v[0] || v[1] || v[2]) {
+			store_pend_commit(s, op->v[0], v[0], v[1], v[2]);
+			store_cache_count(s, op->v[0], v[0], v[1], v[2]);
 		}
-		lock_release(&s->pend_lock);
+		op_extra(s, op, -1);
 	}
+	lock_release(&s->pend_lock);
 	lock_rw_release(&s->commit_lock);
 	if (rc != SQLITE_OK)
 		goto fail;

@@ -1,0 +1,118 @@
+/*
+ * NAME
+ *	test_commit - counts read while the writer commits are exact
+ * DESCRIPTION
+ *	The writer commits a batch without shutting readers out (store
+ *	write.c, store_pend_fly): a read whose snapshot holds the batch
+ *	takes the batch's share off the pending counts, one whose snapshot
+ *	does not keeps it.  Here THREADS threads send from LOGINS logins
+ *	with the writer thread running, as the daemon does: each takes a
+ *	login's lock, looks the login up, checks that the counts equal
+ *	what was sent from it so far (messages, recipients and refused,
+ *	whether queued, committing or committed), and sends one more.
+ *	A count read twice or missed fails, as does a lookup that fails.
+ *	At the end, flushed, the stored counts must equal the totals.
+ */
+#include <pthread.h>
+#include <time.h>
+
+#include "check.h"
+#include "store.h"
+
+#define THREADS 4
+#define LOGINS	3
+#define ROUNDS	4000 /* messages per thread */
+
+static char dir[64];
+static struct store *s;
+static time_t t0;
+static const char *logins[LOGINS] = { "ann", "bob", "cy" };
+static long sent_msgs[LOGINS], sent_rcpts[LOGINS], sent_refused[LOGINS];
+static pthread_mutex_t result_lock = PTHREAD_MUTEX_INITIALIZER;
+static long wrong, failed, reads;
+
+/* windows_3600 - store_lookup's callback: one hour */
+static int windows_3600(void *arg, const struct store_user *u,
+			struct window_counts *c)
+{
+	(void)arg;
+	(void)u;
+	c[0].window_s = 3600;
+	return 1;
+}
+
+/* sender - ROUNDS messages, each after a lookup that must be exact */
+static void *sender(void *arg)
+{
+	unsigned seed = (unsigned)(long)arg;
+	struct window_counts c[1];
+	struct store_user u;
+	char qid[32];
+	int i, l, rcpts, rc, bad;
+
+	for (i = 0; i < ROUNDS; i++) {
+		l = rand_r(&seed) % LOGINS;
+		rcpts = 1 + rand_r(&seed) % 5;
+		store_login_lock(s, logins[l]);
+		rc = store_lookup(s, logins[l], NULL, t0, &u, windows_3600,
+				  NULL, c, NULL);
+		bad = rc == 0 && (c[0].msgs != sent_msgs[l] ||
+				  c[0].rcpts != sent_rcpts[l] ||
+				  c[0].refused != sent_refused[l]);
+		if (bad && wrong < 5)
+			printf("%s: read %ld/%ld/%ld, sent %ld/%ld/%ld\n",
+			       logins[l], c[0].msgs, c[0].rcpts, c[0].refused,
+			       sent_msgs[l], sent_rcpts[l], sent_refused[l]);
+		snprintf(qid, sizeof(qid), "Q%lx%d", (long)arg, i);
+		store_add_message(s, logins[l], t0, rcpts, NULL, qid, 0, 0);
+		sent_msgs[l]++;
+		sent_rcpts[l] += rcpts;
+		if (i % 7 == 0) {
+			store_add_counts(s, logins[l], t0, 1, 0, 0);
+			sent_refused[l]++;
+		}
+		store_login_unlock(s, logins[l]);
+		pthread_mutex_lock(&result_lock);
+		reads++;
+		wrong += bad;
+		failed += rc != 0;
+		pthread_mutex_unlock(&result_lock);
+	}
+	return NULL;
+}
+
+int main(void)
+{
+	pthread_t th[THREADS];
+	struct window_counts c[1];
+	struct store_user u;
+	char path[128], err[300];
+	long i;
+
+	if (check_tmpdir(dir, "commit") < 0)
+		return 2;
+	snprintf(path, sizeof(path), "%s/commit.db", dir);
+	s = store_open(path, STORE_CREATE, err, sizeof(err));
+	CHECK(s != NULL, err);
+	if (s == NULL)
+		return check_finish(dir);
+	CHECK_INT("writer starts", store_start_writer(s), 0);
+	t0 = time(NULL);
+	for (i = 0; i < THREADS; i++)
+		pthread_create(&th[i], NULL, sender, (void *)(i + 1));
+	for (i = 0; i < THREADS; i++)
+		pthread_join(th[i], NULL);
+	CHECK_INT("every lookup read", reads, THREADS * ROUNDS);
+	CHECK_INT("no lookup failed", failed, 0);
+	CHECK_INT("no count read twice or missed", wrong, 0);
+	store_flush(s);
+	for (i = 0; i < LOGINS; i++) {
+		store_lookup(s, logins[i], NULL, t0, &u, windows_3600, NULL, c,
+			     NULL);
+		CHECK_INT("stored messages", c[0].msgs, sent_msgs[i]);
+		CHECK_INT("stored recipients", c[0].rcpts, sent_rcpts[i]);
+		CHECK_INT("stored refused", c[0].refused, sent_refused[i]);
+	}
+	store_close(s);
+	return check_finish(dir);
+}
