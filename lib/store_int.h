@@ -169,7 +169,8 @@ void store_pend_commit(struct store *s, const char *login, long msgs,
 void store_pend_mark(struct store *s, const char *login,
 		     struct store_mark *mark);
 
-/* store_drain - write what is queued on w; -1 when a batch failed */
+/* store_drain - write what is queued on w (the writer thread's: one
+ * batch); -1 when a batch failed */
 int store_drain(struct store *s, struct store_wconn *w);
 
 /* store_wconn_close - finalize w's statements, not its connection */

@@ -554,12 +554,18 @@ static void put_back(struct store *s, struct store_op *batch, long n)
 	metrics_write_queue(s->q_len);
 }
 
-/* store_drain - write what is queued; returns -1 when a batch failed */
+/*
+ * store_drain - write what is queued; returns -1 when a batch failed.
+ * The writer thread's connection writes one batch and returns, so that
+ * under a steady load, where the queue is never empty, its checkpoints,
+ * heartbeat and pruning still run between batches (they once waited
+ * for a pause, and the WAL grew by gigabytes at a million logins)
+ */
 int store_drain(struct store *s, struct store_wconn *w)
 {
 	struct store_op *batch, *next;
 	long n;
-	int rc = 0;
+	int rc = 0, once = w == &s->w_thread;
 
 	lock_acquire(&s->q_lock);
 	while (s->q_head != NULL && rc == 0) {
@@ -578,6 +584,8 @@ int store_drain(struct store *s, struct store_wconn *w)
 			op_free(batch);
 		}
 		s->q_committed += n;
+		if (once)
+			break;
 	}
 	pthread_cond_broadcast(&s->q_done);
 	lock_release(&s->q_lock);

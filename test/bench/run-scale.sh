@@ -138,7 +138,9 @@ run_one() {
 	out=$dir/round$r.out
 	mkdir -p "$dir"
 	rm -f "$dir/og.db" "$dir/og.db-wal" "$dir/og.db-shm"
-	cp "${tpl[$n]}" "$dir/og.db" || return 1
+	# synced, so that the kernel does not write the copy back while
+	# a later round is measured
+	cp "${tpl[$n]}" "$dir/og.db" && sync "$dir/og.db" || return 1
 	og_conf "$dir"
 	bench_start "outguard" "$dir" "$og" -f -c "$dir/og.conf" || return 1
 	"$load" -s "unix:$dir/f.sock" -c "$c" -l "$n" -R -r "$rcpts" \

@@ -12,16 +12,27 @@
  *	whether queued, committing or committed), and sends one more.
  *	A count read twice or missed fails, as does a lookup that fails.
  *	At the end, flushed, the stored counts must equal the totals.
+ *
+ *	Then a steady load: for STEADY_MS two threads queue sessions as
+ *	fast as they can, so the queue is never empty (it overflows, and
+ *	says so in the log).  The writer must
+ *	still come round to its housekeeping between batches: its first
+ *	heartbeat (daemon_state) is written during the load, not after
+ *	it (the writer once drained the queue until it was empty, and
+ *	checkpoints, heartbeats and pruning waited for a pause).
  */
 #include <pthread.h>
+#include <sqlite3.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "check.h"
 #include "store.h"
 
-#define THREADS 4
-#define LOGINS	3
-#define ROUNDS	4000 /* messages per thread */
+#define THREADS	  4
+#define LOGINS	  3
+#define ROUNDS	  4000 /* messages per thread */
+#define STEADY_MS 1500
 
 static char dir[64];
 static struct store *s;
@@ -81,6 +92,66 @@ static void *sender(void *arg)
 	return NULL;
 }
 
+static volatile int steady_stop;
+
+/* steady - sessions, queued without pause until steady_stop */
+static void *steady(void *arg)
+{
+	char login[16];
+	long i;
+
+	for (i = 0; !steady_stop; i++) {
+		snprintf(login, sizeof(login), "s%ld-%ld", (long)arg, i % 500);
+		store_add_session(s, login, t0, "192.0.2.1", "192.0.2.0/24");
+	}
+	return NULL;
+}
+
+/* heartbeats - daemon_state heartbeat rows in the file at path */
+static int heartbeats(const char *path)
+{
+	sqlite3 *db;
+	sqlite3_stmt *st;
+	int n = -1;
+
+	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) ==
+		    SQLITE_OK &&
+	    sqlite3_prepare_v2(db,
+			       "SELECT count(*) FROM daemon_state "
+			       "WHERE key = 'heartbeat'",
+			       -1, &st, NULL) == SQLITE_OK) {
+		if (sqlite3_step(st) == SQLITE_ROW)
+			n = sqlite3_column_int(st, 0);
+		sqlite3_finalize(st);
+	}
+	sqlite3_close(db);
+	return n;
+}
+
+/* test_steady - the writer's housekeeping runs under a steady load */
+static void test_steady(const char *path)
+{
+	char err[300];
+	pthread_t th[2];
+	long i;
+
+	s = store_open(path, STORE_CREATE, err, sizeof(err));
+	CHECK(s != NULL, err);
+	if (s == NULL)
+		return;
+	CHECK_INT("writer starts", store_start_writer(s), 0);
+	t0 = time(NULL);
+	steady_stop = 0;
+	for (i = 0; i < 2; i++)
+		pthread_create(&th[i], NULL, steady, (void *)i);
+	usleep(STEADY_MS * 1000);
+	CHECK_INT("a heartbeat under load", heartbeats(path), 1);
+	steady_stop = 1;
+	for (i = 0; i < 2; i++)
+		pthread_join(th[i], NULL);
+	store_close(s);
+}
+
 int main(void)
 {
 	pthread_t th[THREADS];
@@ -114,5 +185,7 @@ int main(void)
 		CHECK_INT("stored refused", c[0].refused, sent_refused[i]);
 	}
 	store_close(s);
+	snprintf(path, sizeof(path), "%s/steady.db", dir);
+	test_steady(path);
 	return check_finish(dir);
 }
