@@ -62,10 +62,12 @@ void store_pg_since(struct store *s, const char *login,
 void store_pg_mark_drop(struct store *s, const char *login,
 			struct store_mark *mark);
 
-/* Queued writes: the settle of a message, sessions, the rest. */
+/* Queued writes: the settle of a message (its msg_log row, new_rcpt
+ * its recipients new to the login), sessions, the rest. */
 void store_pg_add_message(struct store *s, const char *login, time_t ts,
 			  int rcpts, const char *client_addr,
-			  const char *queue_id, const char *message_id);
+			  const char *queue_id, const char *message_id,
+			  long new_rcpt);
 void store_pg_add_session(struct store *s, const char *login, time_t ts,
 			  const char *client_addr, const char *network);
 void store_pg_add_event(struct store *s, const struct store_event *e);

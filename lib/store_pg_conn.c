@@ -63,8 +63,9 @@ static const struct pg_stmt_def stmts[PG_DETECT_FIRST] = {
 		0, { 0 } },
 	[PG_SETTLE] = { "SELECT outguard_settle(ARRAY[$1::bigint], "
 		"ARRAY[$2::text], ARRAY[$3::bigint], ARRAY[$4::bigint], "
-		"ARRAY[$5::text], ARRAY[$6::text], ARRAY[$7::text])",
-		7, { B, T, B, B, T, T, T } },
+		"ARRAY[$5::text], ARRAY[$6::text], ARRAY[$7::text], "
+		"ARRAY[$8::bigint])",
+		8, { B, T, B, B, T, T, T, B } },
 	[PG_SESSION] = { "INSERT INTO session_log (login, ts, client_addr, "
 		"network) VALUES ($1, $2, $3, $4)", 4, { T, B, T, T } },
 	[PG_EVENT] = { "INSERT INTO events (login, ts, client_addr, queue_id, "
@@ -105,12 +106,13 @@ static const struct pg_stmt_def stmts[PG_DETECT_FIRST] = {
 		"i.networks) ELSE i.networks END",
 		6, { T, B, T, T, T, T } },
 	[PG_SETTLE_N] = { "INSERT INTO msg_log (login, ts, rcpts, client_addr, "
-		"queue_id, message_id) SELECT s.login, s.ts, s.rcpts, "
-		"s.client_addr, s.queue_id, s.message_id FROM unnest($1::text[], "
-		"$2::bigint[], $3::bigint[], $4::text[], $5::text[], $6::text[]) "
-		"AS s(login, ts, rcpts, client_addr, queue_id, message_id) "
-		"WHERE s.rcpts > 0 ORDER BY s.login, s.ts",
-		6, { TA, BA, BA, TA, TA, TA } },
+		"queue_id, message_id, new_rcpt) SELECT s.login, s.ts, s.rcpts, "
+		"s.client_addr, s.queue_id, s.message_id, "
+		"coalesce(s.new_rcpt, 0) FROM unnest($1::text[], $2::bigint[], "
+		"$3::bigint[], $4::text[], $5::text[], $6::text[], "
+		"$7::bigint[]) AS s(login, ts, rcpts, client_addr, queue_id, "
+		"message_id, new_rcpt) WHERE s.rcpts > 0 ORDER BY s.login, s.ts",
+		7, { TA, BA, BA, TA, TA, TA, BA } },
 	[PG_UNRESERVE] = { "DELETE FROM reservations WHERE id = ANY ($1)",
 		1, { BA } },
 	[PG_SESSION_N] = { "INSERT INTO session_log (login, ts, client_addr, "

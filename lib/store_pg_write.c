@@ -16,7 +16,8 @@
  *	Writes are queued and committed by one writer thread with its own
  *	connection, a batch per transaction, off the mail path.  A batch
  *	costs a few statements however many messages it holds: its
- *	reservations go in one DELETE, its msg_log rows in one INSERT and
+ *	reservations go in one DELETE, its msg_log rows in one INSERT (a
+ *	row's new_rcpt with it: msg_log's trigger counts it) and
  *	its sessions in another (arrays of the values, unnest()), the
  *	other writes one statement each, sorted by login (stably: a
  *	login's trip stays before its events).  Every relay's batches take
@@ -39,8 +40,8 @@
 #include "log.h"
 #include "store_pg_int.h"
 
-#define OP_VALUES 8 /* PG_QUARANTINE's */
-#define OP_SETTLE 7 /* PG_SETTLE's values */
+#define OP_VALUES 8 /* PG_QUARANTINE's and PG_SETTLE's */
+#define OP_SETTLE 8 /* PG_SETTLE's values */
 
 struct pg_op {
 	struct pg_op *next;
@@ -135,17 +136,20 @@ void pg_enqueue(struct store *s, enum pg_stmt kind, int n,
 	enqueue_op(s, op_new(kind, n, values));
 }
 
-/* store_pg_add_message - keep the message's row for its settle */
+/* store_pg_add_message - keep the message's row for its settle: its
+ * new_rcpt is counted by msg_log's trigger, as on SQLite */
 void store_pg_add_message(struct store *s, const char *login, time_t ts,
 			  int rcpts, const char *client_addr,
-			  const char *queue_id, const char *message_id)
+			  const char *queue_id, const char *message_id,
+			  long new_rcpt)
 {
-	char t[24], r[24];
-	const char *v[OP_VALUES] = { NULL,	  login,    t,	       r,
-				     client_addr, queue_id, message_id };
+	char t[24], r[24], nr[24];
+	const char *v[OP_VALUES] = { NULL,	  login,    t,		r,
+				     client_addr, queue_id, message_id, nr };
 
 	snprintf(t, sizeof(t), "%lld", (long long)ts);
 	snprintf(r, sizeof(r), "%d", rcpts);
+	snprintf(nr, sizeof(nr), "%ld", new_rcpt > 0 ? new_rcpt : 0);
 	if (held_settle != NULL) /* recorded and never ended: store it */
 		enqueue_op(s, held_settle);
 	held_settle = op_new(PG_SETTLE, OP_SETTLE, v);
@@ -158,7 +162,7 @@ void store_pg_mark_drop(struct store *s, const char *login,
 	struct store_pg_flight *f = mark->flight;
 	struct pg_op *op = NULL;
 	char id[24], t[24];
-	const char *v[OP_VALUES] = { id, login, t, "0", NULL, NULL, NULL };
+	const char *v[OP_VALUES] = { id, login, t, "0", NULL, NULL, NULL, "0" };
 
 	if (held_settle != NULL && strcmp(held_settle->v[1], login) == 0) {
 		op = held_settle;
@@ -397,7 +401,7 @@ static int write_batch(struct store *s, struct pg_op **arr, long n)
 		goto fail;
 	}
 	if (run_arrays(s, arr, n, PG_SETTLE, PG_UNRESERVE, 0, 1) < 0 ||
-	    run_arrays(s, arr, n, PG_SETTLE, PG_SETTLE_N, 1, 6) < 0 ||
+	    run_arrays(s, arr, n, PG_SETTLE, PG_SETTLE_N, 1, 7) < 0 ||
 	    run_arrays(s, arr, n, PG_SESSION, PG_SESSION_N, 0, 4) < 0)
 		goto fail;
 	for (i = 0; i < n; i++)

@@ -703,14 +703,12 @@ void store_add_message_new(struct store *s, const char *login, time_t ts,
 	const char *v[6] = { login, client_addr, queue_id, message_id };
 	struct store_op *op;
 
-	if (s->pg) { /* the row, then its new recipients in counts */
+	if (s->pg) { /* the row (its trigger counts new_rcpt too) */
 		lock_acquire(&s->pend_lock); /* queued until settled */
 		store_pend_add(s, login, 1 - res_msgs, rcpts - res_rcpts, 0);
 		lock_release(&s->pend_lock);
 		store_pg_add_message(s, login, ts, rcpts, client_addr, queue_id,
-				     message_id);
-		if (new_rcpt > 0)
-			store_pg_add_counts(s, login, ts, 0, new_rcpt, 0);
+				     message_id, new_rcpt);
 		return;
 	}
 	if ((op = queue_login(s, op_new(OP_MESSAGE, ts, rcpts, v))) != NULL)

@@ -6,6 +6,7 @@
  *	pgstore URI watch
  *	pgstore URI outage LOGIN MSGS RCPTS
  *	pgstore URI block LOGIN
+ *	pgstore URI new LOGIN TS RCPTS NEW
  * DESCRIPTION
  *	Opens the store twice on URI, as relays "a" and "b" (two daemons),
  *	each with its writer, and runs THREADS threads, half on each,
@@ -33,6 +34,12 @@
  *	sends MSGS more with the database gone and prints "phase2 N"; 3
  *	waits until the writer has written what it queued, closes and
  *	prints "closed".
+ *
+ *	With "new" it stores one message of LOGIN at TS with RCPTS
+ *	recipients, NEW of them new to the login, the way the guard does
+ *	with the writer running (store_lookup, store_reserve,
+ *	store_add_message_new, store_mark_drop), flushes and closes.  URI
+ *	may be a SQLite file too: the scripts compare the two stores.
  */
 #include <pthread.h>
 #include <stdio.h>
@@ -227,6 +234,42 @@ static int block(const char *uri)
 	return 1;
 }
 
+/* one_new - one message with new recipients through the mail path */
+static int one_new(const char *uri, const char *who, long long ts, int rcpts,
+		   long nnew)
+{
+	struct window_counts c[POLICY_MAX_WINDOWS];
+	struct store_mark mark;
+	struct store_user u;
+	struct store *s;
+	struct msg m;
+	char err[512];
+
+	memset(&mark, 0, sizeof(mark));
+	memset(&m, 0, sizeof(m));
+	if ((s = store_open(uri, STORE_CREATE, err, sizeof(err))) == NULL ||
+	    (m.p = store_policy_load(s, err, sizeof(err))) == NULL ||
+	    store_start_writer(s) < 0) {
+		fprintf(stderr, "store: %s\n", err);
+		return 1;
+	}
+	if (store_lookup(s, who, NULL, (time_t)ts, &u, windows_for, &m, c,
+			 &mark) < 0) {
+		fprintf(stderr, "lookup failed\n");
+		return 1;
+	}
+	store_login_lock(s, who);
+	store_reserve(s, who, 1, rcpts);
+	store_login_unlock(s, who);
+	store_add_message_new(s, who, (time_t)ts, rcpts, "192.0.2.1", "QNEW",
+			      NULL, 1, rcpts, nnew);
+	store_mark_drop(s, who, &mark);
+	store_flush(s);
+	store_close(s);
+	policy_free((struct policy *)m.p);
+	return 0;
+}
+
 /* watch - wait for a policy change to reach store_policy_version() */
 static int watch(const char *uri)
 {
@@ -271,6 +314,9 @@ int main(int argc, char **argv)
 		login = argv[3];
 		return block(argv[1]);
 	}
+	if (argc == 7 && strcmp(argv[2], "new") == 0)
+		return one_new(argv[1], argv[3], atoll(argv[4]), atoi(argv[5]),
+			       atol(argv[6]));
 	if (argc == 6 && strcmp(argv[2], "outage") == 0) {
 		login = argv[3];
 		nmsgs = atoi(argv[4]);

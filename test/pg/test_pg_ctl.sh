@@ -2,18 +2,22 @@
 # NAME
 #	test_pg_ctl.sh - every outguardctl command, SQLite against PostgreSQL
 # SYNOPSIS
-#	OUTGUARD=... OUTGUARDCTL=... bash test_pg_ctl.sh
+#	OUTGUARD=... OUTGUARDCTL=... PGSTORE=... bash test_pg_ctl.sh
 # DESCRIPTION
 #	Starts a private PostgreSQL (pg_lib.sh), makes a SQLite database
 #	and a PostgreSQL one with outguard -n, fills both with the same
 #	rows (msg_log, session_log, events with folded counts, incidents,
 #	quarantine, users, peaks, seen_domains, rules; counts through the
-#	msg_log triggers) and runs each outguardctl command, text and
+#	msg_log triggers), stores one message with new recipients in each
+#	through the mail path (pgstore new: the guard's store calls, the
+#	writer running), which must leave its new_rcpt in its msg_log row
+#	and once in counts, and runs each outguardctl command, text and
 #	--json, against both: stdout, stderr and the exit status must be
 #	equal (the database's name in an error is the only thing masked).
 #	After each write command (block, unblock, class, reset, protected
 #	add/remove, incidents close) the tables it writes are dumped from
-#	both and must be equal too.  simulate must give the same report.
+#	both and must be equal too.  simulate must give the same report
+#	(also for a new_rcpt limit that only the mail path's message trips).
 #	The quarantine commands and incidents release/delete run a
 #	stand-in for Postfix's tools (postqueue, postsuper, postcat in a
 #	directory put first in PATH) and are compared the same way.
@@ -31,6 +35,7 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 pg_require
 OUTGUARD=${OUTGUARD:?OUTGUARD: the outguard binary}
 OUTGUARDCTL=${OUTGUARDCTL:?OUTGUARDCTL: the outguardctl binary}
+PGSTORE=${PGSTORE:?PGSTORE: the pgstore binary}
 command -v sqlite3 >/dev/null || pg_skip "no sqlite3"
 export TZ=UTC SUDO_USER=pm
 pg_start
@@ -170,6 +175,13 @@ ctl_both()
 # --- the same fixture in both ----------------------------------------------
 now=$(date +%s)
 day=$((now / 86400))
+# a message through the mail path (pgstore new: the guard's calls, with
+# the writer), first: SQLite's writer prunes old rows as it runs, and the
+# fixture's old rows must stay
+for db in "$LITE" "$PG_URI"; do
+	"$PGSTORE" "$db" new ivan $((now - 250)) 12 9 ||
+		bad "pgstore new on ${db%%:*}"
+done
 both "UPDATE limits SET threshold = threshold / 2 WHERE metric = 'rcpt' AND
 	window_s = 3600 AND threshold IN (600, 1000, 6000, 10000);
 UPDATE limits SET baseline_factor = 2 WHERE class = 'default' AND
@@ -246,6 +258,21 @@ INSERT INTO rules (id, enabled, field, pattern, action) VALUES
 	(13, 0, 'helo', '^ok$', 'header')"
 same_rows "fixture" "$TABLES"
 
+# --- the message of the mail path: its new recipients are in its
+# msg_log row and in counts once, on both stores
+NEWQ="SELECT login, ts, rcpts, new_rcpt FROM msg_log WHERE login = 'ivan';
+SELECT kind, sum(msgs), sum(rcpts), sum(new_rcpt) FROM counts
+	WHERE login = 'ivan' GROUP BY kind ORDER BY kind"
+same_rows "a message with new recipients" "$NEWQ"
+v=$(pg_sql "SELECT string_agg(new_rcpt::text, ' ') FROM msg_log
+	WHERE login = 'ivan'")
+[ "$v" = 9 ] && ok "PostgreSQL's msg_log row has new_rcpt 9" ||
+	bad "PostgreSQL's msg_log new_rcpt: '$v', want 9"
+v=$(pg_sql "SELECT kind || ':' || sum(new_rcpt) FROM counts
+	WHERE login = 'ivan' GROUP BY kind ORDER BY kind" | paste -sd' ' -)
+[ "$v" = "0:9 1:9" ] && ok "PostgreSQL's counts have new_rcpt 9 once" ||
+	bad "PostgreSQL's counts new_rcpt by kind: '$v', want 0:9 1:9"
+
 # --- read commands ---------------------------------------------------------
 for login in alice Alice bob carol dave erin frank gina hank ivy zoë nobody; do
 	ctl_both status "$login"
@@ -289,6 +316,15 @@ INSERT INTO limits (class, metric, window_s, threshold, action)
 	VALUES ('default', 'session', 3600, 1, 'reject');
 EOF
 ctl_both simulate --since $((now - 86400)) "$PG_TMP/users.sql"
+# the new_rcpt limit, tripped by ivan's message of the mail path only
+# when its new recipients are replayed
+cat >"$PG_TMP/newrcpt.sql" <<'EOF'
+UPDATE limits SET threshold = 8 WHERE metric = 'new_rcpt';
+EOF
+ctl_both simulate --since $((now - 3600)) "$PG_TMP/newrcpt.sql"
+printf '%s\n' "${LAST#*|}" | grep -q 'ivan.*new_rcpt' &&
+	ok "simulate: ivan trips new_rcpt" ||
+	bad "simulate: ivan does not trip new_rcpt: ${LAST#*|}"
 printf '' >"$PG_TMP/empty.sql"
 ctl_both simulate --since $((now - 2 * 86400)) "$PG_TMP/empty.sql"
 cat >"$PG_TMP/bad.sql" <<'EOF'

@@ -560,6 +560,37 @@ static void fold(struct store *s, const char *login, time_t ts)
 	store_add_event_folded(s, &e);
 }
 
+/* hist_new - the new_rcpt of the messages of the login in arg[0] */
+static int hist_new(void *arg, const char *login, long long ts, int kind, int n,
+		    int new_rcpt, const char *client_addr)
+{
+	void **a = arg;
+
+	(void)ts, (void)n, (void)client_addr;
+	if (kind == 1 && strcmp(login, a[0]) == 0)
+		*(long long *)a[1] += new_rcpt;
+	return 0;
+}
+
+/* sim_new_rcpt - the new_rcpt outguardctl simulate replays for login
+ * from since on; -1 on error */
+static long long sim_new_rcpt(struct store *s, const char *login,
+			      long long since)
+{
+	struct store_sim *m;
+	long long sum = 0;
+	void *a[2] = { (void *)login, &sum };
+	char err[300];
+
+	if ((m = store_sim_open(s, "", err, sizeof(err))) == NULL ||
+	    store_sim_history(m, since, hist_new, a, err, sizeof(err)) < 0) {
+		printf("# simulate: %s\n", err);
+		sum = -1;
+	}
+	store_sim_close(m);
+	return sum;
+}
+
 /*
  * test_detect - the detection state, through the store's functions:
  * refused counted; a known contact is not new, a stranger is; a
@@ -598,12 +629,21 @@ static void test_detect(void)
 	CHECK_INT("contacts older than since are new",
 		  store_contacts_known(s, "dora", now - 50, asked, 3), 0);
 	store_add_message_new(s, "dora", now, 3, "192.0.2.7", "QD1", NULL, 0, 0,
-			      1);
+			      2);
 	store_flush(s);
 	counts_at(s, "dora", now, c);
-	CHECK_INT("a message with its new recipient: msgs", c[0].msgs, 1);
-	CHECK_INT("a message with its new recipient: new_rcpt", c[0].new_rcpt,
-		  1);
+	CHECK_INT("a message with its new recipients: msgs", c[0].msgs, 1);
+	CHECK_INT("a message with its new recipients: new_rcpt counted once",
+		  c[0].new_rcpt, 2);
+	CHECK_INT("the message's msg_log row has its new_rcpt",
+		  q_int(s, "SELECT new_rcpt FROM msg_log WHERE login = 'dora'"),
+		  2);
+	CHECK_INT("counts has the new_rcpt once",
+		  q_int(s, "SELECT sum(new_rcpt) FROM counts WHERE login = "
+			   "'dora' AND kind = 0"),
+		  2);
+	CHECK_INT("simulate's history replays the new_rcpt",
+		  sim_new_rcpt(s, "dora", now - 60), 2);
 
 	store_set_queue_logins(s, 1); /* MailLog is set: bounces join */
 	store_add_message(s, "erin", now - 50, 2, "192.0.2.8", "QB1", 0, 0);

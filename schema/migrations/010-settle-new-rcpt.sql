@@ -1,0 +1,6 @@
+-- 010-settle-new-rcpt.sql - schema version 10: nothing changes on
+-- SQLite.  The version moves so that both stores keep one number for
+-- the same tables: PostgreSQL's twin
+-- (schema/postgresql/migrations/010-settle-new-rcpt.sql) changes its
+-- outguard_settle() to write each message's new_rcpt into msg_log, as
+-- SQLite's writer has done since schema 6.
