@@ -248,6 +248,24 @@ int store_admin_events(struct store *s, time_t since, const char *login,
 	return rc < 0 ? -1 : 0;
 }
 
+/* TOP_SQL(C, USERS) - the query, logins lower-cased with collation C
+ * and users joined on USERS: one text for both stores */
+#define TOP_SQL(C, USERS)                                                      \
+	"WITH m AS (SELECT lower(login" C ") AS login, COUNT(*) AS msgs, "     \
+	"SUM(rcpts) AS rcpts FROM msg_log WHERE ts > ?1 GROUP BY 1), "         \
+	"s AS (SELECT lower(login" C ") AS login, COUNT(*) AS sessions "       \
+	"FROM session_log WHERE ts > ?1 GROUP BY 1), "                         \
+	"l AS (SELECT login FROM m UNION SELECT login FROM s) "                \
+	"SELECT l.login AS login, coalesce(m.rcpts, 0) AS rcpts, "             \
+	"coalesce(m.msgs, 0) AS msgs, "                                        \
+	"coalesce(s.sessions, 0) AS sessions, "                                \
+	"coalesce(u.class, 'default') AS class, "                              \
+	"coalesce(u.status, 'active') AS status FROM l "                       \
+	"LEFT JOIN m ON m.login = l.login "                                    \
+	"LEFT JOIN s ON s.login = l.login "                                    \
+	"LEFT JOIN users u ON " USERS " "                                      \
+	"ORDER BY 2 DESC, 3 DESC, 4 DESC, 1 LIMIT ?2"
+
 /*
  * store_admin_top - logins with messages or sessions after now -
  * window_s, by recipients, then messages, then sessions, at most max
@@ -257,40 +275,11 @@ int store_admin_events(struct store *s, time_t since, const char *login,
 int store_admin_top(struct store *s, time_t now, long window_s, int max,
 		    store_row_fn fn, void *arg)
 {
-	static const char sql[] =
-		"WITH m AS (SELECT lower(login) AS login, COUNT(*) AS msgs, "
-		"SUM(rcpts) AS rcpts FROM msg_log WHERE ts > ?1 GROUP BY 1), "
-		"s AS (SELECT lower(login) AS login, COUNT(*) AS sessions "
-		"FROM session_log WHERE ts > ?1 GROUP BY 1), "
-		"l AS (SELECT login FROM m UNION SELECT login FROM s) "
-		"SELECT l.login AS login, coalesce(m.rcpts, 0) AS rcpts, "
-		"coalesce(m.msgs, 0) AS msgs, "
-		"coalesce(s.sessions, 0) AS sessions, "
-		"coalesce(u.class, 'default') AS class, "
-		"coalesce(u.status, 'active') AS status FROM l "
-		"LEFT JOIN m ON m.login = l.login "
-		"LEFT JOIN s ON s.login = l.login "
-		"LEFT JOIN users u ON u.login = l.login COLLATE NOCASE "
-		"ORDER BY 2 DESC, 3 DESC, 4 DESC, 1 LIMIT ?2";
+	static const char sql[] = TOP_SQL("",
+					  "u.login = l.login COLLATE NOCASE");
 	/* PostgreSQL: logins lower-cased and sorted as bytes (ADMIN_C) */
-	static const char sql_pg[] =
-		"WITH m AS (SELECT lower(login" ADMIN_C ") AS login, "
-		"COUNT(*) AS msgs, SUM(rcpts) AS rcpts FROM msg_log "
-		"WHERE ts > ?1 GROUP BY 1), "
-		"s AS (SELECT lower(login" ADMIN_C ") AS login, "
-		"COUNT(*) AS sessions FROM session_log WHERE ts > ?1 "
-		"GROUP BY 1), "
-		"l AS (SELECT login FROM m UNION SELECT login FROM s) "
-		"SELECT l.login AS login, coalesce(m.rcpts, 0) AS rcpts, "
-		"coalesce(m.msgs, 0) AS msgs, "
-		"coalesce(s.sessions, 0) AS sessions, "
-		"coalesce(u.class, 'default') AS class, "
-		"coalesce(u.status, 'active') AS status FROM l "
-		"LEFT JOIN m ON m.login = l.login "
-		"LEFT JOIN s ON s.login = l.login "
-		"LEFT JOIN users u ON lower(u.login::text" ADMIN_C
-		") = l.login "
-		"ORDER BY 2 DESC, 3 DESC, 4 DESC, 1 LIMIT ?2";
+	static const char sql_pg[] = TOP_SQL(
+		ADMIN_C, "lower(u.login::text" ADMIN_C ") = l.login");
 	const struct store_arg args[] = { STORE_INT(now - window_s),
 					  STORE_INT(max > 0 ? max : -1),
 					  STORE_END };
