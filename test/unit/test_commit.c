@@ -28,6 +28,7 @@
 
 #include "check.h"
 #include "store.h"
+#include "store_windows.h"
 
 #define THREADS	  4
 #define LOGINS	  3
@@ -41,16 +42,6 @@ static const char *logins[LOGINS] = { "ann", "bob", "cy" };
 static long sent_msgs[LOGINS], sent_rcpts[LOGINS], sent_refused[LOGINS];
 static pthread_mutex_t result_lock = PTHREAD_MUTEX_INITIALIZER;
 static long wrong, failed, reads;
-
-/* windows_3600 - store_lookup's callback: one hour */
-static int windows_3600(void *arg, const struct store_user *u,
-			struct window_counts *c)
-{
-	(void)arg;
-	(void)u;
-	c[0].window_s = 3600;
-	return 1;
-}
 
 /* sender - ROUNDS messages, each after a lookup that must be exact */
 static void *sender(void *arg)

@@ -26,6 +26,7 @@
 #include "check.h"
 #include "sql_int.h"
 #include "store.h"
+#include "store_windows.h"
 #include "store_int.h" /* store_prune */
 
 static char dir[64];
@@ -283,16 +284,6 @@ static void test_windows(void)
 	if (!pg_uri) /* queue_logins: SQLite's bounce join (schema 9) */
 		test_queue_logins(s, db_path("win.db"), t0);
 	store_close(s);
-}
-
-/* windows_3600 - store_lookup's callback: one hour */
-static int windows_3600(void *arg, const struct store_user *u,
-			struct window_counts *c)
-{
-	(void)arg;
-	(void)u;
-	c[0].window_s = 3600;
-	return 1;
 }
 
 /* windows_hour_day - store_lookup's callback: an hour and a day */
